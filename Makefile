@@ -1,0 +1,43 @@
+# souk — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test bench lint locales docs clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) locales ## Install souk and its dependencies into .venv
+
+locales: $(STAMP) ## Compile the gettext catalogs (.po -> .mo)
+	$(BIN)/python -m souk.i18n compile
+
+run: install ## Start Postgres, Redis, web, worker and beat on http://127.0.0.1:8080
+	$(BIN)/souk up
+
+test: install ## Run the whole test suite against throwaway Postgres and Redis
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install ## Run the benchmarks (prints figures; slow)
+	$(BIN)/python bench/webhook_throughput.py
+	$(BIN)/python bench/outbox_push.py
+
+lint: install ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy souk bot.py
+
+docs: install ## Regenerate the configuration table in README.md and docs/configuration.md
+	$(BIN)/python -m souk.config_docs write
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) .data

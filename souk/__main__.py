@@ -1,0 +1,3 @@
+from souk.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""Delivers outbox rows through the bots: the notifier's engine.
+
+Each claimed push is sent through the bot's limited session and its row is settled
+in its own short transaction right after the platform answers, so a worker killed
+mid-batch leaves only its in-flight rows to come back when their lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+import aiogram.methods
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods.base import TelegramMethod
+from aiogram.types import Message
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.channels.telegram import BotRegistry
+from souk.config import OutboxSettings
+from souk.logs import get_logger
+from souk.metrics import OUTBOX_DELIVERED
+from souk.services.outbox import ClaimedPush, OutboxService
+
+log = get_logger("souk.outbox")
+
+TELEGRAM_METHODS: dict[str, type[TelegramMethod[object]]] = {
+    cls.__api_method__: cls
+    for cls in vars(aiogram.methods).values()
+    if isinstance(cls, type) and issubclass(cls, TelegramMethod) and hasattr(cls, "__api_method__")
+}
+_PERMANENT = (TelegramBadRequest, TelegramNotFound, TelegramUnauthorizedError, ValidationError)
+_TRANSIENT = (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def count_error(self, name: str) -> None:
+        self.errors[name] = self.errors.get(name, 0) + 1
+
+
+class OutboxDeliverer:
+    """Claims due pushes and sends them, many at once, each through the shared limits."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        registry: BotRegistry,
+        settings: OutboxSettings,
+        concurrency: int = 64,
+    ) -> None:
+        self._session_factory = session_factory
+        self._registry = registry
+        self._settings = settings
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def run(self, *, time_budget: float) -> DeliveryReport:
+        """Deliver batches until nothing is due or the budget is spent."""
+        report = DeliveryReport()
+        started = time.monotonic()
+        while time.monotonic() - started < time_budget:
+            async with self._session_factory() as session, session.begin():
+                batch = await OutboxService(session, self._settings).claim(self._settings.batch_size)
+            if not batch:
+                break
+            report.batches += 1
+            await self._deliver_batch(batch, report)
+        report.seconds = time.monotonic() - started
+        return report
+
+    async def _deliver_batch(self, batch: list[ClaimedPush], report: DeliveryReport) -> None:
+        pending = {push.id for push in batch}
+        heartbeat = asyncio.create_task(self._keep_leases(pending))
+        try:
+            await asyncio.gather(*(self._deliver(push, report, pending) for push in batch))
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _keep_leases(self, pending: set[int]) -> None:
+        while True:
+            await asyncio.sleep(self._settings.lease_seconds / 3)
+            async with self._session_factory() as session, session.begin():
+                await OutboxService(session, self._settings).renew_lease(sorted(pending))
+
+    async def _deliver(self, push: ClaimedPush, report: DeliveryReport, pending: set[int]) -> None:
+        async with self._slots:
+            outcome = await self._send(push)
+        async with self._session_factory() as session, session.begin():
+            outbox = OutboxService(session, self._settings)
+            if isinstance(outcome, Message | bool):
+                message_id = str(outcome.message_id) if isinstance(outcome, Message) else None
+                await outbox.mark_sent(push.id, message_id)
+                report.sent += 1
+                OUTBOX_DELIVERED.labels(push.channel.value, "sent").inc()
+            elif isinstance(outcome, TelegramRetryAfter):
+                await outbox.retry_later(push, str(outcome), after_seconds=outcome.retry_after)
+                report.retried += 1
+            elif isinstance(outcome, _TRANSIENT) and await outbox.retry_later(push, str(outcome)):
+                report.retried += 1
+                report.count_error(type(outcome).__name__)
+            else:
+                await outbox.mark_failed(push.id, f"{type(outcome).__name__}: {outcome}")
+                report.failed += 1
+                report.count_error(type(outcome).__name__)
+                OUTBOX_DELIVERED.labels(push.channel.value, "failed").inc()
+        pending.discard(push.id)
+
+    async def _send(self, push: ClaimedPush) -> object:
+        """The platform's answer, or the exception it raised (never raises itself)."""
+        method_class = TELEGRAM_METHODS.get(push.method)
+        entry = await self._registry.get(int(push.receiver))
+        if method_class is None or entry is None:
+            return LookupError(f"no bot {push.receiver} or method {push.method}")
+        try:
+            return await entry.bot(method_class.model_validate(push.payload))
+        except TelegramForbiddenError as error:
+            return error  # the request middleware has marked the customer unreachable
+        except (*_PERMANENT, *_TRANSIENT, TelegramRetryAfter, TelegramAPIError) as error:
+            log.warning("push not delivered", push_id=push.id, method=push.method,
+                        error=type(error).__name__, detail=str(error)[:300])
+            return error

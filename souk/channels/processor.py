@@ -1,0 +1,169 @@
+"""Processes stored inbound updates: exactly once, one user at a time, in order.
+
+`submit(chat)` is called once per stored update (by the webhook right after the
+INSERT, or by the sweep for updates nobody picked up). Each call processes the
+oldest pending update of that user, so the number of calls matches the number of
+updates without the caller knowing which update it will get. Inside one process a
+lock per user keeps waiting tasks off the connection pool; across processes the
+database advisory lock in `InboxService.claim_next` does the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.config import InboxSettings
+from souk.logs import get_logger
+from souk.metrics import HANDLER_SECONDS
+from souk.services.inbox import ChatRef, InboxService, StoredUpdate
+from souk.services.shops import ChannelInfo
+
+log = get_logger("souk.inbox")
+
+#: Turns a stored update into the bot that received it, its channel and an aiogram Update.
+UpdateResolver = Callable[[StoredUpdate], Awaitable[tuple[Bot, ChannelInfo, Update] | None]]
+
+
+class _KeyedLocks:
+    """asyncio locks per key, dropped when nobody holds or waits for them."""
+
+    def __init__(self) -> None:
+        self._locks: dict[ChatRef, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: ChatRef) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class UpdateProcessor:
+    """Feeds stored updates to the dispatcher and marks them done in the same transaction."""
+
+    def __init__(
+        self,
+        *,
+        dispatcher: Dispatcher,
+        session_factory: async_sessionmaker[AsyncSession],
+        resolvers: dict[str, UpdateResolver],
+        settings: InboxSettings,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._session_factory = session_factory
+        self._resolvers = resolvers
+        self._settings = settings
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._locks = _KeyedLocks()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def submit(self, chat: ChatRef, *, drain: bool = False) -> None:
+        """Process the oldest pending update of `chat` (or all of them) in the background."""
+        task = asyncio.create_task(self.drain(chat) if drain else self._process_one(chat))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process_one(self, chat: ChatRef) -> None:
+        await self.process_next(chat)
+
+    async def drain(self, chat: ChatRef) -> int:
+        """Process every pending update of `chat`, oldest first; returns how many."""
+        count = 0
+        while await self.process_next(chat):
+            count += 1
+        return count
+
+    async def process_next(self, chat: ChatRef) -> bool:
+        """Process one pending update of `chat`; False if there was none."""
+        async with self._locks.hold(chat), self._slots:
+            try:
+                return await self._process_next(chat)
+            except Exception:
+                # The transaction rolled back: the update stays pending for the sweep.
+                log.exception("update processing failed", receiver=chat.receiver,
+                              chat_key=chat.chat_key)
+                return False
+
+    async def _process_next(self, chat: ChatRef) -> bool:
+        async with self._session_factory() as session:
+            transaction = await session.begin()
+            stored = await InboxService.claim_next(session, chat)
+            if stored is None:
+                await transaction.commit()
+                return False
+            started = time.perf_counter()
+            try:
+                await self._feed(session, stored)
+            except Exception as error:
+                # The handlers' own errors are answered by the error router; what gets here
+                # broke the pipeline itself. Record it instead of retrying it forever.
+                log.exception("update failed", update_id=stored.external_id,
+                              receiver=stored.receiver, kind=stored.kind)
+                await transaction.rollback()
+                async with session.begin():
+                    await InboxService.complete(session, stored.id, error=type(error).__name__)
+            else:
+                await InboxService.complete(session, stored.id)
+                await transaction.commit()
+        HANDLER_SECONDS.labels(stored.channel.value, stored.kind).observe(
+            time.perf_counter() - started
+        )
+        return True
+
+    async def _feed(self, session: AsyncSession, stored: StoredUpdate) -> None:
+        resolver = self._resolvers.get(stored.channel.value)
+        resolved = await resolver(stored) if resolver else None
+        if resolved is None:
+            raise LookupError(f"no active receiver {stored.receiver} for a stored update")
+        bot, channel, update = resolved
+        await self._dispatcher.feed_update(
+            bot, update, session=session, shop=channel, shop_id=channel.shop_id,
+            channel=stored.channel,
+        )
+
+    async def sweep(self, *, older_than: timedelta) -> int:
+        """Submit every user with unprocessed updates older than `older_than`."""
+        async with self._session_factory() as session:
+            chats = await InboxService.pending_chats(session, older_than=older_than)
+        for chat in chats:
+            self.submit(chat, drain=True)
+        return len(chats)
+
+    def start_sweeping(self) -> None:
+        """Pick up what a crash left at once, then keep looking for stragglers."""
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        await self.sweep(older_than=timedelta(0))
+        stale = timedelta(seconds=self._settings.stale_seconds)
+        while True:
+            await asyncio.sleep(self._settings.sweep_seconds)
+            try:
+                await self.sweep(older_than=stale)
+            except Exception:
+                log.exception("inbox sweep failed")
+
+    async def close(self) -> None:
+        """Stop sweeping and wait for the updates in progress (graceful shutdown)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,139 @@
+"""Telegram: one aiogram Bot per shop channel, many bots on one server.
+
+All bots share one aiohttp session whose request middleware applies the shared
+limits (`telegram_limits`). Bots are loaded from `shop_channels` on first use and
+cached; an unknown bot id is remembered briefly so junk requests cost no query.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.channels.telegram_limits import OutboundLimitMiddleware
+from souk.config import TelegramSettings
+from souk.db.models import ChannelKind
+from souk.logs import register_secret
+from souk.services.shops import ChannelInfo, ShopService
+
+# The update kinds souk handles; anything else is acknowledged and ignored.
+ALLOWED_UPDATES = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "pre_checkout_query",
+    "shipping_query",
+    "my_chat_member",
+)
+_UNKNOWN_TTL_SECONDS = 10.0
+_KNOWN_TTL_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class TelegramBot:
+    """A live bot and the shop it belongs to."""
+
+    bot: Bot
+    channel: ChannelInfo
+
+    @property
+    def shop_id(self) -> int:
+        return self.channel.shop_id
+
+
+def update_kind(update: Mapping[str, object]) -> str | None:
+    """The kind of a raw update if souk handles it, else None."""
+    for kind in ALLOWED_UPDATES:
+        if kind in update:
+            return kind
+    return None
+
+
+def update_chat_key(update: Mapping[str, object], kind: str) -> str:
+    """The user whose updates must be processed in order: the sender, else the chat."""
+    body = update.get(kind)
+    if isinstance(body, Mapping):
+        sender = body.get("from")
+        if isinstance(sender, Mapping) and isinstance(sender.get("id"), int):
+            return str(sender["id"])
+        chat = body.get("chat")
+        if isinstance(chat, Mapping) and isinstance(chat.get("id"), int):
+            return str(chat["id"])
+    return "-"
+
+
+class BotRegistry:
+    """Bots by Telegram bot id, sharing one limited HTTP session."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        settings: TelegramSettings,
+        request_middleware: OutboundLimitMiddleware,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session_factory = session_factory
+        self._clock = clock
+        self._http = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.api_base), timeout=settings.request_timeout
+        )
+        self._http.middleware(request_middleware)
+        self._bots: dict[int, tuple[TelegramBot, float]] = {}
+        self._unknown: dict[int, float] = {}
+
+    def _make(self, channel: ChannelInfo) -> TelegramBot:
+        assert channel.token is not None
+        register_secret(channel.token, channel.webhook_secret)
+        bot = Bot(
+            channel.token,
+            session=self._http,
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        )
+        return TelegramBot(bot=bot, channel=channel)
+
+    async def get(self, bot_id: int) -> TelegramBot | None:
+        """The bot with this id, or None if no active shop owns it."""
+        now = self._clock()
+        cached = self._bots.get(bot_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        if self._unknown.get(bot_id, 0.0) > now:
+            return None
+        async with self._session_factory() as session:
+            channel = await ShopService(session).channel(ChannelKind.TELEGRAM, str(bot_id))
+        if channel is None or not channel.token:
+            self._unknown[bot_id] = now + _UNKNOWN_TTL_SECONDS
+            self._bots.pop(bot_id, None)
+            return None
+        entry = cached[0] if cached and cached[0].channel == channel else self._make(channel)
+        self._bots[bot_id] = (entry, now + _KNOWN_TTL_SECONDS)
+        return entry
+
+    async def all(self) -> list[TelegramBot]:
+        """Every active bot (for `webhook set` and polling)."""
+        async with self._session_factory() as session:
+            channels = await ShopService(session).channels(ChannelKind.TELEGRAM)
+        now = self._clock()
+        bots = []
+        for channel in channels:
+            if channel.token:
+                entry = self._make(channel)
+                self._bots[int(channel.external_id)] = (entry, now + _KNOWN_TTL_SECONDS)
+                bots.append(entry)
+        return bots
+
+    def forget(self, bot_id: int) -> None:
+        self._bots.pop(bot_id, None)
+        self._unknown.pop(bot_id, None)
+
+    async def close(self) -> None:
+        await self._http.close()

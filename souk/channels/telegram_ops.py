@@ -1,0 +1,96 @@
+"""Operations over every bot: registering webhooks, long polling into the inbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.types import Update
+
+from souk.channels.telegram import ALLOWED_UPDATES, TelegramBot, update_chat_key, update_kind
+from souk.db.models import ChannelKind
+from souk.errors import ConfigurationError
+from souk.logs import get_logger
+from souk.metrics import UPDATES_DUPLICATE, UPDATES_IN
+from souk.runtime import Runtime
+from souk.services.inbox import ChatRef, InboxService
+
+log = get_logger("souk.telegram")
+POLL_TIMEOUT_SECONDS = 25
+
+
+def webhook_url(public_url: str, bot_id: int) -> str:
+    return f"{public_url.rstrip('/')}/webhook/telegram/{bot_id}"
+
+
+async def set_webhooks(runtime: Runtime) -> list[tuple[TelegramBot, str]]:
+    """Register every bot's webhook with its secret and allowed updates."""
+    public_url = runtime.settings.core.public_url
+    if not public_url or not public_url.startswith("https://"):
+        raise ConfigurationError("set PUBLIC_URL to this server's https:// address first")
+    done = []
+    for entry in await runtime.registry.all():
+        url = webhook_url(public_url, entry.bot.id)
+        await entry.bot.set_webhook(
+            url=url,
+            secret_token=entry.channel.webhook_secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            max_connections=runtime.settings.telegram.webhook_max_connections,
+        )
+        done.append((entry, url))
+    return done
+
+
+async def store_update(runtime: Runtime, bot_id: int, update: dict[str, object]) -> bool:
+    """Put one polled update through the same inbox as webhooks; True if it was new."""
+    kind = update_kind(update)
+    if kind is None:
+        return False
+    chat = ChatRef(ChannelKind.TELEGRAM, str(bot_id), update_chat_key(update, kind))
+    async with runtime.engine.begin() as connection:
+        stored = await InboxService.store(
+            connection, channel=chat.channel, receiver=chat.receiver,
+            external_id=str(update["update_id"]), chat_key=chat.chat_key, kind=kind,
+            payload=update,
+        )
+    if stored:
+        UPDATES_IN.labels("telegram", kind).inc()
+        assert runtime.processor is not None
+        runtime.processor.submit(chat)
+    else:
+        UPDATES_DUPLICATE.labels("telegram").inc()
+    return stored
+
+
+async def poll_bot(runtime: Runtime, entry: TelegramBot) -> None:
+    """getUpdates forever; an update is confirmed to Telegram only after it is stored."""
+    bot = entry.bot
+    await bot.delete_webhook(drop_pending_updates=False)
+    offset: int | None = None
+    backoff = 1.0
+    while True:
+        try:
+            updates: Sequence[Update] = await bot.get_updates(
+                offset=offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=list(ALLOWED_UPDATES),
+                request_timeout=POLL_TIMEOUT_SECONDS + 10,
+            )
+        except (TelegramNetworkError, TelegramAPIError) as error:
+            log.warning("getUpdates failed", bot_id=bot.id, error=type(error).__name__,
+                        retry_in=backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 60.0)
+            continue
+        backoff = 1.0
+        for update in updates:
+            raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
+            await store_update(runtime, bot.id, raw)
+            offset = update.update_id + 1
+
+
+async def run_polling(runtime: Runtime) -> None:
+    bots = await runtime.registry.all()
+    if not bots:
+        raise ConfigurationError("no bots: set TELEGRAM_BOT_TOKEN or run `souk shop create`")
+    log.info("polling", bots=[entry.bot.id for entry in bots])
+    await asyncio.gather(*(poll_bot(runtime, entry) for entry in bots))

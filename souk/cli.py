@@ -1,0 +1,224 @@
+"""The `souk` command line (also `python bot.py ...` and `python -m souk ...`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from souk.config import Settings
+from souk.db.session import create_engine, create_session_factory
+from souk.embedded import EmbeddedServices, ServiceURLs
+from souk.errors import SoukError
+from souk.logs import register_secret, setup_logging
+
+T = TypeVar("T")
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
+                  help="souk: conversational commerce on Telegram and WhatsApp.")
+shop_app = typer.Typer(no_args_is_help=True, help="Shops.")
+webhook_app = typer.Typer(no_args_is_help=True, help="Telegram webhooks.")
+app.add_typer(shop_app, name="shop")
+app.add_typer(webhook_app, name="webhook")
+console = Console(stderr=True)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@contextmanager
+def services(settings: Settings) -> Iterator[ServiceURLs]:
+    """The configured servers, or the embedded ones of DATA_DIR (started if needed, and
+    stopped again afterwards unless `souk up` is running and owns them)."""
+    from souk.supervisor import supervisor_running
+
+    core = settings.core
+    embedded = EmbeddedServices(
+        data_dir=settings.data_dir,
+        database_url=core.database_url.get_secret_value() if core.database_url else None,
+        redis_url=core.redis_url.get_secret_value() if core.redis_url else None,
+    )
+    urls = embedded.start()
+    register_secret(urls.database_url, urls.redis_url)
+    try:
+        yield urls
+    finally:
+        if not supervisor_running(settings):
+            embedded.stop()
+
+
+def run_async(work: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        return await work()
+
+    return asyncio.run(main())
+
+
+def migrate_database(database_url: str) -> None:
+    from alembic import command
+
+    from souk.db.migrations import alembic_config
+
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def seed_demo_shop(settings: Settings, urls: ServiceURLs) -> None:
+    from souk.services.demo import connect_demo_bot, seed_demo
+
+    async def work() -> None:
+        engine = create_engine(urls.database_url, pool_size=1)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                report = await seed_demo(session)
+                bot_id = await connect_demo_bot(session, settings.telegram)
+        finally:
+            await engine.dispose()
+        console.print(f"demo shop: {report.products} products in {report.categories} categories, "
+                      f"{report.faq} FAQ entries, {report.shipping} shipping options"
+                      + (f"; bot {bot_id} connected" if bot_id else ""))
+
+    run_async(work)
+
+
+@app.command()
+def up(ctx: typer.Context) -> None:
+    """Start everything on this machine: Postgres, Redis, web, worker and beat."""
+    from souk.supervisor import Supervisor
+
+    settings = _settings(ctx)
+
+    def prepare(urls: ServiceURLs) -> None:
+        register_secret(urls.database_url, urls.redis_url)
+        migrate_database(urls.database_url)
+        seed_demo_shop(settings, urls)
+
+    raise typer.Exit(Supervisor(settings, prepare).run())
+
+
+@app.command()
+def serve(ctx: typer.Context) -> None:
+    """Serve webhooks, health and metrics over HTTP (HTTP_HOST:HTTP_PORT)."""
+    from souk.server import serve_http
+
+    settings = _settings(ctx)
+    with services(settings) as urls:
+        run_async(lambda: serve_http(settings, urls))
+
+
+@app.command()
+def polling(ctx: typer.Context) -> None:
+    """Receive Telegram updates by long polling instead of a webhook."""
+    from souk.server import serve_polling
+
+    settings = _settings(ctx)
+    with services(settings) as urls:
+        run_async(lambda: serve_polling(settings, urls))
+
+
+@app.command()
+def worker(ctx: typer.Context,
+           concurrency: Annotated[int | None, typer.Option(help="Worker processes")] = None) -> None:
+    """Run a Celery worker (notifications, sync, monitoring)."""
+    from souk.workers.app import create_celery
+
+    settings = _settings(ctx)
+    with services(settings) as urls:
+        celery = create_celery(settings, urls)
+        celery.worker_main([
+            "worker", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+            f"--concurrency={concurrency or settings.worker.concurrency}",
+        ])
+
+
+@app.command()
+def beat(ctx: typer.Context) -> None:
+    """Run Celery beat (the periodic schedule); run exactly one."""
+    from souk.workers.app import create_celery
+
+    settings = _settings(ctx)
+    with services(settings) as urls:
+        create_celery(settings, urls).start(["beat", "--loglevel=INFO"])
+
+
+@app.command()
+def migrate(ctx: typer.Context) -> None:
+    """Upgrade the database to the latest schema."""
+    with services(_settings(ctx)) as urls:
+        migrate_database(urls.database_url)
+    console.print("database is up to date")
+
+
+@app.command("seed-demo")
+def seed_demo_command(ctx: typer.Context) -> None:
+    """Create the demo shop (slug `demo`) with its catalog, FAQ and shipping options."""
+    settings = _settings(ctx)
+    with services(settings) as urls:
+        migrate_database(urls.database_url)
+        seed_demo_shop(settings, urls)
+
+
+@shop_app.command("create")
+def shop_create(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Option(help="Short name used in URLs and commands")],
+    name: Annotated[str, typer.Option(help="The shop's name as customers see it")],
+    telegram_token: Annotated[str | None, typer.Option(help="Bot token from @BotFather")] = None,
+    currency: Annotated[str, typer.Option(help="ISO currency code")] = "USD",
+) -> None:
+    """Add a shop, optionally with its Telegram bot."""
+    from souk.services.shops import ShopService
+
+    if telegram_token:
+        register_secret(telegram_token)
+    settings = _settings(ctx)
+
+    async def work(urls: ServiceURLs) -> str:
+        engine = create_engine(urls.database_url, pool_size=1)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                shops = ShopService(session)
+                shop = await shops.create(slug=slug, name=name, currency=currency)
+                line = f"shop {shop.slug} created (id {shop.id})"
+                if telegram_token:
+                    channel = await shops.connect_telegram(shop, telegram_token)
+                    line += f"; bot {channel.external_id} connected"
+                return line
+        finally:
+            await engine.dispose()
+
+    with services(settings) as urls:
+        console.print(run_async(lambda: work(urls)))
+
+
+@webhook_app.command("set")
+def webhook_set(ctx: typer.Context) -> None:
+    """Register every bot's webhook (PUBLIC_URL) with its secret and allowed updates."""
+    from souk.server import set_all_webhooks
+
+    settings = _settings(ctx)
+    with services(settings) as urls:
+        for bot_id, url in run_async(lambda: set_all_webhooks(settings, urls)):
+            console.print(f"bot {bot_id}: {url}")
+
+
+def main() -> None:
+    """Entry point: settings -> logging -> command."""
+    settings = Settings()
+    setup_logging(level=settings.core.log_level, json=settings.core.log_json)
+    for secret in (settings.telegram.bot_token, settings.telegram.webhook_secret,
+                   settings.core.database_url, settings.core.redis_url,
+                   settings.whatsapp.access_token, settings.whatsapp.app_secret,
+                   settings.ai.openai_api_key):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
+    try:
+        app(obj=settings)
+    except SoukError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise SystemExit(1) from None

@@ -1,0 +1,188 @@
+"""Settings, one class per concern, read from the environment and `.env`.
+
+Unset URLs mean "use the embedded server of DATA_DIR" (see `souk.embedded`).
+Every platform limit from PLATFORMS.md is a setting with the documented value as
+its default, so an operator can follow the platforms when they change.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_FILE = ".env"
+
+
+def _config(prefix: str = "") -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
+    )
+
+
+class CoreSettings(BaseSettings):
+    """Where the data lives and who runs the platform."""
+
+    model_config = _config()
+
+    database_url: SecretStr | None = Field(
+        None, description="Postgres URL (postgresql+asyncpg://...); unset: embedded Postgres"
+    )
+    redis_url: SecretStr | None = Field(None, description="Redis URL; unset: embedded Redis")
+    data_dir: Path = Field(Path(".data"), description="Embedded servers' data and sockets")
+    public_url: str | None = Field(
+        None, description="Public https URL of this server, used to register webhooks"
+    )
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Telegram user ids of platform admins"
+    )
+    human_takeover_minutes: int = Field(
+        30, ge=1, description="Minutes of staff silence before the bot resumes a conversation"
+    )
+    demo: bool = Field(True, description="Serve the demo landing page and web chat at /")
+    log_level: str = Field("INFO", description="Log level")
+    log_json: bool = Field(False, description="Log JSON lines instead of console text")
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+
+class HttpSettings(BaseSettings):
+    """The web process: webhooks, health, metrics."""
+
+    model_config = _config("HTTP_")
+
+    host: str = Field("127.0.0.1", description="Address the web server binds")
+    port: int = Field(8080, ge=0, le=65535, description="Port the web server binds")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest webhook body accepted (larger: 413)"
+    )
+
+
+class TelegramSettings(BaseSettings):
+    """Telegram Bot API: the demo bot, webhooks and outbound limits."""
+
+    model_config = _config("TELEGRAM_")
+
+    bot_token: SecretStr | None = Field(None, description="Bot token of the `demo` shop")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Webhook secret of the demo bot (default: generated and stored)"
+    )
+    api_base: str = Field(
+        "https://api.telegram.org", description="Bot API server (a local one or a test double)"
+    )
+    per_chat_rate: float = Field(1.0, gt=0, description="Messages per second to one chat")
+    per_chat_burst: int = Field(2, ge=1, description="Short burst allowed to one chat")
+    per_group_per_minute: int = Field(20, ge=1, description="Messages per minute to one group")
+    per_bot_rate: float = Field(30.0, gt=0, description="Messages per second from one bot")
+    per_bot_burst: int = Field(5, ge=1, description="Burst allowed to one bot")
+    paid_broadcast_rate: float = Field(
+        1000.0, gt=0, description="Messages per second on the paid-broadcast lane"
+    )
+    max_retries: int = Field(5, ge=0, description="Retries of one call after 429 or a timeout")
+    request_timeout: float = Field(30.0, gt=0, description="Seconds before a Bot API call fails")
+    webhook_max_connections: int = Field(
+        40, ge=1, le=100, description="max_connections given to setWebhook"
+    )
+
+
+class WhatsAppSettings(BaseSettings):
+    """WhatsApp Cloud API (used by the WhatsApp channel)."""
+
+    model_config = _config("WHATSAPP_")
+
+    access_token: SecretStr | None = Field(None, description="Cloud API access token")
+    phone_number_id: str | None = Field(None, description="Phone number id of the demo shop")
+    app_secret: SecretStr | None = Field(None, description="App secret signing webhooks")
+    verify_token: SecretStr | None = Field(None, description="Token of the verify handshake")
+    api_base: str = Field("https://graph.facebook.com/v23.0", description="Graph API base URL")
+    per_number_rate: float = Field(80.0, gt=0, description="Messages per second per number")
+    per_user_interval: float = Field(6.0, gt=0, description="Seconds between messages to a user")
+
+
+class AISettings(BaseSettings):
+    """Embeddings and the LLM (any OpenAI-compatible provider)."""
+
+    model_config = _config()
+
+    openai_api_key: SecretStr | None = Field(None, description="LLM provider key; unset: no LLM")
+    openai_base_url: str | None = Field(None, description="OpenAI-compatible base URL")
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name")
+    embeddings: Literal["local", "openai"] = Field("local", description="Embedder")
+
+
+class InboxSettings(BaseSettings):
+    """Durable intake of inbound updates."""
+
+    model_config = _config("INBOX_")
+
+    concurrency: int = Field(64, ge=1, description="Updates processed at once per web process")
+    sweep_seconds: float = Field(
+        5.0, gt=0, description="How often stored-but-unprocessed updates are looked for"
+    )
+    stale_seconds: float = Field(
+        10.0, ge=0, description="Age after which a pending update is taken over by a sweep"
+    )
+    throttle_rate: float = Field(3.0, gt=0, description="Inbound updates per second per user")
+    throttle_burst: int = Field(10, ge=1, description="Inbound burst per user before throttling")
+    retention_days: int = Field(7, ge=1, description="Days processed updates are kept")
+
+
+class OutboxSettings(BaseSettings):
+    """Delivery of pushes through the outbox."""
+
+    model_config = _config("OUTBOX_")
+
+    batch_size: int = Field(200, ge=1, description="Rows a notifier run claims at once")
+    lease_seconds: float = Field(
+        60.0, gt=0, description="A claimed row returns to the queue after this (worker died)"
+    )
+    max_attempts: int = Field(8, ge=1, description="Attempts before a push is given up")
+    backoff_seconds: float = Field(2.0, gt=0, description="First retry delay (doubles)")
+    backoff_max_seconds: float = Field(600.0, gt=0, description="Longest retry delay")
+    sweep_seconds: float = Field(2.0, gt=0, description="Beat interval of the outbox sweep")
+
+
+class WorkerSettings(BaseSettings):
+    """Celery worker processes."""
+
+    model_config = _config("WORKER_")
+
+    concurrency: int = Field(2, ge=1, description="Worker processes per `souk worker`")
+
+
+class Settings:
+    """All settings of one process, loaded once by the composition root."""
+
+    def __init__(self) -> None:
+        self.core = CoreSettings()
+        self.http = HttpSettings()
+        self.telegram = TelegramSettings()
+        self.whatsapp = WhatsAppSettings()
+        self.ai = AISettings()
+        self.inbox = InboxSettings()
+        self.outbox = OutboxSettings()
+        self.worker = WorkerSettings()
+
+    @cached_property
+    def data_dir(self) -> Path:
+        return self.core.data_dir.expanduser().resolve()
+
+
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
+    CoreSettings,
+    HttpSettings,
+    TelegramSettings,
+    WhatsAppSettings,
+    AISettings,
+    InboxSettings,
+    OutboxSettings,
+    WorkerSettings,
+)

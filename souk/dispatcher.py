@@ -1,0 +1,48 @@
+"""Builds the Dispatcher: storage, middlewares in order, routers in order."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.config import Settings
+from souk.handlers import build_routers
+from souk.middlewares.db import DbSessionMiddleware
+from souk.middlewares.i18n import LanguageMiddleware
+from souk.middlewares.tenant import TenantMiddleware
+from souk.middlewares.throttling import ThrottlingMiddleware
+from souk.services.outbox import OutboxFactory
+from souk.services.ratelimit import Rate, RateLimiter
+
+
+def build_dispatcher(
+    *,
+    settings: Settings,
+    redis: Redis,
+    session_factory: async_sessionmaker[AsyncSession],
+    limiter: RateLimiter,
+    i18n: I18n,
+    outbox: OutboxFactory,
+) -> Dispatcher:
+    """One per process. Per-user isolation is the inbox's job (see `channels.processor`),
+    so aiogram's own event isolation stays off; FSM state lives in Redis, keyed by bot."""
+    storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix="souk:fsm", with_bot_id=True))
+    dispatcher = Dispatcher(storage=storage, name="souk", settings=settings, outbox=outbox)
+    # Order matters: the session first, then who is talking, then whether they may.
+    dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dispatcher.update.outer_middleware(
+        TenantMiddleware(admin_ids=frozenset(settings.core.admin_telegram_ids))
+    )
+    dispatcher.update.outer_middleware(
+        ThrottlingMiddleware(
+            limiter, Rate(settings.inbox.throttle_rate, settings.inbox.throttle_burst)
+        )
+    )
+    # On every event observer, the error one included, so apologies are translated too.
+    LanguageMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_routers(*build_routers())
+    return dispatcher

@@ -1,0 +1,32 @@
+"""Routers in the order they are tried: errors, admin, seller, customer (fallback last)."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from souk.handlers import errors
+from souk.handlers.customer import fallback, start
+from souk.handlers.seller import ping
+from souk.middlewares.roles import IsAdmin, IsStaff
+
+
+def seller_router() -> Router:
+    router = Router(name="seller")
+    router.message.filter(IsStaff())
+    router.callback_query.filter(IsStaff())
+    router.include_routers(ping.router)
+    return router
+
+
+def admin_router() -> Router:
+    router = Router(name="admin")
+    router.message.filter(IsAdmin())
+    router.callback_query.filter(IsAdmin())
+    return router
+
+
+def build_routers() -> list[Router]:
+    """The feature routers are module-level and can join one dispatcher per process."""
+    customer = Router(name="customer")
+    customer.include_routers(start.router, fallback.router)
+    return [errors.router, admin_router(), seller_router(), customer]

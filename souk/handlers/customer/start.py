@@ -1,0 +1,76 @@
+"""/start (with deep links), /help and /language."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from souk.handlers.render import product_summary
+from souk.keyboards.language import LanguageCD, language_keyboard
+from souk.services.catalog import CatalogService
+from souk.services.customers import CustomerService, Person
+from souk.services.deeplinks import DeepLinkKind, parse_start_payload
+from souk.services.shops import ChannelInfo
+
+router = Router(name=__name__)
+
+
+@router.message(CommandStart())
+async def start(message: Message, command: CommandObject, shop: ChannelInfo,
+                session: AsyncSession, i18n: I18n) -> None:
+    link = parse_start_payload(command.args)
+    if link.kind is DeepLinkKind.PRODUCT:
+        product = await CatalogService(session, shop.shop_id).product_by_sku(link.value)
+        if product is not None:
+            await message.answer(product_summary(product, i18n.current_locale))
+            return
+        await message.answer(_("That product is no longer available. Here is the shop instead."))
+    elif link.kind is DeepLinkKind.INVITE:
+        await message.answer(_("This invite link is invalid or has expired. Ask the shop owner "
+                               "for a new one."))
+    elif link.kind is DeepLinkKind.INVALID:
+        await message.answer(_("That link is broken. Here is the shop instead."))
+    name = message.from_user.first_name if message.from_user else ""
+    await message.answer(
+        _("Hello, {name}! Welcome to {shop}.\n\nWrite what you are looking for, or send "
+          "/help to see what I can do.").format(name=name, shop=shop.shop_name)
+    )
+
+
+@router.message(Command("help"))
+async def help_command(message: Message, person: Person | None = None) -> None:
+    lines = [
+        _("Here is what I can do:"),
+        _("/start — the shop's front page"),
+        _("/language — change the language"),
+        _("/help — this message"),
+    ]
+    if person is not None and person.staff_role is not None:
+        lines += ["", _("For staff:"), _("/ping — check that pushes reach you")]
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("language"))
+async def language_command(message: Message, i18n: I18n) -> None:
+    await message.answer(_("Choose your language:"),
+                         reply_markup=language_keyboard(i18n.current_locale))
+
+
+@router.callback_query(LanguageCD.filter(F.code.in_({"en", "ru", "ar"})))
+async def language_chosen(query: CallbackQuery, callback_data: LanguageCD, person: Person,
+                          session: AsyncSession, i18n: I18n) -> None:
+    await CustomerService(session).set_language(person.customer_id, callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        text = _("Language set: English.")
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
+
+
+@router.callback_query(LanguageCD.filter())
+async def language_unknown(query: CallbackQuery) -> None:
+    await query.answer(_("This language is not available."), show_alert=True)

@@ -1,0 +1,25 @@
+"""The language picker."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from souk.i18n import LANGUAGES
+
+# Each language is named in itself, so anyone can find theirs.
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "ar": "العربية"}
+
+
+class LanguageCD(CallbackData, prefix="lang"):
+    code: str
+
+
+def language_keyboard(current: str | None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code in LANGUAGES:
+        mark = "✓ " if code == current else ""
+        builder.button(text=f"{mark}{LANGUAGE_NAMES[code]}", callback_data=LanguageCD(code=code))
+    builder.adjust(3)
+    return builder.as_markup()

@@ -1,0 +1,123 @@
+"""The long-lived objects of one process, built once and closed once.
+
+The web process, `souk polling` and each Celery worker process build a `Runtime`
+from the settings and the resolved service URLs; handlers, tasks and web views get
+what they need from it instead of building clients of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from souk.channels.processor import UpdateProcessor
+from souk.channels.telegram import BotRegistry
+from souk.channels.telegram_limits import OutboundLimitMiddleware
+from souk.config import Settings
+from souk.db.models import ChannelKind
+from souk.db.session import create_engine, create_session_factory
+from souk.dispatcher import build_dispatcher
+from souk.embedded import ServiceURLs
+from souk.i18n import build_i18n
+from souk.logs import get_logger
+from souk.services.customers import CustomerService
+from souk.services.inbox import StoredUpdate
+from souk.services.outbox import OutboxFactory
+from souk.services.ratelimit import RateLimiter
+from souk.services.shops import ChannelInfo
+
+log = get_logger("souk.runtime")
+
+
+@dataclass
+class Runtime:
+    """Engine, Redis, limiter, bots, translator; and in update-handling processes the
+    dispatcher and the update processor."""
+
+    settings: Settings
+    urls: ServiceURLs
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    redis: Redis
+    limiter: RateLimiter
+    i18n: I18n
+    registry: BotRegistry
+    outbox: OutboxFactory
+    dispatcher: Dispatcher | None = None
+    processor: UpdateProcessor | None = None
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        urls: ServiceURLs,
+        *,
+        handle_updates: bool,
+        on_outbox_committed: Callable[[], None] | None = None,
+        pool_size: int = 20,
+    ) -> Runtime:
+        engine = create_engine(urls.database_url, pool_size=pool_size)
+        session_factory = create_session_factory(engine)
+        redis = Redis.from_url(urls.redis_url)
+        limiter = RateLimiter(redis)
+
+        async def on_unreachable(bot_id: int, chat_id: int) -> None:
+            async with session_factory() as session, session.begin():
+                changed = await CustomerService(session).mark_unreachable(
+                    channel=ChannelKind.TELEGRAM, receiver=str(bot_id), external_id=str(chat_id)
+                )
+            if changed:
+                log.info("customer unreachable", bot_id=bot_id, chat_id=chat_id)
+
+        registry = BotRegistry(
+            session_factory=session_factory,
+            settings=settings.telegram,
+            request_middleware=OutboundLimitMiddleware(
+                limiter=limiter, settings=settings.telegram, on_unreachable=on_unreachable
+            ),
+        )
+        runtime = cls(
+            settings=settings,
+            urls=urls,
+            engine=engine,
+            session_factory=session_factory,
+            redis=redis,
+            limiter=limiter,
+            i18n=build_i18n(),
+            registry=registry,
+            outbox=OutboxFactory(settings.outbox, on_outbox_committed),
+        )
+        if handle_updates:
+            runtime.dispatcher = build_dispatcher(
+                settings=settings, redis=redis, session_factory=session_factory,
+                limiter=limiter, i18n=runtime.i18n, outbox=runtime.outbox,
+            )
+            runtime.processor = UpdateProcessor(
+                dispatcher=runtime.dispatcher,
+                session_factory=session_factory,
+                resolvers={ChannelKind.TELEGRAM.value: runtime.resolve_telegram},
+                settings=settings.inbox,
+            )
+        return runtime
+
+    async def resolve_telegram(self, stored: StoredUpdate) -> tuple[Bot, ChannelInfo, Update] | None:
+        entry = await self.registry.get(int(stored.receiver))
+        if entry is None:
+            return None
+        update = Update.model_validate(stored.payload, context={"bot": entry.bot})
+        return entry.bot, entry.channel, update
+
+    async def close(self) -> None:
+        if self.processor is not None:
+            await self.processor.close()
+        if self.dispatcher is not None:
+            await self.dispatcher.storage.close()
+        await self.registry.close()
+        await self.redis.aclose()
+        await self.engine.dispose()

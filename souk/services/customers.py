@@ -1,0 +1,95 @@
+"""Customers and staff as seen from an incoming update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from souk.db.models import ChannelKind, Customer, ShopChannel, Staff, StaffRole
+
+SUPPORTED_LANGUAGES = ("en", "ru", "ar")
+
+
+def normalize_language(code: str | None) -> str | None:
+    """'ru-RU' -> 'ru'; a language we do not speak -> None."""
+    if not code:
+        return None
+    base = code.split("-")[0].split("_")[0].lower()
+    return base if base in SUPPORTED_LANGUAGES else None
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who sent an update: the customer row and, if they work for the shop, their role."""
+
+    customer_id: int
+    language: str | None
+    blocked: bool
+    opted_in: bool
+    staff_role: StaffRole | None
+
+
+class CustomerService:
+    """Finds or creates the customer behind an update; language and reachability."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def touch(
+        self,
+        *,
+        shop_id: int,
+        channel: ChannelKind,
+        external_id: str,
+        name: str | None,
+        username: str | None,
+        telegram_user_id: int | None,
+    ) -> Person:
+        """Upsert the customer (last seen now; a blocked one who writes is reachable again)."""
+        statement = (
+            insert(Customer)
+            .values(shop_id=shop_id, channel=channel, external_id=external_id, name=name,
+                    username=username, last_seen_at=func.now())
+            .on_conflict_do_update(
+                index_elements=[Customer.shop_id, Customer.channel, Customer.external_id],
+                set_={"last_seen_at": func.now(), "name": name, "username": username,
+                      "blocked": False},
+            )
+            .returning(Customer.id, Customer.language, Customer.blocked, Customer.opted_in)
+        )
+        customer_id, language, blocked, opted_in = (await self._session.execute(statement)).one()
+        role = None
+        if telegram_user_id is not None:
+            role = await self._session.scalar(
+                select(Staff.role).where(
+                    Staff.shop_id == shop_id, Staff.telegram_user_id == telegram_user_id
+                )
+            )
+        return Person(customer_id, language, blocked, opted_in, role)
+
+    async def set_language(self, customer_id: int, language: str) -> None:
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        await self._session.execute(
+            update(Customer).where(Customer.id == customer_id).values(language=language)
+        )
+
+    async def mark_unreachable(self, *, channel: ChannelKind, receiver: str, external_id: str) -> int:
+        """The platform said this user blocked us: stop sending to them. Returns rows changed."""
+        shop_ids = select(ShopChannel.shop_id).where(
+            ShopChannel.kind == channel, ShopChannel.external_id == receiver
+        )
+        result = await self._session.execute(
+            update(Customer)
+            .where(
+                Customer.channel == channel,
+                Customer.external_id == external_id,
+                Customer.shop_id.in_(shop_ids),
+                Customer.blocked.is_(False),
+            )
+            .values(blocked=True, blocked_at=func.now())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

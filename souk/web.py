@@ -1,0 +1,156 @@
+"""The aiohttp application: webhooks, health, readiness, metrics and the landing page."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+from sqlalchemy import func, select, text
+
+from souk.channels.telegram import update_chat_key, update_kind
+from souk.db.models import ChannelKind, Product, Shop, ShopChannel
+from souk.logs import get_logger
+from souk.metrics import (
+    OUTBOX_DEPTH,
+    OUTBOX_OLDEST_AGE,
+    UPDATES_DUPLICATE,
+    UPDATES_IN,
+    UPDATES_REJECTED,
+    render,
+)
+from souk.runtime import Runtime
+from souk.services.inbox import ChatRef, InboxService
+from souk.services.outbox import OutboxService
+
+log = get_logger("souk.web")
+
+RUNTIME = web.AppKey("runtime", Runtime)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+)
+
+
+def _refuse(status: int, reason: str, channel: str = "telegram") -> web.Response:
+    UPDATES_REJECTED.labels(channel, reason).inc()
+    return web.json_response({"ok": False, "error": reason}, status=status)
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """Store the update before answering 200; process it after (exactly once, in order)."""
+    runtime = request.app[RUNTIME]
+    bot_id_text = request.match_info["bot_id"]
+    entry = await runtime.registry.get(int(bot_id_text)) if bot_id_text.isdigit() else None
+    secret = request.headers.get(SECRET_HEADER, "")
+    expected = entry.channel.webhook_secret if entry is not None else None
+    # Unknown bot and wrong secret look the same from outside: nothing to probe for.
+    if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
+        return _refuse(401, "unauthorized")
+    limit = runtime.settings.http.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _refuse(413, "too_large")
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        return _refuse(413, "too_large")
+    try:
+        update = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return _refuse(400, "malformed")
+    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        return _refuse(400, "malformed")
+    kind = update_kind(update)
+    if kind is None or not isinstance(update.get(kind), dict):
+        UPDATES_REJECTED.labels("telegram", "ignored_kind").inc()
+        return web.json_response({"ok": True})
+    chat = ChatRef(ChannelKind.TELEGRAM, bot_id_text, update_chat_key(update, kind))
+    async with runtime.engine.begin() as connection:
+        stored = await InboxService.store(
+            connection, channel=chat.channel, receiver=chat.receiver,
+            external_id=str(update["update_id"]), chat_key=chat.chat_key, kind=kind,
+            payload=update,
+        )
+    if stored:
+        UPDATES_IN.labels("telegram", kind).inc()
+        assert runtime.processor is not None
+        runtime.processor.submit(chat)
+    else:
+        UPDATES_DUPLICATE.labels("telegram").inc()
+    return web.json_response({"ok": True})
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _checks(runtime: Runtime) -> dict[str, bool]:
+    checks = {"database": False, "redis": False}
+    try:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = True
+    except Exception as error:
+        log.warning("database not ready", error=type(error).__name__)
+    try:
+        checks["redis"] = bool(await runtime.redis.ping())
+    except Exception as error:
+        log.warning("redis not ready", error=type(error).__name__)
+    return checks
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks = await _checks(request.app[RUNTIME])
+    ready = all(checks.values())
+    return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    try:
+        async with runtime.session_factory() as session:
+            stats = await OutboxService(session, runtime.settings.outbox).stats()
+        OUTBOX_DEPTH.set(stats.depth)
+        OUTBOX_OLDEST_AGE.set(stats.oldest_age_seconds)
+    except Exception as error:  # metrics must render even when the database is down
+        log.warning("outbox stats unavailable", error=type(error).__name__)
+    body, content_type = render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+async def landing(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    checks = await _checks(runtime)
+    context: dict[str, object] = {"database_ok": checks["database"], "redis_ok": checks["redis"],
+                                  "shops": 0, "demo_products": 0, "bots": 0, "outbox_depth": 0}
+    if checks["database"]:
+        async with runtime.session_factory() as session:
+            context["shops"] = await session.scalar(select(func.count(Shop.id)))
+            context["demo_products"] = await session.scalar(
+                select(func.count(Product.id)).join(Shop, Shop.id == Product.shop_id)
+                .where(Shop.slug == "demo")
+            )
+            context["bots"] = await session.scalar(
+                select(func.count(ShopChannel.id)).where(ShopChannel.kind == ChannelKind.TELEGRAM)
+            )
+            context["outbox_depth"] = (
+                await OutboxService(session, runtime.settings.outbox).stats()
+            ).depth
+    html = _templates.get_template("landing.html").render(**context)
+    return web.Response(text=html, content_type="text/html")
+
+
+def build_app(runtime: Runtime) -> web.Application:
+    """The web application over an already built runtime (the caller owns its lifetime)."""
+    # One extra KiB so an oversized body is seen by the view (413 + metric), not by aiohttp.
+    app = web.Application(client_max_size=runtime.settings.http.max_body_bytes + 1024)
+    app[RUNTIME] = runtime
+    app.router.add_post("/webhook/telegram/{bot_id}", telegram_webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    if runtime.settings.core.demo:
+        app.router.add_get("/", landing)
+    return app

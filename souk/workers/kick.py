@@ -1,0 +1,43 @@
+"""Wakes the notifier right after pushes are committed, without blocking the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from celery import Celery
+
+from souk.logs import get_logger
+from souk.workers.app import DELIVER_TASK
+
+log = get_logger("souk.outbox")
+
+
+class NotifierKick:
+    """Queues one delivery task; while one is being queued, further kicks are folded into it.
+
+    Publishing to the broker is a blocking call, so it runs in the default executor.
+    A lost kick costs only latency: beat's outbox sweep finds every due push anyway.
+    """
+
+    def __init__(self, celery: Celery) -> None:
+        self._celery = celery
+        self._busy = threading.Lock()
+
+    def __call__(self) -> None:
+        if not self._busy.acquire(blocking=False):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._publish()
+            return
+        loop.run_in_executor(None, self._publish)
+
+    def _publish(self) -> None:
+        try:
+            self._celery.send_task(DELIVER_TASK)
+        except Exception as error:
+            log.warning("notifier kick failed; the sweep will deliver", error=type(error).__name__)
+        finally:
+            self._busy.release()

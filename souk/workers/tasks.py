@@ -1,0 +1,67 @@
+"""Celery tasks: thin wrappers that run async services on the worker's loop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Task, shared_task
+
+from souk.channels.delivery import OutboxDeliverer
+from souk.logs import get_logger
+from souk.runtime import Runtime
+from souk.services.inbox import InboxService
+from souk.services.outbox import OutboxService
+from souk.workers.app import DELIVER_TASK, PURGE_TASK, SWEEP_TASK
+from souk.workers.context import context_for
+
+log = get_logger("souk.workers")
+
+# A delivery run stops after this long and, if work remains, queues its successor,
+# so one long queue never pins a worker process and deploys stay quick.
+DELIVERY_TIME_BUDGET = 50.0
+
+
+@shared_task(name=DELIVER_TASK, bind=True)
+def deliver_outbox(self: Task) -> dict[str, int]:  # type: ignore[type-arg]
+    """Deliver due pushes until none are left or the time budget is spent."""
+
+    async def work(runtime: Runtime) -> dict[str, int]:
+        deliverer = OutboxDeliverer(session_factory=runtime.session_factory,
+                                    registry=runtime.registry, settings=runtime.settings.outbox)
+        report = await deliverer.run(time_budget=DELIVERY_TIME_BUDGET)
+        async with runtime.session_factory() as session:
+            more = await OutboxService(session, runtime.settings.outbox).has_due()
+        if report.sent or report.failed or report.retried:
+            log.info("outbox delivered", sent=report.sent, retried=report.retried,
+                     failed=report.failed, seconds=round(report.seconds, 2), errors=report.errors)
+        if more:
+            self.app.send_task(DELIVER_TASK)
+        return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+
+    return context_for(self.app).run(work)
+
+
+@shared_task(name=SWEEP_TASK, bind=True)
+def sweep_outbox(self: Task) -> bool:  # type: ignore[type-arg]
+    """Beat: start a delivery when pushes are due (retries, missed kicks, dead workers)."""
+
+    async def work(runtime: Runtime) -> bool:
+        async with runtime.session_factory() as session:
+            return await OutboxService(session, runtime.settings.outbox).has_due()
+
+    due = context_for(self.app).run(work)
+    if due:
+        self.app.send_task(DELIVER_TASK)
+    return due
+
+
+@shared_task(name=PURGE_TASK, bind=True)
+def purge_inbox(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: forget processed updates past retention."""
+
+    async def work(runtime: Runtime) -> int:
+        async with runtime.session_factory() as session, session.begin():
+            days = runtime.settings.inbox.retention_days
+            return await InboxService.purge(session, older_than=timedelta(days=days))
+
+    return context_for(self.app).run(work)

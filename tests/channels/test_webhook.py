@@ -1,0 +1,262 @@
+"""The Telegram webhook over real HTTP: what is stored, what is answered, what is replied."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiohttp import ClientResponse, ClientSession
+from aiohttp.test_utils import TestServer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.db.models import (
+    Customer,
+    InboundStatus,
+    InboundUpdate,
+    OutboxMessage,
+    Product,
+    StaffRole,
+)
+from souk.runtime import Runtime
+from souk.web import SECRET_HEADER, build_app
+from tests.conftest import MakeShop, TestShop
+from tests.fakes.telegram_api import FakeBotAPI
+from tests.fixtures.telegram import callback, message, poll_update
+
+
+@pytest.fixture(scope="session")
+async def server(runtime: Runtime) -> AsyncIterator[TestServer]:
+    test_server = TestServer(build_app(runtime))
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+@pytest.fixture(scope="session")
+async def http() -> AsyncIterator[ClientSession]:
+    async with ClientSession() as client:
+        yield client
+
+
+async def post(http: ClientSession, server: TestServer, shop: TestShop, body: Any, *,
+               secret: str | None = None, bot_id: int | str | None = None) -> ClientResponse:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    url = server.make_url(f"/webhook/telegram/{bot_id if bot_id is not None else shop.bot_id}")
+    headers = {SECRET_HEADER: shop.secret if secret is None else secret,
+               "Content-Type": "application/json"}
+    async with http.post(url, data=data, headers=headers) as response:
+        await response.read()
+        return response
+
+
+async def stored_rows(session_factory: async_sessionmaker[AsyncSession], shop: TestShop) -> list[InboundUpdate]:
+    async with session_factory() as session:
+        return list(await session.scalars(
+            select(InboundUpdate).where(InboundUpdate.receiver == str(shop.bot_id))
+        ))
+
+
+async def settled(session_factory: async_sessionmaker[AsyncSession], shop: TestShop,
+                  count: int) -> list[InboundUpdate]:
+    """Wait (event-free, bounded) until `count` updates of the shop are processed."""
+    for _ in range(200):
+        rows = await stored_rows(session_factory, shop)
+        if len(rows) >= count and all(r.status is not InboundStatus.PENDING for r in rows):
+            return rows
+        await asyncio.sleep(0.05)  # polling the database for the background processor
+    raise AssertionError(f"updates not processed: {[(r.external_id, r.status) for r in rows]}")
+
+
+async def test_start_greets_in_the_client_language(
+    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    response = await post(http, server, shop, message(5001, "/start", language="ru"))
+    assert response.status == 200
+    await fake_api.wait_for(lambda api: api.delivered_texts(5001, bot_id=shop.bot_id))
+    (text,) = fake_api.delivered_texts(5001, bot_id=shop.bot_id)
+    assert "Добро пожаловать" in text and shop.slug in text
+    rows = await settled(session_factory, shop, 1)
+    assert [row.status for row in rows] == [InboundStatus.DONE]
+
+
+@pytest.mark.parametrize(("secret", "bot_id"), [("wrong", None), ("", None), (None, 424242),
+                                                (None, "abc")])
+async def test_bad_secret_or_unknown_bot_is_401_and_stores_nothing(
+    http: ClientSession, server: TestServer, make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession], secret: str | None, bot_id: int | None,
+) -> None:
+    shop = await make_shop()
+    response = await post(http, server, shop, message(5002, "/start"), secret=secret, bot_id=bot_id)
+    assert response.status == 401
+    assert await stored_rows(session_factory, shop) == []
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"message": {}}', b"\xff\xfe",
+                                  b'{"update_id": "7"}'])
+async def test_malformed_body_is_400_and_stores_nothing(
+    http: ClientSession, server: TestServer, make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession], body: bytes,
+) -> None:
+    shop = await make_shop()
+    response = await post(http, server, shop, body)
+    assert response.status == 400
+    assert await stored_rows(session_factory, shop) == []
+
+
+async def test_body_over_one_mebibyte_is_413(
+    http: ClientSession, server: TestServer, make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    update = message(5003, "x")
+    update["message"]["text"] = "x" * (1024 * 1024)
+    response = await post(http, server, shop, update)
+    assert response.status == 413
+    assert await stored_rows(session_factory, shop) == []
+
+
+async def test_unknown_update_kind_is_acknowledged_and_ignored(
+    http: ClientSession, server: TestServer, make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    response = await post(http, server, shop, poll_update())
+    assert response.status == 200
+    assert await stored_rows(session_factory, shop) == []
+
+
+async def test_duplicate_update_is_processed_once(
+    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    update = message(5004, "/help")
+    responses = await asyncio.gather(*(post(http, server, shop, update) for _ in range(5)))
+    assert [r.status for r in responses] == [200] * 5
+    responses = [await post(http, server, shop, update)]
+    assert responses[0].status == 200
+    rows = await settled(session_factory, shop, 1)
+    assert len(rows) == 1
+    assert len(fake_api.calls("sendMessage", chat_id=5004)) == 1
+
+
+async def test_language_is_switched_and_remembered(
+    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    await post(http, server, shop, message(5005, "/language"))
+    await fake_api.wait_for(lambda api: api.calls("sendMessage", chat_id=5005))
+    markup = fake_api.calls("sendMessage", chat_id=5005)[0].params["reply_markup"]
+    buttons = [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
+    assert buttons == ["lang:en", "lang:ru", "lang:ar"]
+    # The fake numbers each chat's messages from 1: the picker is message 1.
+    await post(http, server, shop, callback(5005, "lang:ar", message_id=1))
+    await fake_api.wait_for(lambda api: api.calls("editMessageText", chat_id=5005))
+    assert fake_api.calls("editMessageText", chat_id=5005)[0].params["text"] == "اللغة: العربية."
+    await post(http, server, shop, message(5005, "/help"))
+    await fake_api.wait_for(lambda api: len(api.delivered_texts(5005)) >= 2)
+    assert fake_api.delivered_texts(5005)[-1].startswith("إليك ما يمكنني فعله")
+    async with session_factory() as session:
+        language = await session.scalar(
+            select(Customer.language).where(Customer.shop_id == shop.shop_id,
+                                            Customer.external_id == "5005"))
+    assert language == "ar"
+
+
+async def test_a_customer_cannot_reach_staff_commands(
+    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop(staff={5007: StaffRole.OWNER})
+    await post(http, server, shop, message(5006, "/ping"))
+    await post(http, server, shop, message(5007, "/ping"))
+    await fake_api.wait_for(lambda api: api.delivered_texts(5006, bot_id=shop.bot_id))
+    assert "/help" in fake_api.delivered_texts(5006, bot_id=shop.bot_id)[0]
+    await settled(session_factory, shop, 2)
+    async with session_factory() as session:
+        pushes = list(await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.shop_id == shop.shop_id)))
+    assert [(p.chat_id, p.kind, p.method) for p in pushes] == [(5007, "ping", "sendMessage")]
+    assert shop.slug in str(pushes[0].payload["text"])
+    assert fake_api.delivered_texts(5007, bot_id=shop.bot_id) == []  # answered by the outbox only
+
+
+async def test_deep_link_opens_a_product(
+    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    async with session_factory() as session, session.begin():
+        session.add(Product(shop_id=shop.shop_id, sku="KB-01", title="Mechanical keyboard",
+                            translations={"ru": {"title": "Механическая клавиатура"}},
+                            price=Decimal("12990.50"), currency="USD", stock=2))
+    await post(http, server, shop, message(5008, "/start p_kb-01", language="ru"))
+    await fake_api.wait_for(lambda api: api.delivered_texts(5008, bot_id=shop.bot_id))
+    text = fake_api.delivered_texts(5008, bot_id=shop.bot_id)[0]
+    assert "Механическая клавиатура" in text
+    assert "12\xa0990,50\xa0$" in text and "осталось всего 2" in text
+    await post(http, server, shop, message(5009, "/start p_NOPE"))
+    await fake_api.wait_for(lambda api: len(api.delivered_texts(5009, bot_id=shop.bot_id)) == 2)
+    assert "no longer available" in fake_api.delivered_texts(5009, bot_id=shop.bot_id)[0]
+
+
+async def test_a_failing_handler_gets_a_translated_apology_not_a_traceback(
+    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    runtime: Runtime, session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    boom = Router(name="boom")
+
+    @boom.message(Command("boom"))
+    async def explode(_: Message) -> None:
+        raise RuntimeError("secret internals 123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+
+    dispatcher = runtime.dispatcher
+    assert dispatcher is not None
+    dispatcher.include_router(boom)
+    dispatcher.sub_routers.insert(1, dispatcher.sub_routers.pop())  # right after the errors router
+    shop = await make_shop()
+    await post(http, server, shop, message(5010, "/boom", language="ru"))
+    await fake_api.wait_for(lambda api: api.delivered_texts(5010, bot_id=shop.bot_id))
+    (text,) = fake_api.delivered_texts(5010, bot_id=shop.bot_id)
+    assert text.startswith("Извините") and "RuntimeError" not in text and "secret" not in text
+    rows = await settled(session_factory, shop, 1)
+    assert rows[0].status is InboundStatus.DONE
+
+
+async def test_updates_left_pending_are_picked_up_by_the_sweep(
+    make_shop: MakeShop, fake_api: FakeBotAPI, runtime: Runtime,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """What a crash leaves stored but unprocessed is processed, once, by the next sweep."""
+    from datetime import timedelta
+
+    from souk.db.models import ChannelKind
+    from souk.services.inbox import InboxService
+
+    shop = await make_shop()
+    async with runtime.engine.begin() as connection:
+        for text in ("/help", "/start"):
+            update = message(5011, text)
+            await InboxService.store(connection, channel=ChannelKind.TELEGRAM,
+                                     receiver=str(shop.bot_id), external_id=str(update["update_id"]),
+                                     chat_key="5011", kind="message", payload=update)
+    assert runtime.processor is not None
+    assert await runtime.processor.sweep(older_than=timedelta(0)) >= 1
+    await fake_api.wait_for(lambda api: len(api.delivered_texts(5011, bot_id=shop.bot_id)) >= 2)
+    texts = fake_api.delivered_texts(5011, bot_id=shop.bot_id)
+    assert texts[0].startswith("Here is what I can do") and texts[1].startswith("Hello")
+    async with session_factory() as session:
+        done = await session.scalar(select(func.count()).select_from(InboundUpdate).where(
+            InboundUpdate.receiver == str(shop.bot_id), InboundUpdate.status == InboundStatus.DONE))
+    assert done == 2
