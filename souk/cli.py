@@ -14,10 +14,10 @@ from souk.config import Settings
 from souk.db.session import create_engine, create_session_factory
 from souk.embedded import EmbeddedServices, ServiceURLs
 from souk.errors import SoukError
-from souk.logs import register_secret, setup_logging
+from souk.logs import get_logger, redact, register_secret, setup_logging
 
 T = TypeVar("T")
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="souk: conversational commerce on Telegram and WhatsApp.")
 shop_app = typer.Typer(no_args_is_help=True, help="Shops.")
 webhook_app = typer.Typer(no_args_is_help=True, help="Telegram webhooks.")
@@ -220,5 +220,9 @@ def main() -> None:
     try:
         app(obj=settings)
     except SoukError as error:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {redact(str(error))}")
+        raise SystemExit(1) from None
+    except Exception:
+        # Through the log, so the traceback is redacted like every other line.
+        get_logger("souk.cli").exception("command failed")
         raise SystemExit(1) from None

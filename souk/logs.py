@@ -97,8 +97,10 @@ def setup_logging(*, level: str = "INFO", json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # aiohttp's access log is one line per webhook: useful at DEBUG only.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # One line per webhook or per beat tick: useful at DEBUG only.
+    for noisy in ("aiohttp.access", "celery.app.trace", "celery.worker.strategy", "celery.beat",
+                  "aiogram.event"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

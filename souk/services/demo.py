@@ -71,11 +71,10 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
                     names=category.names, position=position)
             .on_conflict_do_nothing(index_elements=[Category.shop_id, Category.slug])
         )
-    category_ids = dict(
-        (await session.execute(
-            select(Category.slug, Category.id).where(Category.shop_id == shop.id)
-        )).tuples()
+    category_rows = await session.execute(
+        select(Category.slug, Category.id).where(Category.shop_id == shop.id)
     )
+    category_ids = {slug: category_id for slug, category_id in category_rows.tuples()}
     rows = [_product_row(shop.id, category_ids[p.category], p) for p in catalog.products]
     for start in range(0, len(rows), 500):
         await session.execute(
