@@ -134,7 +134,7 @@ class UpdateProcessor:
         bot, channel, update = resolved
         await self._dispatcher.feed_update(
             bot, update, session=session, shop=channel, shop_id=channel.shop_id,
-            channel=stored.channel,
+            channel=stored.channel, received_at=stored.received_at.timestamp(),
         )
 
     async def sweep(self, *, older_than: timedelta) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -44,6 +44,7 @@ class StoredUpdate:
     external_id: str
     kind: str
     payload: dict[str, object]
+    received_at: datetime
 
 
 class InboxService:
@@ -95,7 +96,7 @@ class InboxService:
         if row is None:
             return None
         return StoredUpdate(row.id, row.channel, row.receiver, row.external_id, row.kind,
-                            row.payload)
+                            row.payload, row.received_at)
 
     @staticmethod
     async def complete(session: AsyncSession, update_id: int, *, error: str | None = None) -> None:

@@ -97,11 +97,15 @@ class RateLimiter:
         self._acquire = redis.register_script(_ACQUIRE)
         self._pause = redis.register_script(_PAUSE)
 
-    async def try_acquire(self, limits: Sequence[Limit]) -> float:
-        """Admit one event on every limit, or none: returns 0.0 or the seconds to wait."""
+    async def try_acquire(self, limits: Sequence[Limit], *, at: float | None = None) -> float:
+        """Admit one event on every limit, or none: returns 0.0 or the seconds to wait.
+
+        `at` (epoch seconds) judges an event by when it happened instead of now: a queued
+        inbound update is counted at its arrival, not when its turn came.
+        """
         if not limits:
             return 0.0
-        args: list[float] = [self._clock() * 1000.0]
+        args: list[float] = [(self._clock() if at is None else at) * 1000.0]
         for limit in limits:
             args += [limit.rate.interval_ms, limit.rate.tolerance_ms]
         keys = [self._prefix + limit.key for limit in limits]

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 router = Router(name=__name__)
+_QUOTE_LIMIT = 64
 
 
 @router.message()
 async def unknown_message(message: Message) -> None:
-    await message.answer(_("I did not understand that. Send /help to see what I can do."))
+    said = (message.text or "").strip()
+    if not said:
+        await message.answer(_("I did not understand that. Send /help to see what I can do."))
+        return
+    if len(said) > _QUOTE_LIMIT:
+        said = said[: _QUOTE_LIMIT - 1] + "…"
+    await message.answer(
+        _("I did not understand “{text}”. Send /help to see what I can do.").format(
+            text=escape(said)
+        )
+    )
 
 
 @router.callback_query()
