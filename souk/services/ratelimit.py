@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 _ACQUIRE = """
 local now = tonumber(ARGV[1])
 local wait = 0
+local blocking = 0
 local tats = {}
 for i, key in ipairs(KEYS) do
   local interval = tonumber(ARGV[2 * i])
@@ -26,14 +27,17 @@ for i, key in ipairs(KEYS) do
   local tat = tonumber(redis.call('GET', key) or '0')
   if tat < now then tat = now end
   local allow_at = tat - tolerance
-  if allow_at > now and allow_at - now > wait then wait = allow_at - now end
+  if allow_at > now and allow_at - now > wait then
+    wait = allow_at - now
+    blocking = i
+  end
   tats[i] = tat + interval
 end
-if wait > 0 then return tostring(wait) end
+if wait > 0 then return {tostring(wait), blocking} end
 for i, key in ipairs(KEYS) do
   redis.call('SET', key, tostring(tats[i]), 'PX', math.ceil(tats[i] - now) + 1000)
 end
-return '0'
+return {'0', 0}
 """
 
 _PAUSE = """
@@ -75,6 +79,11 @@ class Limit:
     rate: Rate
 
 
+def _ensure_within(total_wait: float, max_wait: float) -> None:
+    if total_wait > max_wait:
+        raise TimeoutError(f"rate limit wait of {total_wait:.1f}s exceeds {max_wait:.0f}s")
+
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -95,6 +104,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._acquire = redis.register_script(_ACQUIRE)
+        self._queues: dict[str, asyncio.Lock] = {}
         self._pause = redis.register_script(_PAUSE)
 
     async def try_acquire(self, limits: Sequence[Limit], *, at: float | None = None) -> float:
@@ -105,22 +115,41 @@ class RateLimiter:
         """
         if not limits:
             return 0.0
+        wait, _blocking = await self._try(limits, at)
+        return wait
+
+    async def _try(self, limits: Sequence[Limit], at: float | None) -> tuple[float, int]:
+        """(seconds to wait, 1-based index of the limit that is in the way, or 0)."""
         args: list[float] = [(self._clock() if at is None else at) * 1000.0]
         for limit in limits:
             args += [limit.rate.interval_ms, limit.rate.tolerance_ms]
         keys = [self._prefix + limit.key for limit in limits]
-        wait_ms = float(await self._acquire(keys=keys, args=args))
-        return wait_ms / 1000.0
+        wait_ms, blocking = await self._acquire(keys=keys, args=args)
+        return float(wait_ms) / 1000.0, int(blocking)
 
     async def acquire(self, limits: Sequence[Limit], *, max_wait: float = 3600.0) -> float:
-        """Wait until one event is admitted on every limit; returns the seconds waited."""
+        """Wait until one event is admitted on every limit; returns the seconds waited.
+
+        Waiters in this process that share the last (widest) limit queue behind one lock
+        while that limit is what holds them back: one Redis call per admission instead of
+        a herd of waiters waking together. A wait caused by a narrower limit (one chat) is
+        slept outside the lock, so a paused chat never holds the others back.
+        """
+        if not limits:
+            return 0.0
         waited = 0.0
+        queue = self._queues.setdefault(limits[-1].key, asyncio.Lock())
         while True:
-            wait = await self.try_acquire(limits)
-            if wait <= 0:
-                return waited
-            if waited + wait > max_wait:
-                raise TimeoutError(f"rate limit wait of {wait:.1f}s exceeds {max_wait:.0f}s")
+            async with queue:
+                while True:
+                    wait, blocking = await self._try(limits, None)
+                    if wait <= 0:
+                        return waited
+                    _ensure_within(waited + wait, max_wait)
+                    if blocking != len(limits):
+                        break
+                    await self._sleep(wait)
+                    waited += wait
             await self._sleep(wait)
             waited += wait
 
