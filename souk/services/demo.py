@@ -74,7 +74,7 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
     category_rows = await session.execute(
         select(Category.slug, Category.id).where(Category.shop_id == shop.id)
     )
-    category_ids = {slug: category_id for slug, category_id in category_rows.tuples()}
+    category_ids = {slug: category_id for slug, category_id in category_rows}
     rows = [_product_row(shop.id, category_ids[p.category], p) for p in catalog.products]
     for start in range(0, len(rows), 500):
         await session.execute(

@@ -140,4 +140,4 @@ class InboxService:
         rows = await session.execute(
             text("SELECT status, count(*) FROM inbound_updates GROUP BY status")
         )
-        return {str(status): int(count) for status, count in rows.tuples()}
+        return {str(status): int(count) for status, count in rows}

@@ -139,7 +139,7 @@ class OutboxService:
                        OutboxMessage.chat_id, OutboxMessage.method, OutboxMessage.payload,
                        OutboxMessage.attempts)
         )
-        claimed = [ClaimedPush(*row) for row in rows.tuples()]
+        claimed = [ClaimedPush(*row) for row in rows]
         claimed.sort(key=lambda push: push.id)
         return claimed
 

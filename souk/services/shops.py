@@ -121,7 +121,7 @@ class ShopService:
             .where(ShopChannel.kind == kind, ShopChannel.is_active.is_(True), Shop.is_active.is_(True))
             .order_by(ShopChannel.id)
         )
-        return [_info(*row) for row in rows.tuples()]
+        return [_info(*row) for row in rows]
 
 
 def _info(channel: ShopChannel, slug: str, name: str) -> ChannelInfo:

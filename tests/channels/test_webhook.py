@@ -260,3 +260,18 @@ async def test_updates_left_pending_are_picked_up_by_the_sweep(
         done = await session.scalar(select(func.count()).select_from(InboundUpdate).where(
             InboundUpdate.receiver == str(shop.bot_id), InboundUpdate.status == InboundStatus.DONE))
     assert done == 2
+
+
+async def test_a_flood_from_one_user_is_throttled_and_not_retried(
+    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    for index in range(15):
+        assert (await post(http, server, shop, message(5012, f"flood {index}"))).status == 200
+    rows = await settled(session_factory, shop, 15)
+    assert all(r.status is InboundStatus.DONE for r in rows)
+    replies = fake_api.delivered_texts(5012, bot_id=shop.bot_id)
+    # A burst of 10 at once, then 3 a second: 15 messages in well under a second get 10-11.
+    assert 10 <= len(replies) <= 11
+    assert "flood 0" in replies[0]

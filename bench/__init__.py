@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures (never assert wall time). See `make bench`."""
