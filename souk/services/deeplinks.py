@@ -31,7 +31,7 @@ def parse_start_payload(payload: str | None) -> DeepLink:
     """`p_<sku>` a product, `c_<slug>` a category, `i_<token>` a staff invite."""
     if not payload:
         return DeepLink(DeepLinkKind.NONE)
-    if not _PAYLOAD.match(payload):
+    if not _PAYLOAD.fullmatch(payload):
         return DeepLink(DeepLinkKind.INVALID)
     prefix, _, value = payload.partition("_")
     kind = _PREFIXES.get(prefix)
@@ -42,5 +42,7 @@ def parse_start_payload(payload: str | None) -> DeepLink:
 
 def product_payload(sku: str) -> str | None:
     """The payload that opens a product, or None when the SKU cannot be carried in one."""
+    if not sku:
+        return None
     payload = f"p_{sku}"
-    return payload if _PAYLOAD.match(payload) else None
+    return payload if _PAYLOAD.fullmatch(payload) else None

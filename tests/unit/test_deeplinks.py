@@ -6,14 +6,6 @@ import pytest
 
 from souk.services.deeplinks import DeepLink, DeepLinkKind, parse_start_payload, product_payload
 
-# `$` also matches before a final "\n", and `_PAYLOAD.match` is used instead of `fullmatch`.
-TRAILING_NEWLINE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="souk/services/deeplinks.py _PAYLOAD '^...{1,64}$' with .match accepts a trailing "
-           "newline: 'p_sku\\n' parses as PRODUCT 'sku\\n'; expected INVALID (use fullmatch)",
-)
-
-
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
@@ -29,7 +21,8 @@ TRAILING_NEWLINE_BUG = pytest.mark.xfail(
         ("P_SKU-1", DeepLink(DeepLinkKind.INVALID)),
         ("has space", DeepLink(DeepLinkKind.INVALID)),
         ("p_sku/1", DeepLink(DeepLinkKind.INVALID)),
-        pytest.param("p_sku\n", DeepLink(DeepLinkKind.INVALID), marks=TRAILING_NEWLINE_BUG),
+        # Regression: `$` matched before a final newline.
+        ("p_sku\n", DeepLink(DeepLinkKind.INVALID)),
         ("p_" + "a" * 62, DeepLink(DeepLinkKind.PRODUCT, "a" * 62)),  # 64 characters
         ("p_" + "a" * 63, DeepLink(DeepLinkKind.INVALID)),  # 65 characters
     ],
@@ -49,12 +42,8 @@ def test_parse_start_payload(payload: str | None, expected: DeepLink) -> None:
         ("x" * 70, None),
         ("A/B", None),
         ("with space", None),
-        pytest.param("", None, marks=pytest.mark.xfail(
-            strict=True,
-            reason="souk/services/deeplinks.py product_payload: an empty SKU gives 'p_', "
-                   "which parse_start_payload reads as INVALID; expected None",
-        )),
-        pytest.param("sku\n", None, marks=TRAILING_NEWLINE_BUG),
+        ("", None),  # regression: "p_" does not parse back
+        ("sku\n", None),  # regression: `$` matched before a final newline
     ],
     ids=repr,
 )
