@@ -17,8 +17,12 @@ from souk.errors import SoukError
 from souk.logs import get_logger, redact, register_secret, setup_logging
 
 T = TypeVar("T")
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="souk: conversational commerce on Telegram and WhatsApp.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="souk: conversational commerce on Telegram and WhatsApp.",
+)
 shop_app = typer.Typer(no_args_is_help=True, help="Shops.")
 webhook_app = typer.Typer(no_args_is_help=True, help="Telegram webhooks.")
 app.add_typer(shop_app, name="shop")
@@ -79,9 +83,11 @@ def seed_demo_shop(settings: Settings, urls: ServiceURLs) -> None:
                 bot_id = await connect_demo_bot(session, settings.telegram)
         finally:
             await engine.dispose()
-        console.print(f"demo shop: {report.products} products in {report.categories} categories, "
-                      f"{report.faq} FAQ entries, {report.shipping} shipping options"
-                      + (f"; bot {bot_id} connected" if bot_id else ""))
+        console.print(
+            f"demo shop: {report.products} products in {report.categories} categories, "
+            f"{report.faq} FAQ entries, {report.shipping} shipping options"
+            + (f"; bot {bot_id} connected" if bot_id else "")
+        )
 
     run_async(work)
 
@@ -122,18 +128,25 @@ def polling(ctx: typer.Context) -> None:
 
 
 @app.command()
-def worker(ctx: typer.Context,
-           concurrency: Annotated[int | None, typer.Option(help="Worker processes")] = None) -> None:
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[int | None, typer.Option(help="Worker processes")] = None,
+) -> None:
     """Run a Celery worker (notifications, sync, monitoring)."""
     from souk.workers.app import create_celery
 
     settings = _settings(ctx)
     with services(settings) as urls:
         celery = create_celery(settings, urls)
-        celery.worker_main([
-            "worker", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-            f"--concurrency={concurrency or settings.worker.concurrency}",
-        ])
+        celery.worker_main(
+            [
+                "worker",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                f"--concurrency={concurrency or settings.worker.concurrency}",
+            ]
+        )
 
 
 @app.command()
@@ -211,10 +224,15 @@ def main() -> None:
     """Entry point: settings -> logging -> command."""
     settings = Settings()
     setup_logging(level=settings.core.log_level, json=settings.core.log_json)
-    for secret in (settings.telegram.bot_token, settings.telegram.webhook_secret,
-                   settings.core.database_url, settings.core.redis_url,
-                   settings.whatsapp.access_token, settings.whatsapp.app_secret,
-                   settings.ai.openai_api_key):
+    for secret in (
+        settings.telegram.bot_token,
+        settings.telegram.webhook_secret,
+        settings.core.database_url,
+        settings.core.redis_url,
+        settings.whatsapp.access_token,
+        settings.whatsapp.app_secret,
+        settings.ai.openai_api_key,
+    ):
         if secret is not None:
             register_secret(secret.get_secret_value())
     try:

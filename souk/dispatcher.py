@@ -30,7 +30,9 @@ def build_dispatcher(
 ) -> Dispatcher:
     """One per process. Per-user isolation is the inbox's job (see `channels.processor`),
     so aiogram's own event isolation stays off; FSM state lives in Redis, keyed by bot."""
-    storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix="souk:fsm", with_bot_id=True))
+    storage = RedisStorage(
+        redis, key_builder=DefaultKeyBuilder(prefix="souk:fsm", with_bot_id=True)
+    )
     dispatcher = Dispatcher(storage=storage, name="souk", settings=settings, outbox=outbox)
     # Order matters: the session first, then who is talking, then whether they may.
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))

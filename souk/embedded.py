@@ -45,7 +45,14 @@ def _service_user() -> pwd.struct_passwd | None:
         return pwd.getpwnam(SERVICE_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_USER,
+            ],
             check=True,
             capture_output=True,
         )
@@ -162,29 +169,65 @@ class EmbeddedPostgres:
         if not (self.pgdata / "PG_VERSION").exists():
             _own(self.pgdata, user)
             log.info("initialising embedded postgres", pgdata=str(self.pgdata))
-            self._run(["initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
-                       "--encoding=UTF8", "--locale=C.UTF-8"])
+            self._run(
+                [
+                    "initdb",
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
         self._clear_stale_pid_file()
         options = f"-h '' -k {self.socket_dir} -c max_connections=300"
         if self.fast:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log_file = self.pgdata / "server.log"
-        self._run(["pg_ctl", "-D", str(self.pgdata), "-l", str(log_file), "-o", options,
-                   "-w", "-t", "90", "start"])
+        self._run(
+            [
+                "pg_ctl",
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(log_file),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "90",
+                "start",
+            ]
+        )
         self.create_database(DATABASE_NAME)
         log.info("embedded postgres started", socket_dir=str(self.socket_dir))
         return True
 
     def create_database(self, name: str) -> None:
-        """Create database `name` if it does not exist."""
-        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        """Create database `name` (a plain identifier) if it does not exist."""
+        if not name.isidentifier():
+            raise EmbeddedServiceError(f"not a plain database name: {name!r}")
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608
         if exists.strip() != "1":
             self.psql(f'CREATE DATABASE "{name}"')
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         return self._run(
-            ["psql", "-h", str(self.socket_dir), "-U", "postgres", "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+            [
+                "psql",
+                "-h",
+                str(self.socket_dir),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAc",
+                sql,
+            ],
             as_service=False,
         )
 
@@ -244,7 +287,9 @@ class EmbeddedRedis:
         _own(self.socket_path.parent, user, 0o755)
         _own(self.redis_dir, user)
         config = self.redis_dir / "redis.conf"
-        persistence = "appendonly no\nsave \"\"" if self.fast else "appendonly yes\nappendfsync everysec"
+        persistence = (
+            'appendonly no\nsave ""' if self.fast else "appendonly yes\nappendfsync everysec"
+        )
         config.write_text(
             "port 0\n"
             f"unixsocket {self.socket_path}\n"
@@ -268,7 +313,9 @@ class EmbeddedRedis:
         deadline = time.monotonic() + 30
         while not self.is_ready():
             if time.monotonic() > deadline:
-                raise EmbeddedServiceError(f"redis did not start; see {self.redis_dir / 'redis.log'}")
+                raise EmbeddedServiceError(
+                    f"redis did not start; see {self.redis_dir / 'redis.log'}"
+                )
             time.sleep(0.05)  # waiting for an external process to bind its socket
         log.info("embedded redis started", socket=str(self.socket_path))
         return True

@@ -98,11 +98,16 @@ def setup_logging(*, level: str = "INFO", json: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # One line per webhook or per beat tick: useful at DEBUG only.
-    for noisy in ("aiohttp.access", "celery.app.trace", "celery.worker.strategy", "celery.beat",
-                  "aiogram.event"):
+    for noisy in (
+        "aiohttp.access",
+        "celery.app.trace",
+        "celery.worker.strategy",
+        "celery.beat",
+        "aiogram.event",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """One named logger per subsystem (souk.inbox, souk.outbox, ...)."""
-    return structlog.stdlib.get_logger(name)  # type: ignore[no-any-return]
+    return structlog.stdlib.get_logger(name)

@@ -23,7 +23,8 @@ UPDATES_IN = Counter(
     "souk_updates_total", "Inbound updates accepted, by channel and kind", ["channel", "kind"]
 )
 UPDATES_REJECTED = Counter(
-    "souk_updates_rejected_total", "Inbound requests refused, by channel and reason",
+    "souk_updates_rejected_total",
+    "Inbound requests refused, by channel and reason",
     ["channel", "reason"],
 )
 UPDATES_DUPLICATE = Counter(
@@ -36,7 +37,8 @@ HANDLER_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 OUTBOUND_CALLS = Counter(
-    "souk_outbound_calls_total", "Platform API calls, by channel, method and result",
+    "souk_outbound_calls_total",
+    "Platform API calls, by channel, method and result",
     ["channel", "method", "result"],
 )
 RATE_LIMITED = Counter(
@@ -46,7 +48,8 @@ OUTBOX_DEPTH = Gauge(
     "souk_outbox_depth", "Pushes waiting in the outbox", multiprocess_mode="mostrecent"
 )
 OUTBOX_OLDEST_AGE = Gauge(
-    "souk_outbox_oldest_age_seconds", "Age of the oldest waiting push",
+    "souk_outbox_oldest_age_seconds",
+    "Age of the oldest waiting push",
     multiprocess_mode="mostrecent",
 )
 OUTBOX_DELIVERED = Counter(

@@ -95,8 +95,12 @@ class Runtime:
         )
         if handle_updates:
             runtime.dispatcher = build_dispatcher(
-                settings=settings, redis=redis, session_factory=session_factory,
-                limiter=limiter, i18n=runtime.i18n, outbox=runtime.outbox,
+                settings=settings,
+                redis=redis,
+                session_factory=session_factory,
+                limiter=limiter,
+                i18n=runtime.i18n,
+                outbox=runtime.outbox,
             )
             runtime.processor = UpdateProcessor(
                 dispatcher=runtime.dispatcher,
@@ -106,7 +110,9 @@ class Runtime:
             )
         return runtime
 
-    async def resolve_telegram(self, stored: StoredUpdate) -> tuple[Bot, ChannelInfo, Update] | None:
+    async def resolve_telegram(
+        self, stored: StoredUpdate
+    ) -> tuple[Bot, ChannelInfo, Update] | None:
         entry = await self.registry.get(int(stored.receiver))
         if entry is None:
             return None

@@ -97,15 +97,19 @@ class Supervisor:
         metrics_dir = self._settings.data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)  # samples of dead processes
         metrics_dir.mkdir(parents=True)
-        return {**os.environ, "DATABASE_URL": urls.database_url, "REDIS_URL": urls.redis_url,
-                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        return {
+            **os.environ,
+            "DATABASE_URL": urls.database_url,
+            "REDIS_URL": urls.redis_url,
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        }
 
     def _spawn(self, name: str, env: dict[str, str]) -> Child:
         process = subprocess.Popen(
             [sys.executable, "-m", "souk", name],
             env=env,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl only, no locks taken
+            preexec_fn=_die_with_parent,
         )
         log.info("started", child=name, pid=process.pid)
         return Child(name, process)

@@ -28,7 +28,7 @@ from souk.services.outbox import OutboxService
 log = get_logger("souk.web")
 
 RUNTIME = web.AppKey("runtime", Runtime)
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
@@ -69,8 +69,12 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     chat = ChatRef(ChannelKind.TELEGRAM, bot_id_text, update_chat_key(update, kind))
     async with runtime.engine.begin() as connection:
         stored = await InboxService.store(
-            connection, channel=chat.channel, receiver=chat.receiver,
-            external_id=str(update["update_id"]), chat_key=chat.chat_key, kind=kind,
+            connection,
+            channel=chat.channel,
+            receiver=chat.receiver,
+            external_id=str(update["update_id"]),
+            chat_key=chat.chat_key,
+            kind=kind,
             payload=update,
         )
     if stored:
@@ -123,13 +127,20 @@ async def metrics(request: web.Request) -> web.Response:
 async def landing(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     checks = await _checks(runtime)
-    context: dict[str, object] = {"database_ok": checks["database"], "redis_ok": checks["redis"],
-                                  "shops": 0, "demo_products": 0, "bots": 0, "outbox_depth": 0}
+    context: dict[str, object] = {
+        "database_ok": checks["database"],
+        "redis_ok": checks["redis"],
+        "shops": 0,
+        "demo_products": 0,
+        "bots": 0,
+        "outbox_depth": 0,
+    }
     if checks["database"]:
         async with runtime.session_factory() as session:
             context["shops"] = await session.scalar(select(func.count(Shop.id)))
             context["demo_products"] = await session.scalar(
-                select(func.count(Product.id)).join(Shop, Shop.id == Product.shop_id)
+                select(func.count(Product.id))
+                .join(Shop, Shop.id == Product.shop_id)
                 .where(Shop.slug == "demo")
             )
             context["bots"] = await session.scalar(

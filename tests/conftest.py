@@ -32,8 +32,19 @@ setup_logging(level="INFO")
 
 # Settings read the environment: nothing of the developer's may leak into tests.
 for _name in list(os.environ):
-    if _name.startswith(("TELEGRAM_", "WHATSAPP_", "OPENAI_", "DATABASE_URL", "REDIS_URL",
-                         "INBOX_", "OUTBOX_", "HTTP_", "PROMETHEUS_MULTIPROC_DIR")):
+    if _name.startswith(
+        (
+            "TELEGRAM_",
+            "WHATSAPP_",
+            "OPENAI_",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "INBOX_",
+            "OUTBOX_",
+            "HTTP_",
+            "PROMETHEUS_MULTIPROC_DIR",
+        )
+    ):
         del os.environ[_name]
 
 
@@ -85,8 +96,9 @@ def settings(fake_api: FakeBotAPI, data_dir: Path) -> Settings:
 async def runtime(settings: Settings, urls: ServiceURLs) -> AsyncIterator[Runtime]:
     """One update-handling runtime per session (aiogram routers join one dispatcher)."""
     kicks: list[int] = []
-    rt = Runtime.create(settings, urls, handle_updates=True,
-                        on_outbox_committed=lambda: kicks.append(1))
+    rt = Runtime.create(
+        settings, urls, handle_updates=True, on_outbox_committed=lambda: kicks.append(1)
+    )
     yield rt
     await rt.close()
 

@@ -80,7 +80,9 @@ class OutboxDeliverer:
         started = time.monotonic()
         while time.monotonic() - started < time_budget:
             async with self._session_factory() as session, session.begin():
-                batch = await OutboxService(session, self._settings).claim(self._settings.batch_size)
+                batch = await OutboxService(session, self._settings).claim(
+                    self._settings.batch_size
+                )
             if not batch:
                 break
             report.batches += 1
@@ -138,6 +140,11 @@ class OutboxDeliverer:
         except TelegramForbiddenError as error:
             return error  # the request middleware has marked the customer unreachable
         except (*_PERMANENT, *_TRANSIENT, TelegramRetryAfter, TelegramAPIError) as error:
-            log.warning("push not delivered", push_id=push.id, method=push.method,
-                        error=type(error).__name__, detail=str(error)[:300])
+            log.warning(
+                "push not delivered",
+                push_id=push.id,
+                method=push.method,
+                error=type(error).__name__,
+                detail=str(error)[:300],
+            )
             return error

@@ -70,17 +70,15 @@ class UpdateProcessor:
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._locks = _KeyedLocks()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
     def submit(self, chat: ChatRef, *, drain: bool = False) -> None:
         """Process the oldest pending update of `chat` (or all of them) in the background."""
-        task = asyncio.create_task(self.drain(chat) if drain else self._process_one(chat))
+        work = self.drain(chat) if drain else self.process_next(chat)
+        task: asyncio.Task[object] = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _process_one(self, chat: ChatRef) -> None:
-        await self.process_next(chat)
 
     async def drain(self, chat: ChatRef) -> int:
         """Process every pending update of `chat`, oldest first; returns how many."""
@@ -96,8 +94,9 @@ class UpdateProcessor:
                 return await self._process_next(chat)
             except Exception:
                 # The transaction rolled back: the update stays pending for the sweep.
-                log.exception("update processing failed", receiver=chat.receiver,
-                              chat_key=chat.chat_key)
+                log.exception(
+                    "update processing failed", receiver=chat.receiver, chat_key=chat.chat_key
+                )
                 return False
 
     async def _process_next(self, chat: ChatRef) -> bool:
@@ -113,8 +112,12 @@ class UpdateProcessor:
             except Exception as error:
                 # The handlers' own errors are answered by the error router; what gets here
                 # broke the pipeline itself. Record it instead of retrying it forever.
-                log.exception("update failed", update_id=stored.external_id,
-                              receiver=stored.receiver, kind=stored.kind)
+                log.exception(
+                    "update failed",
+                    update_id=stored.external_id,
+                    receiver=stored.receiver,
+                    kind=stored.kind,
+                )
                 await transaction.rollback()
                 async with session.begin():
                     await InboxService.complete(session, stored.id, error=type(error).__name__)
@@ -133,8 +136,13 @@ class UpdateProcessor:
             raise LookupError(f"no active receiver {stored.receiver} for a stored update")
         bot, channel, update = resolved
         await self._dispatcher.feed_update(
-            bot, update, session=session, shop=channel, shop_id=channel.shop_id,
-            channel=stored.channel, received_at=stored.received_at.timestamp(),
+            bot,
+            update,
+            session=session,
+            shop=channel,
+            shop_id=channel.shop_id,
+            channel=stored.channel,
+            received_at=stored.received_at.timestamp(),
         )
 
     async def sweep(self, *, older_than: timedelta) -> int:

@@ -96,8 +96,13 @@ class OutboundLimitMiddleware(BaseRequestMiddleware):
             except TelegramRetryAfter as error:
                 OUTBOUND_CALLS.labels("telegram", name, "429").inc()
                 RATE_LIMITED.labels("telegram").inc()
-                log.warning("telegram 429", bot_id=bot.id, method=name,
-                            retry_after=error.retry_after, attempt=attempt)
+                log.warning(
+                    "telegram 429",
+                    bot_id=bot.id,
+                    method=name,
+                    retry_after=error.retry_after,
+                    attempt=attempt,
+                )
                 if attempt >= self._max_retries or not limits:
                     raise
                 await self._limiter.pause(limits[0], error.retry_after)

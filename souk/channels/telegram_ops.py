@@ -50,8 +50,12 @@ async def store_update(runtime: Runtime, bot_id: int, update: dict[str, object])
     chat = ChatRef(ChannelKind.TELEGRAM, str(bot_id), update_chat_key(update, kind))
     async with runtime.engine.begin() as connection:
         stored = await InboxService.store(
-            connection, channel=chat.channel, receiver=chat.receiver,
-            external_id=str(update["update_id"]), chat_key=chat.chat_key, kind=kind,
+            connection,
+            channel=chat.channel,
+            receiver=chat.receiver,
+            external_id=str(update["update_id"]),
+            chat_key=chat.chat_key,
+            kind=kind,
             payload=update,
         )
     if stored:
@@ -72,12 +76,15 @@ async def poll_bot(runtime: Runtime, entry: TelegramBot) -> None:
     while True:
         try:
             updates: Sequence[Update] = await bot.get_updates(
-                offset=offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=list(ALLOWED_UPDATES),
+                offset=offset,
+                timeout=POLL_TIMEOUT_SECONDS,
+                allowed_updates=list(ALLOWED_UPDATES),
                 request_timeout=POLL_TIMEOUT_SECONDS + 10,
             )
         except (TelegramNetworkError, TelegramAPIError) as error:
-            log.warning("getUpdates failed", bot_id=bot.id, error=type(error).__name__,
-                        retry_in=backoff)
+            log.warning(
+                "getUpdates failed", bot_id=bot.id, error=type(error).__name__, retry_in=backoff
+            )
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 60.0)
             continue

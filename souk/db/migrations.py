@@ -11,7 +11,10 @@ from souk.errors import ConfigurationError
 
 def migrations_dir() -> Path:
     """migrations/ of the source tree (editable installs, tests) or of the working directory."""
-    for candidate in (Path(__file__).resolve().parents[2] / "migrations", Path.cwd() / "migrations"):
+    for candidate in (
+        Path(__file__).resolve().parents[2] / "migrations",
+        Path.cwd() / "migrations",
+    ):
         if (candidate / "env.py").exists():
             return candidate
     raise ConfigurationError("migrations/ not found: run souk from the project directory")

@@ -15,7 +15,7 @@ router = Router(name=__name__)
 @router.errors()
 async def on_error(event: ErrorEvent, shop_id: int | None = None) -> None:
     update = event.update
-    chat = update.event.chat if update.message else None
+    chat = update.message.chat if update.message else None
     log.error(
         "handler failed",
         exc_info=event.exception,

@@ -17,8 +17,7 @@ class IsStaff(Filter):
     def __init__(self, *roles: StaffRole) -> None:
         self._roles = frozenset(roles)
 
-    async def __call__(self, event: TelegramObject, person: Person | None = None,
-                       **_: Any) -> bool:
+    async def __call__(self, event: TelegramObject, person: Person | None = None, **_: Any) -> bool:
         if person is None or person.staff_role is None:
             return False
         return not self._roles or person.staff_role in self._roles

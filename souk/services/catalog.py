@@ -20,7 +20,9 @@ class CatalogService:
         return await self._session.scalar(
             select(Product).where(
                 Product.shop_id == self._shop_id,
-                Product.sku.ilike(sku.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")),
+                Product.sku.ilike(
+                    sku.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+                ),
                 Product.is_active.is_(True),
             )
         )

@@ -51,12 +51,22 @@ class CustomerService:
         """Upsert the customer (last seen now; a blocked one who writes is reachable again)."""
         statement = (
             insert(Customer)
-            .values(shop_id=shop_id, channel=channel, external_id=external_id, name=name,
-                    username=username, last_seen_at=func.now())
+            .values(
+                shop_id=shop_id,
+                channel=channel,
+                external_id=external_id,
+                name=name,
+                username=username,
+                last_seen_at=func.now(),
+            )
             .on_conflict_do_update(
                 index_elements=[Customer.shop_id, Customer.channel, Customer.external_id],
-                set_={"last_seen_at": func.now(), "name": name, "username": username,
-                      "blocked": False},
+                set_={
+                    "last_seen_at": func.now(),
+                    "name": name,
+                    "username": username,
+                    "blocked": False,
+                },
             )
             .returning(Customer.id, Customer.language, Customer.blocked, Customer.opted_in)
         )
@@ -77,7 +87,9 @@ class CustomerService:
             update(Customer).where(Customer.id == customer_id).values(language=language)
         )
 
-    async def mark_unreachable(self, *, channel: ChannelKind, receiver: str, external_id: str) -> int:
+    async def mark_unreachable(
+        self, *, channel: ChannelKind, receiver: str, external_id: str
+    ) -> int:
         """The platform said this user blocked us: stop sending to them. Returns rows changed."""
         shop_ids = select(ShopChannel.shop_id).where(
             ShopChannel.kind == channel, ShopChannel.external_id == receiver

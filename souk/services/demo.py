@@ -27,11 +27,17 @@ class SeedReport:
     shipping: int
 
 
-def content_hash(title: str, description: str, brand: str | None,
-                 translations: dict[str, dict[str, str]], attributes: dict[str, object]) -> str:
+def content_hash(
+    title: str,
+    description: str,
+    brand: str | None,
+    translations: dict[str, dict[str, str]],
+    attributes: dict[str, object],
+) -> str:
     """What an embedding depends on; it is recomputed only when this changes."""
-    content = json.dumps([title, description, brand, translations, attributes],
-                         ensure_ascii=False, sort_keys=True)
+    content = json.dumps(
+        [title, description, brand, translations, attributes], ensure_ascii=False, sort_keys=True
+    )
     return hashlib.sha256(content.encode()).hexdigest()
 
 
@@ -42,7 +48,9 @@ async def demo_shop(session: AsyncSession, catalog: DemoCatalog | None = None) -
         return shop
     catalog = catalog or load_demo_catalog()
     return await ShopService(session).create(
-        slug=DEMO_SLUG, name=catalog.shop_name, currency=catalog.currency,
+        slug=DEMO_SLUG,
+        name=catalog.shop_name,
+        currency=catalog.currency,
         timezone=catalog.timezone,
     )
 
@@ -50,13 +58,26 @@ async def demo_shop(session: AsyncSession, catalog: DemoCatalog | None = None) -
 def _product_row(shop_id: int, category_id: int, seed: ProductSeed) -> dict[str, object]:
     translations = {"ru": {"title": seed.title["ru"], "description": seed.description["ru"]}}
     return {
-        "shop_id": shop_id, "category_id": category_id, "sku": seed.sku,
-        "title": seed.title["en"], "description": seed.description["en"], "brand": seed.brand,
-        "translations": translations, "price": seed.price, "cost": seed.cost,
-        "currency": seed.currency, "stock": seed.stock, "attributes": seed.attributes,
+        "shop_id": shop_id,
+        "category_id": category_id,
+        "sku": seed.sku,
+        "title": seed.title["en"],
+        "description": seed.description["en"],
+        "brand": seed.brand,
+        "translations": translations,
+        "price": seed.price,
+        "cost": seed.cost,
+        "currency": seed.currency,
+        "stock": seed.stock,
+        "attributes": seed.attributes,
         "photo_url": seed.photo_url,
-        "content_hash": content_hash(seed.title["en"], seed.description["en"], seed.brand,
-                                     translations, dict(seed.attributes)),
+        "content_hash": content_hash(
+            seed.title["en"],
+            seed.description["en"],
+            seed.brand,
+            translations,
+            dict(seed.attributes),
+        ),
     }
 
 
@@ -67,8 +88,13 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
     for position, category in enumerate(catalog.categories):
         await session.execute(
             insert(Category)
-            .values(shop_id=shop.id, slug=category.slug, name=category.names["en"],
-                    names=category.names, position=position)
+            .values(
+                shop_id=shop.id,
+                slug=category.slug,
+                name=category.names["en"],
+                names=category.names,
+                position=position,
+            )
             .on_conflict_do_nothing(index_elements=[Category.shop_id, Category.slug])
         )
     category_rows = await session.execute(
@@ -78,17 +104,26 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
     rows = [_product_row(shop.id, category_ids[p.category], p) for p in catalog.products]
     for start in range(0, len(rows), 500):
         await session.execute(
-            insert(Product).values(rows[start:start + 500])
+            insert(Product)
+            .values(rows[start : start + 500])
             .on_conflict_do_nothing(index_elements=[Product.shop_id, Product.sku])
         )
     for option in catalog.shipping:
         await session.execute(
             insert(ShippingOption)
-            .values(shop_id=shop.id, code=option.code, names=option.names, price=option.price,
-                    eta_days_min=option.eta_days_min, eta_days_max=option.eta_days_max)
+            .values(
+                shop_id=shop.id,
+                code=option.code,
+                names=option.names,
+                price=option.price,
+                eta_days_min=option.eta_days_min,
+                eta_days_max=option.eta_days_max,
+            )
             .on_conflict_do_nothing(index_elements=[ShippingOption.shop_id, ShippingOption.code])
         )
-    has_faq = await session.scalar(select(func.count(FaqEntry.id)).where(FaqEntry.shop_id == shop.id))
+    has_faq = await session.scalar(
+        select(func.count(FaqEntry.id)).where(FaqEntry.shop_id == shop.id)
+    )
     if not has_faq:
         session.add_all(
             FaqEntry(shop_id=shop.id, language=e.language, question=e.question, answer=e.answer)
@@ -96,16 +131,17 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
         )
     await session.flush()
 
-    async def count(column: object, model_shop_id: object) -> int:
-        return int(await session.scalar(select(func.count(column)).where(model_shop_id == shop.id)) or 0)
-
-    return SeedReport(
-        shop_id=shop.id,
-        categories=await count(Category.id, Category.shop_id),
-        products=await count(Product.id, Product.shop_id),
-        faq=await count(FaqEntry.id, FaqEntry.shop_id),
-        shipping=await count(ShippingOption.id, ShippingOption.shop_id),
-    )
+    counts = (
+        await session.execute(
+            select(
+                select(func.count()).where(Category.shop_id == shop.id).scalar_subquery(),
+                select(func.count()).where(Product.shop_id == shop.id).scalar_subquery(),
+                select(func.count()).where(FaqEntry.shop_id == shop.id).scalar_subquery(),
+                select(func.count()).where(ShippingOption.shop_id == shop.id).scalar_subquery(),
+            )
+        )
+    ).one()
+    return SeedReport(shop.id, *(int(count) for count in counts))
 
 
 async def connect_demo_bot(session: AsyncSession, settings: TelegramSettings) -> int | None:

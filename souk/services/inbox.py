@@ -64,11 +64,20 @@ class InboxService:
         """Store an update; False when it was already stored (a duplicate)."""
         statement = (
             insert(InboundUpdate)
-            .values(channel=channel, receiver=receiver, external_id=external_id,
-                    chat_key=chat_key, kind=kind, payload=payload)
+            .values(
+                channel=channel,
+                receiver=receiver,
+                external_id=external_id,
+                chat_key=chat_key,
+                kind=kind,
+                payload=payload,
+            )
             .on_conflict_do_nothing(
-                index_elements=[InboundUpdate.channel, InboundUpdate.receiver,
-                                InboundUpdate.external_id]
+                index_elements=[
+                    InboundUpdate.channel,
+                    InboundUpdate.receiver,
+                    InboundUpdate.external_id,
+                ]
             )
             .returning(InboundUpdate.id)
         )
@@ -95,8 +104,15 @@ class InboxService:
         ).scalar_one_or_none()
         if row is None:
             return None
-        return StoredUpdate(row.id, row.channel, row.receiver, row.external_id, row.kind,
-                            row.payload, row.received_at)
+        return StoredUpdate(
+            row.id,
+            row.channel,
+            row.receiver,
+            row.external_id,
+            row.kind,
+            row.payload,
+            row.received_at,
+        )
 
     @staticmethod
     async def complete(session: AsyncSession, update_id: int, *, error: str | None = None) -> None:
@@ -104,13 +120,18 @@ class InboxService:
         await session.execute(
             update(InboundUpdate)
             .where(InboundUpdate.id == update_id)
-            .values(status=status, error=error, processed_at=func.now(),
-                    attempts=InboundUpdate.attempts + 1)
+            .values(
+                status=status,
+                error=error,
+                processed_at=func.now(),
+                attempts=InboundUpdate.attempts + 1,
+            )
         )
 
     @staticmethod
-    async def pending_chats(session: AsyncSession, *, older_than: timedelta,
-                            limit: int = 1000) -> list[ChatRef]:
+    async def pending_chats(
+        session: AsyncSession, *, older_than: timedelta, limit: int = 1000
+    ) -> list[ChatRef]:
         """Users with updates stored but not processed (a crash, a deploy, a lost task)."""
         rows = await session.execute(
             select(InboundUpdate.channel, InboundUpdate.receiver, InboundUpdate.chat_key)

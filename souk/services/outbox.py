@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from souk.config import OutboxSettings
 from souk.db.models import ChannelKind, OutboxMessage, OutboxStatus
 
-
 _KICK_REGISTERED = "souk.outbox.kick"
 
 
@@ -94,9 +93,14 @@ class OutboxService:
     async def enqueue(self, push: Push) -> bool:
         """Queue a push; False if one with the same idempotency key exists already."""
         values: dict[str, object] = {
-            "channel": push.channel, "receiver": push.receiver, "chat_id": push.chat_id,
-            "method": push.method, "payload": push.payload, "kind": push.kind,
-            "idempotency_key": push.idempotency_key, "shop_id": push.shop_id,
+            "channel": push.channel,
+            "receiver": push.receiver,
+            "chat_id": push.chat_id,
+            "method": push.method,
+            "payload": push.payload,
+            "kind": push.kind,
+            "idempotency_key": push.idempotency_key,
+            "shop_id": push.shop_id,
             "customer_id": push.customer_id,
         }
         if push.not_before is not None:
@@ -119,10 +123,14 @@ class OutboxService:
             select(OutboxMessage.id)
             .where(
                 or_(
-                    and_(OutboxMessage.status == OutboxStatus.PENDING,
-                         OutboxMessage.next_attempt_at <= func.now()),
-                    and_(OutboxMessage.status == OutboxStatus.SENDING,
-                         OutboxMessage.lease_until < func.now()),
+                    and_(
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        OutboxMessage.next_attempt_at <= func.now(),
+                    ),
+                    and_(
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.lease_until < func.now(),
+                    ),
                 )
             )
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -133,11 +141,20 @@ class OutboxService:
         rows = await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due))
-            .values(status=OutboxStatus.SENDING, lease_until=func.now() + lease,
-                    attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.receiver,
-                       OutboxMessage.chat_id, OutboxMessage.method, OutboxMessage.payload,
-                       OutboxMessage.attempts)
+            .values(
+                status=OutboxStatus.SENDING,
+                lease_until=func.now() + lease,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .returning(
+                OutboxMessage.id,
+                OutboxMessage.channel,
+                OutboxMessage.receiver,
+                OutboxMessage.chat_id,
+                OutboxMessage.method,
+                OutboxMessage.payload,
+                OutboxMessage.attempts,
+            )
         )
         claimed = [ClaimedPush(*row) for row in rows]
         claimed.sort(key=lambda push: push.id)
@@ -156,24 +173,36 @@ class OutboxService:
         await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == push_id)
-            .values(status=OutboxStatus.SENT, sent_at=func.now(), lease_until=None,
-                    provider_message_id=provider_message_id, last_error=None)
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=func.now(),
+                lease_until=None,
+                provider_message_id=provider_message_id,
+                last_error=None,
+            )
         )
 
-    async def retry_later(self, push: ClaimedPush, error: str, *,
-                          after_seconds: float | None = None) -> bool:
+    async def retry_later(
+        self, push: ClaimedPush, error: str, *, after_seconds: float | None = None
+    ) -> bool:
         """Put the push back with a backoff; returns False when attempts are used up."""
         if push.attempts >= self._settings.max_attempts:
             await self.mark_failed(push.id, f"gave up after {push.attempts} attempts: {error}")
             return False
         if after_seconds is None:
-            after_seconds = min(self._settings.backoff_seconds * 2 ** (push.attempts - 1),
-                                self._settings.backoff_max_seconds)
+            after_seconds = min(
+                self._settings.backoff_seconds * 2 ** (push.attempts - 1),
+                self._settings.backoff_max_seconds,
+            )
         await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == push.id)
-            .values(status=OutboxStatus.PENDING, lease_until=None, last_error=error[:2000],
-                    next_attempt_at=func.now() + timedelta(seconds=after_seconds))
+            .values(
+                status=OutboxStatus.PENDING,
+                lease_until=None,
+                last_error=error[:2000],
+                next_attempt_at=func.now() + timedelta(seconds=after_seconds),
+            )
         )
         return True
 
@@ -209,8 +238,9 @@ class OutboxService:
 class OutboxFactory:
     """Builds an `OutboxService` on a session; given to handlers as `outbox`."""
 
-    def __init__(self, settings: OutboxSettings,
-                 on_committed: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, settings: OutboxSettings, on_committed: Callable[[], None] | None = None
+    ) -> None:
         self.settings = settings
         self._on_committed = on_committed
 

@@ -45,7 +45,8 @@ _PAUSE = """
 local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2]) + tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < until_ms then
-  redis.call('SET', KEYS[1], tostring(until_ms), 'PX', math.ceil(until_ms - tonumber(ARGV[1])) + 1000)
+  local ttl = math.ceil(until_ms - tonumber(ARGV[1])) + 1000
+  redis.call('SET', KEYS[1], tostring(until_ms), 'PX', ttl)
 end
 return 1
 """

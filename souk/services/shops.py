@@ -45,7 +45,9 @@ class ChannelInfo:
     webhook_secret: str | None
 
     def __repr__(self) -> str:  # never show the token or the secret
-        return f"ChannelInfo(shop={self.shop_slug}, kind={self.kind}, external_id={self.external_id})"
+        return (
+            f"ChannelInfo(shop={self.shop_slug}, kind={self.kind}, external_id={self.external_id})"
+        )
 
 
 class ShopService:
@@ -54,8 +56,9 @@ class ShopService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def create(self, *, slug: str, name: str, currency: str = "USD",
-                     timezone: str = "UTC") -> Shop:
+    async def create(
+        self, *, slug: str, name: str, currency: str = "USD", timezone: str = "UTC"
+    ) -> Shop:
         """Create a shop; a slug in use is a ConflictError."""
         if not _SLUG.match(slug):
             raise InvalidInput("a shop slug is 2-63 characters of a-z, 0-9 and '-'")
@@ -78,7 +81,9 @@ class ShopService:
             raise NotFoundError(f"no shop with slug {slug!r}")
         return shop
 
-    async def connect_telegram(self, shop: Shop, token: str, *, secret: str | None = None) -> ShopChannel:
+    async def connect_telegram(
+        self, shop: Shop, token: str, *, secret: str | None = None
+    ) -> ShopChannel:
         """Attach a bot to the shop (or move the bot's token and secret to it)."""
         bot_id = str(telegram_bot_id(token))
         channel = await self._session.scalar(
@@ -118,7 +123,9 @@ class ShopService:
         rows = await self._session.execute(
             select(ShopChannel, Shop.slug, Shop.name)
             .join(Shop, Shop.id == ShopChannel.shop_id)
-            .where(ShopChannel.kind == kind, ShopChannel.is_active.is_(True), Shop.is_active.is_(True))
+            .where(
+                ShopChannel.kind == kind, ShopChannel.is_active.is_(True), Shop.is_active.is_(True)
+            )
             .order_by(ShopChannel.id)
         )
         return [_info(*row) for row in rows]

@@ -26,14 +26,23 @@ def deliver_outbox(self: Task) -> dict[str, int]:  # type: ignore[type-arg]
     """Deliver due pushes until none are left or the time budget is spent."""
 
     async def work(runtime: Runtime) -> dict[str, int]:
-        deliverer = OutboxDeliverer(session_factory=runtime.session_factory,
-                                    registry=runtime.registry, settings=runtime.settings.outbox)
+        deliverer = OutboxDeliverer(
+            session_factory=runtime.session_factory,
+            registry=runtime.registry,
+            settings=runtime.settings.outbox,
+        )
         report = await deliverer.run(time_budget=DELIVERY_TIME_BUDGET)
         async with runtime.session_factory() as session:
             more = await OutboxService(session, runtime.settings.outbox).has_due()
         if report.sent or report.failed or report.retried:
-            log.info("outbox delivered", sent=report.sent, retried=report.retried,
-                     failed=report.failed, seconds=round(report.seconds, 2), errors=report.errors)
+            log.info(
+                "outbox delivered",
+                sent=report.sent,
+                retried=report.retried,
+                failed=report.failed,
+                seconds=round(report.seconds, 2),
+                errors=report.errors,
+            )
         if more:
             self.app.send_task(DELIVER_TASK)
         return {"sent": report.sent, "retried": report.retried, "failed": report.failed}

@@ -16,32 +16,53 @@ from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
 
 
-async def enqueue(session_factory: async_sessionmaker[AsyncSession], shop: TestShop,
-                  chat_id: int, payload: dict[str, object], *, receiver: str | None = None,
-                  method: str = "sendMessage") -> str:
+async def enqueue(
+    session_factory: async_sessionmaker[AsyncSession],
+    shop: TestShop,
+    chat_id: int,
+    payload: dict[str, object],
+    *,
+    receiver: str | None = None,
+    method: str = "sendMessage",
+) -> str:
     key = uuid.uuid4().hex
     async with session_factory() as session, session.begin():
-        await OutboxService(session, OutboxSettings()).enqueue(Push(
-            channel=ChannelKind.TELEGRAM, receiver=receiver or str(shop.bot_id), chat_id=chat_id,
-            method=method, payload=payload, kind="test", shop_id=shop.shop_id,
-            idempotency_key=key))
+        await OutboxService(session, OutboxSettings()).enqueue(
+            Push(
+                channel=ChannelKind.TELEGRAM,
+                receiver=receiver or str(shop.bot_id),
+                chat_id=chat_id,
+                method=method,
+                payload=payload,
+                kind="test",
+                shop_id=shop.shop_id,
+                idempotency_key=key,
+            )
+        )
     return key
 
 
 async def row(session_factory: async_sessionmaker[AsyncSession], key: str) -> OutboxMessage:
     async with session_factory() as session:
-        found = await session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+        found = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
+        )
     assert found is not None
     return found
 
 
 def deliverer(runtime: Runtime, **settings: float) -> OutboxDeliverer:
-    return OutboxDeliverer(session_factory=runtime.session_factory, registry=runtime.registry,
-                           settings=OutboxSettings(**settings))
+    return OutboxDeliverer(
+        session_factory=runtime.session_factory,
+        registry=runtime.registry,
+        settings=OutboxSettings(**settings),
+    )
 
 
 async def test_sent_failed_and_retried_pushes_are_settled(
-    runtime: Runtime, make_shop: MakeShop, fake_api: FakeBotAPI,
+    runtime: Runtime,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
@@ -49,8 +70,9 @@ async def test_sent_failed_and_retried_pushes_are_settled(
     ok = await enqueue(session_factory, shop, 9101, {"chat_id": 9101, "text": "hello"})
     blocked = await enqueue(session_factory, shop, 9102, {"chat_id": 9102, "text": "hello"})
     too_long = await enqueue(session_factory, shop, 9103, {"chat_id": 9103, "text": "x" * 5000})
-    no_bot = await enqueue(session_factory, shop, 9104, {"chat_id": 9104, "text": "hi"},
-                           receiver="1")
+    no_bot = await enqueue(
+        session_factory, shop, 9104, {"chat_id": 9104, "text": "hi"}, receiver="1"
+    )
     bad_method = await enqueue(session_factory, shop, 9105, {"chat_id": 9105}, method="sendNothing")
     report = await deliverer(runtime).run(time_budget=20)
     assert report.sent >= 1
@@ -64,7 +86,9 @@ async def test_sent_failed_and_retried_pushes_are_settled(
 
 
 async def test_a_server_error_is_retried_later_with_backoff(
-    runtime: Runtime, make_shop: MakeShop, fake_api: FakeBotAPI,
+    runtime: Runtime,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
@@ -77,15 +101,20 @@ async def test_a_server_error_is_retried_later_with_backoff(
     assert "Bad Gateway" in (waiting.last_error or "")
     assert (waiting.next_attempt_at - waiting.created_at).total_seconds() >= 29
     async with session_factory() as session, session.begin():
-        await session.execute(update(OutboxMessage).where(OutboxMessage.idempotency_key == flaky)
-                              .values(next_attempt_at=OutboxMessage.created_at))
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.idempotency_key == flaky)
+            .values(next_attempt_at=OutboxMessage.created_at)
+        )
     await deliverer(runtime).run(time_budget=10)
     assert (await row(session_factory, flaky)).status is OutboxStatus.SENT
     assert fake_api.delivered_texts(9106, bot_id=shop.bot_id) == ["again"]
 
 
 async def test_a_lease_that_ran_out_is_taken_over_and_sent_once(
-    runtime: Runtime, make_shop: MakeShop, fake_api: FakeBotAPI,
+    runtime: Runtime,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
@@ -96,8 +125,11 @@ async def test_a_lease_that_ran_out_is_taken_over_and_sent_once(
     await deliverer(runtime).run(time_budget=5)
     assert fake_api.delivered_texts(9201, bot_id=shop.bot_id) == []  # leased: not touched
     async with session_factory() as session, session.begin():
-        await session.execute(update(OutboxMessage).where(OutboxMessage.idempotency_key == key)
-                              .values(lease_until=OutboxMessage.created_at))
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.idempotency_key == key)
+            .values(lease_until=OutboxMessage.created_at)
+        )
     await deliverer(runtime).run(time_budget=10)
     assert fake_api.delivered_texts(9201, bot_id=shop.bot_id) == ["orphan"]
     taken_over = await row(session_factory, key)

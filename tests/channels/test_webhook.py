@@ -46,26 +46,40 @@ async def http() -> AsyncIterator[ClientSession]:
         yield client
 
 
-async def post(http: ClientSession, server: TestServer, shop: TestShop, body: Any, *,
-               secret: str | None = None, bot_id: int | str | None = None) -> ClientResponse:
+async def post(
+    http: ClientSession,
+    server: TestServer,
+    shop: TestShop,
+    body: Any,
+    *,
+    secret: str | None = None,
+    bot_id: int | str | None = None,
+) -> ClientResponse:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     url = server.make_url(f"/webhook/telegram/{bot_id if bot_id is not None else shop.bot_id}")
-    headers = {SECRET_HEADER: shop.secret if secret is None else secret,
-               "Content-Type": "application/json"}
+    headers = {
+        SECRET_HEADER: shop.secret if secret is None else secret,
+        "Content-Type": "application/json",
+    }
     async with http.post(url, data=data, headers=headers) as response:
         await response.read()
         return response
 
 
-async def stored_rows(session_factory: async_sessionmaker[AsyncSession], shop: TestShop) -> list[InboundUpdate]:
+async def stored_rows(
+    session_factory: async_sessionmaker[AsyncSession], shop: TestShop
+) -> list[InboundUpdate]:
     async with session_factory() as session:
-        return list(await session.scalars(
-            select(InboundUpdate).where(InboundUpdate.receiver == str(shop.bot_id))
-        ))
+        return list(
+            await session.scalars(
+                select(InboundUpdate).where(InboundUpdate.receiver == str(shop.bot_id))
+            )
+        )
 
 
-async def settled(session_factory: async_sessionmaker[AsyncSession], shop: TestShop,
-                  count: int) -> list[InboundUpdate]:
+async def settled(
+    session_factory: async_sessionmaker[AsyncSession], shop: TestShop, count: int
+) -> list[InboundUpdate]:
     """Wait (event-free, bounded) until `count` updates of the shop are processed."""
     for _ in range(200):
         rows = await stored_rows(session_factory, shop)
@@ -76,7 +90,10 @@ async def settled(session_factory: async_sessionmaker[AsyncSession], shop: TestS
 
 
 async def test_start_greets_in_the_client_language(
-    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
@@ -89,11 +106,16 @@ async def test_start_greets_in_the_client_language(
     assert [row.status for row in rows] == [InboundStatus.DONE]
 
 
-@pytest.mark.parametrize(("secret", "bot_id"), [("wrong", None), ("", None), (None, 424242),
-                                                (None, "abc")])
+@pytest.mark.parametrize(
+    ("secret", "bot_id"), [("wrong", None), ("", None), (None, 424242), (None, "abc")]
+)
 async def test_bad_secret_or_unknown_bot_is_401_and_stores_nothing(
-    http: ClientSession, server: TestServer, make_shop: MakeShop,
-    session_factory: async_sessionmaker[AsyncSession], secret: str | None, bot_id: int | None,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+    secret: str | None,
+    bot_id: int | None,
 ) -> None:
     shop = await make_shop()
     response = await post(http, server, shop, message(5002, "/start"), secret=secret, bot_id=bot_id)
@@ -101,11 +123,15 @@ async def test_bad_secret_or_unknown_bot_is_401_and_stores_nothing(
     assert await stored_rows(session_factory, shop) == []
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"message": {}}', b"\xff\xfe",
-                                  b'{"update_id": "7"}'])
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"[1, 2]", b'{"message": {}}', b"\xff\xfe", b'{"update_id": "7"}']
+)
 async def test_malformed_body_is_400_and_stores_nothing(
-    http: ClientSession, server: TestServer, make_shop: MakeShop,
-    session_factory: async_sessionmaker[AsyncSession], body: bytes,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+    body: bytes,
 ) -> None:
     shop = await make_shop()
     response = await post(http, server, shop, body)
@@ -114,7 +140,9 @@ async def test_malformed_body_is_400_and_stores_nothing(
 
 
 async def test_body_over_one_mebibyte_is_413(
-    http: ClientSession, server: TestServer, make_shop: MakeShop,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
@@ -126,7 +154,9 @@ async def test_body_over_one_mebibyte_is_413(
 
 
 async def test_unknown_update_kind_is_acknowledged_and_ignored(
-    http: ClientSession, server: TestServer, make_shop: MakeShop,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
@@ -136,7 +166,10 @@ async def test_unknown_update_kind_is_acknowledged_and_ignored(
 
 
 async def test_duplicate_update_is_processed_once(
-    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
@@ -151,7 +184,10 @@ async def test_duplicate_update_is_processed_once(
 
 
 async def test_language_is_switched_and_remembered(
-    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
@@ -169,13 +205,18 @@ async def test_language_is_switched_and_remembered(
     assert fake_api.delivered_texts(5005)[-1].startswith("إليك ما يمكنني فعله")
     async with session_factory() as session:
         language = await session.scalar(
-            select(Customer.language).where(Customer.shop_id == shop.shop_id,
-                                            Customer.external_id == "5005"))
+            select(Customer.language).where(
+                Customer.shop_id == shop.shop_id, Customer.external_id == "5005"
+            )
+        )
     assert language == "ar"
 
 
 async def test_a_customer_cannot_reach_staff_commands(
-    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop(staff={5007: StaffRole.OWNER})
@@ -185,22 +226,36 @@ async def test_a_customer_cannot_reach_staff_commands(
     assert "/help" in fake_api.delivered_texts(5006, bot_id=shop.bot_id)[0]
     await settled(session_factory, shop, 2)
     async with session_factory() as session:
-        pushes = list(await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.shop_id == shop.shop_id)))
+        pushes = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.shop_id == shop.shop_id)
+            )
+        )
     assert [(p.chat_id, p.kind, p.method) for p in pushes] == [(5007, "ping", "sendMessage")]
     assert shop.slug in str(pushes[0].payload["text"])
     assert fake_api.delivered_texts(5007, bot_id=shop.bot_id) == []  # answered by the outbox only
 
 
 async def test_deep_link_opens_a_product(
-    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
     async with session_factory() as session, session.begin():
-        session.add(Product(shop_id=shop.shop_id, sku="KB-01", title="Mechanical keyboard",
-                            translations={"ru": {"title": "Механическая клавиатура"}},
-                            price=Decimal("12990.50"), currency="USD", stock=2))
+        session.add(
+            Product(
+                shop_id=shop.shop_id,
+                sku="KB-01",
+                title="Mechanical keyboard",
+                translations={"ru": {"title": "Механическая клавиатура"}},
+                price=Decimal("12990.50"),
+                currency="USD",
+                stock=2,
+            )
+        )
     await post(http, server, shop, message(5008, "/start p_kb-01", language="ru"))
     await fake_api.wait_for(lambda api: api.delivered_texts(5008, bot_id=shop.bot_id))
     text = fake_api.delivered_texts(5008, bot_id=shop.bot_id)[0]
@@ -212,8 +267,12 @@ async def test_deep_link_opens_a_product(
 
 
 async def test_a_failing_handler_gets_a_translated_apology_not_a_traceback(
-    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
-    runtime: Runtime, session_factory: async_sessionmaker[AsyncSession],
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    runtime: Runtime,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     boom = Router(name="boom")
 
@@ -235,7 +294,9 @@ async def test_a_failing_handler_gets_a_translated_apology_not_a_traceback(
 
 
 async def test_updates_left_pending_are_picked_up_by_the_sweep(
-    make_shop: MakeShop, fake_api: FakeBotAPI, runtime: Runtime,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    runtime: Runtime,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     """What a crash leaves stored but unprocessed is processed, once, by the next sweep."""
@@ -248,22 +309,37 @@ async def test_updates_left_pending_are_picked_up_by_the_sweep(
     async with runtime.engine.begin() as connection:
         for text in ("/help", "/start"):
             update = message(5011, text)
-            await InboxService.store(connection, channel=ChannelKind.TELEGRAM,
-                                     receiver=str(shop.bot_id), external_id=str(update["update_id"]),
-                                     chat_key="5011", kind="message", payload=update)
+            await InboxService.store(
+                connection,
+                channel=ChannelKind.TELEGRAM,
+                receiver=str(shop.bot_id),
+                external_id=str(update["update_id"]),
+                chat_key="5011",
+                kind="message",
+                payload=update,
+            )
     assert runtime.processor is not None
     assert await runtime.processor.sweep(older_than=timedelta(0)) >= 1
     await fake_api.wait_for(lambda api: len(api.delivered_texts(5011, bot_id=shop.bot_id)) >= 2)
     texts = fake_api.delivered_texts(5011, bot_id=shop.bot_id)
     assert texts[0].startswith("Here is what I can do") and texts[1].startswith("Hello")
     async with session_factory() as session:
-        done = await session.scalar(select(func.count()).select_from(InboundUpdate).where(
-            InboundUpdate.receiver == str(shop.bot_id), InboundUpdate.status == InboundStatus.DONE))
+        done = await session.scalar(
+            select(func.count())
+            .select_from(InboundUpdate)
+            .where(
+                InboundUpdate.receiver == str(shop.bot_id),
+                InboundUpdate.status == InboundStatus.DONE,
+            )
+        )
     assert done == 2
 
 
 async def test_a_flood_from_one_user_is_throttled_and_not_retried(
-    http: ClientSession, server: TestServer, make_shop: MakeShop, fake_api: FakeBotAPI,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()

@@ -62,8 +62,11 @@ async def db(migration_db: Config) -> AsyncIterator[AsyncEngine]:
 def _drift(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
         connection,
-        opts={"compare_type": True, "include_object": include_object,
-              "target_metadata": Base.metadata},
+        opts={
+            "compare_type": True,
+            "include_object": include_object,
+            "target_metadata": Base.metadata,
+        },
     )
     return list(compare_metadata(context, Base.metadata))
 
@@ -83,8 +86,10 @@ async def test_head_matches_the_models(db: AsyncEngine) -> None:
 async def index_definition(engine: AsyncEngine, name: str) -> str:
     async with engine.connect() as connection:
         definition = await connection.scalar(
-            text("SELECT indexdef FROM pg_indexes "
-                 "WHERE schemaname = 'public' AND tablename = 'products' AND indexname = :name"),
+            text(
+                "SELECT indexdef FROM pg_indexes "
+                "WHERE schemaname = 'public' AND tablename = 'products' AND indexname = :name"
+            ),
             {"name": name},
         )
     assert definition is not None, f"index {name} is missing"
@@ -104,15 +109,19 @@ async def test_price_is_numeric_and_embedding_is_vector(db: AsyncEngine) -> None
     async with db.connect() as connection:
         price = (
             await connection.execute(
-                text("SELECT data_type, numeric_precision, numeric_scale "
-                     "FROM information_schema.columns "
-                     "WHERE table_schema = 'public' AND table_name = 'products' "
-                     "AND column_name = 'price'")
+                text(
+                    "SELECT data_type, numeric_precision, numeric_scale "
+                    "FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND table_name = 'products' "
+                    "AND column_name = 'price'"
+                )
             )
         ).one()
         embedding = await connection.scalar(
-            text("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                 "WHERE attrelid = 'products'::regclass AND attname = 'embedding'")
+            text(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = 'products'::regclass AND attname = 'embedding'"
+            )
         )
     assert tuple(price) == ("numeric", 12, 2)
     assert embedding == f"vector({EMBEDDING_DIMENSIONS})"

@@ -28,8 +28,11 @@ def free_port() -> int:
 
 
 def souk_env(urls: ServiceURLs, api_base: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("TELEGRAM_", "INBOX_", "OUTBOX_", "HTTP_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "INBOX_", "OUTBOX_", "HTTP_"))
+    }
     env.update(
         DATABASE_URL=urls.database_url,
         REDIS_URL=urls.redis_url,
@@ -57,8 +60,15 @@ class SoukProcess:
     async def start(self) -> SoukProcess:
         log = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "souk", self.command, env=self.env, cwd=str(ROOT),
-            stdout=log, stderr=log, start_new_session=True,
+            sys.executable,
+            "-m",
+            "souk",
+            self.command,
+            env=self.env,
+            cwd=str(ROOT),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
         log.close()
         return self
@@ -77,12 +87,12 @@ class SoukProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             await self.process.wait()
 
-    async def stop(self, timeout: float = 20.0) -> int | None:
+    async def stop(self, grace: float = 20.0) -> int | None:
         if self.process is None or self.process.returncode is not None:
             return self.process.returncode if self.process else None
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            return await asyncio.wait_for(self.process.wait(), timeout)
+            return await asyncio.wait_for(self.process.wait(), grace)
         except TimeoutError:
             await self.kill()
             return None
@@ -91,8 +101,9 @@ class SoukProcess:
 async def start_server(env: dict[str, str], log_dir: Path, name: str) -> tuple[SoukProcess, str]:
     """`souk serve` on a free port; returns it once /readyz answers 200."""
     port = free_port()
-    server = await SoukProcess("serve", {**env, "HTTP_PORT": str(port)},
-                               log_dir / f"{name}.log").start()
+    server = await SoukProcess(
+        "serve", {**env, "HTTP_PORT": str(port)}, log_dir / f"{name}.log"
+    ).start()
     base = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
         for _ in range(300):

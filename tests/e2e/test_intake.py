@@ -29,12 +29,16 @@ def env(urls: ServiceURLs, fake_api: FakeBotAPI, tmp_path: Path) -> dict[str, st
     return souk_env(urls, fake_api.base_url, tmp_path)
 
 
-async def post(base: str, shop: TestShop, update: dict[str, Any], *,
-               secret: str | None = None) -> int:
+async def post(
+    base: str, shop: TestShop, update: dict[str, Any], *, secret: str | None = None
+) -> int:
     headers = {SECRET_HEADER: shop.secret if secret is None else secret}
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{base}/webhook/telegram/{shop.bot_id}", data=json.dumps(update), headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{base}/webhook/telegram/{shop.bot_id}", data=json.dumps(update), headers=headers
+        ) as response,
+    ):
         return response.status
 
 
@@ -53,13 +57,18 @@ async def user_locked(engine: AsyncEngine, shop: TestShop, user_id: int) -> Asyn
 async def statuses(session_factory: async_sessionmaker[AsyncSession], shop: TestShop) -> list[str]:
     async with session_factory() as session:
         rows = await session.scalars(
-            select(InboundUpdate.status).where(InboundUpdate.receiver == str(shop.bot_id))
-            .order_by(InboundUpdate.id))
+            select(InboundUpdate.status)
+            .where(InboundUpdate.receiver == str(shop.bot_id))
+            .order_by(InboundUpdate.id)
+        )
         return [status.value for status in rows]
 
 
 async def test_wrong_secret_and_duplicates_over_http(
-    env: dict[str, str], tmp_path: Path, make_shop: MakeShop, fake_api: FakeBotAPI,
+    env: dict[str, str],
+    tmp_path: Path,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     server, base = await start_server(env, tmp_path, "serve")
@@ -81,8 +90,12 @@ async def test_wrong_secret_and_duplicates_over_http(
 
 
 async def test_kill_after_store_before_processing_replies_exactly_once(
-    env: dict[str, str], tmp_path: Path, make_shop: MakeShop, fake_api: FakeBotAPI,
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession],
+    env: dict[str, str],
+    tmp_path: Path,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
     first, base = await start_server(env, tmp_path, "first")
@@ -97,8 +110,9 @@ async def test_kill_after_store_before_processing_replies_exactly_once(
         await first.kill()
     second, _ = await start_server(env, tmp_path, "second")
     try:
-        await fake_api.wait_for(lambda api: api.delivered_texts(6002, bot_id=shop.bot_id),
-                                timeout=20)
+        await fake_api.wait_for(
+            lambda api: api.delivered_texts(6002, bot_id=shop.bot_id), timeout=20
+        )
         for _ in range(100):
             if await statuses(session_factory, shop) == ["done"]:
                 break
@@ -116,20 +130,31 @@ def fast_chats(fake_api: FakeBotAPI) -> Iterator[dict[str, str]]:
     before = fake_api.limits
     fake_api.configure_limits(per_chat_rate=100.0, per_chat_burst=100)
     # 25 messages in half a second is a flood the throttle would rightly cut.
-    yield {"TELEGRAM_PER_CHAT_RATE": "100", "TELEGRAM_PER_CHAT_BURST": "100",
-           "INBOX_THROTTLE_RATE": "1000", "INBOX_THROTTLE_BURST": "1000"}
-    fake_api.configure_limits(per_chat_rate=before.per_chat_rate,
-                              per_chat_burst=before.per_chat_burst)
+    yield {
+        "TELEGRAM_PER_CHAT_RATE": "100",
+        "TELEGRAM_PER_CHAT_BURST": "100",
+        "INBOX_THROTTLE_RATE": "1000",
+        "INBOX_THROTTLE_BURST": "1000",
+    }
+    fake_api.configure_limits(
+        per_chat_rate=before.per_chat_rate, per_chat_burst=before.per_chat_burst
+    )
 
 
 async def test_one_users_updates_are_processed_in_order_across_processes(
-    env: dict[str, str], fast_chats: dict[str, str], tmp_path: Path, make_shop: MakeShop,
-    fake_api: FakeBotAPI, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession],
+    env: dict[str, str],
+    fast_chats: dict[str, str],
+    tmp_path: Path,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
     env = {**env, **fast_chats}
     (a, base_a), (b, base_b) = await asyncio.gather(
-        start_server(env, tmp_path, "a"), start_server(env, tmp_path, "b"))
+        start_server(env, tmp_path, "a"), start_server(env, tmp_path, "b")
+    )
     try:
         count = 12
         async with user_locked(engine, shop, 6003):
@@ -139,29 +164,43 @@ async def test_one_users_updates_are_processed_in_order_across_processes(
                 assert await post(base_a if index % 2 else base_b, shop, update) == 200
             # And concurrent ones, whose arrival order the database decides.
             burst = [message(6003, f"burst {index:02d}") for index in range(count)]
-            results = await asyncio.gather(*(
-                post(base_a if index % 2 else base_b, shop, update)
-                for index, update in enumerate(burst)))
+            results = await asyncio.gather(
+                *(
+                    post(base_a if index % 2 else base_b, shop, update)
+                    for index, update in enumerate(burst)
+                )
+            )
             assert results == [200] * count
             # Other users are not held up by this one.
             assert await post(base_a, shop, message(6004, "other")) == 200
             await fake_api.wait_for(lambda api: api.delivered_texts(6004, bot_id=shop.bot_id))
             assert fake_api.delivered_texts(6003, bot_id=shop.bot_id) == []
         await fake_api.wait_for(
-            lambda api: len(api.delivered_texts(6003, bot_id=shop.bot_id)) == 2 * count, timeout=30)
+            lambda api: len(api.delivered_texts(6003, bot_id=shop.bot_id)) == 2 * count, timeout=30
+        )
         async with session_factory() as session:
-            arrival = list(await session.scalars(
-                select(InboundUpdate.payload["message"]["text"].astext)
-                .where(InboundUpdate.receiver == str(shop.bot_id), InboundUpdate.chat_key == "6003")
-                .order_by(InboundUpdate.id)))
+            arrival = list(
+                await session.scalars(
+                    select(InboundUpdate.payload["message"]["text"].astext)
+                    .where(
+                        InboundUpdate.receiver == str(shop.bot_id), InboundUpdate.chat_key == "6003"
+                    )
+                    .order_by(InboundUpdate.id)
+                )
+            )
         replies = fake_api.delivered_texts(6003, bot_id=shop.bot_id)
         quoted = [reply.split("“")[1].split("”")[0] for reply in replies]
         assert quoted[:count] == [f"seq {index:02d}" for index in range(count)]
         assert quoted == arrival
         async with session_factory() as session:
-            pending = await session.scalar(select(func.count()).select_from(InboundUpdate).where(
-                InboundUpdate.receiver == str(shop.bot_id),
-                InboundUpdate.status == InboundStatus.PENDING))
+            pending = await session.scalar(
+                select(func.count())
+                .select_from(InboundUpdate)
+                .where(
+                    InboundUpdate.receiver == str(shop.bot_id),
+                    InboundUpdate.status == InboundStatus.PENDING,
+                )
+            )
         assert pending == 0
     finally:
         await asyncio.gather(a.stop(), b.stop())

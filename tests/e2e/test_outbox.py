@@ -28,30 +28,47 @@ def env(urls: ServiceURLs, fake_api: FakeBotAPI, tmp_path: Path) -> dict[str, st
     return souk_env(urls, fake_api.base_url, tmp_path, WORKER_CONCURRENCY="2")
 
 
-async def enqueue(session_factory: async_sessionmaker[AsyncSession], settings: Settings,
-                  shop: TestShop, chats: range) -> None:
+async def enqueue(
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    shop: TestShop,
+    chats: range,
+) -> None:
     run = uuid.uuid4().hex[:8]
     async with session_factory() as session, session.begin():
         outbox = OutboxService(session, settings.outbox)
         for chat_id in chats:
-            await outbox.enqueue(Push(
-                channel=ChannelKind.TELEGRAM, receiver=str(shop.bot_id), chat_id=chat_id,
-                method="sendMessage", payload={"chat_id": chat_id, "text": f"news {chat_id}"},
-                kind="test", shop_id=shop.shop_id, idempotency_key=f"{run}:{chat_id}"))
+            await outbox.enqueue(
+                Push(
+                    channel=ChannelKind.TELEGRAM,
+                    receiver=str(shop.bot_id),
+                    chat_id=chat_id,
+                    method="sendMessage",
+                    payload={"chat_id": chat_id, "text": f"news {chat_id}"},
+                    kind="test",
+                    shop_id=shop.shop_id,
+                    idempotency_key=f"{run}:{chat_id}",
+                )
+            )
 
 
 def kick(settings: Settings, urls: ServiceURLs) -> None:
     create_celery(settings, urls).send_task(DELIVER_TASK)
 
 
-async def wait_until_delivered(session_factory: async_sessionmaker[AsyncSession],
-                               shop: TestShop, timeout: float = 60) -> None:
-    for _ in range(int(timeout / 0.1)):
+async def wait_until_delivered(
+    session_factory: async_sessionmaker[AsyncSession], shop: TestShop, within: float = 60
+) -> None:
+    for _ in range(int(within / 0.1)):
         async with session_factory() as session:
             open_rows = await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
                     OutboxMessage.shop_id == shop.shop_id,
-                    OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])))
+                    OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+                )
+            )
         if open_rows == 0:
             return
         await asyncio.sleep(0.1)  # workers are other processes
@@ -59,28 +76,40 @@ async def wait_until_delivered(session_factory: async_sessionmaker[AsyncSession]
 
 
 def deliveries(fake_api: FakeBotAPI, shop: TestShop) -> Counter[int]:
-    return Counter(int(call.params["chat_id"]) for call in fake_api.calls("sendMessage")
-                   if call.bot_id == shop.bot_id)
+    return Counter(
+        int(call.params["chat_id"])
+        for call in fake_api.calls("sendMessage")
+        if call.bot_id == shop.bot_id
+    )
 
 
 async def test_staff_ping_is_answered_through_the_outbox_by_a_worker(
-    env: dict[str, str], tmp_path: Path, make_shop: MakeShop, fake_api: FakeBotAPI,
+    env: dict[str, str],
+    tmp_path: Path,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
 ) -> None:
     shop = await make_shop(staff={7001: StaffRole.MANAGER})
     worker = await SoukProcess("worker", env, tmp_path / "worker.log").start()
     server, base = await start_server(env, tmp_path, "serve")
     try:
         assert await post(base, shop, message(7001, "/ping")) == 200
-        await fake_api.wait_for(lambda api: api.delivered_texts(7001, bot_id=shop.bot_id),
-                                timeout=30)
+        await fake_api.wait_for(
+            lambda api: api.delivered_texts(7001, bot_id=shop.bot_id), timeout=30
+        )
         assert fake_api.delivered_texts(7001, bot_id=shop.bot_id)[0].startswith("Pong")
     finally:
         await asyncio.gather(server.stop(), worker.stop())
 
 
 async def test_a_429_storm_delays_only_the_limited_chats_and_loses_nothing(
-    env: dict[str, str], tmp_path: Path, make_shop: MakeShop, fake_api: FakeBotAPI,
-    session_factory: async_sessionmaker[AsyncSession], settings: Settings, urls: ServiceURLs,
+    env: dict[str, str],
+    tmp_path: Path,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    urls: ServiceURLs,
 ) -> None:
     shop = await make_shop()
     chats = range(710_000, 710_040)
@@ -95,19 +124,30 @@ async def test_a_429_storm_delays_only_the_limited_chats_and_loses_nothing(
     finally:
         await worker.stop()
     assert deliveries(fake_api, shop) == Counter(dict.fromkeys(chats, 1))
-    refused = [c for c in fake_api.calls("sendMessage", ok_only=False)
-               if c.bot_id == shop.bot_id and c.status == 429]
+    refused = [
+        c
+        for c in fake_api.calls("sendMessage", ok_only=False)
+        if c.bot_id == shop.bot_id and c.status == 429
+    ]
     assert {int(c.params["chat_id"]) for c in refused} == set(stormy)
-    last_calm = max(c.at for c in fake_api.calls("sendMessage")
-                    if c.bot_id == shop.bot_id and c.params["chat_id"] not in stormy)
+    last_calm = max(
+        c.at
+        for c in fake_api.calls("sendMessage")
+        if c.bot_id == shop.bot_id and c.params["chat_id"] not in stormy
+    )
     first_refusal = min(c.at for c in refused)
     # The calm chats did not wait out the storm: they were done within seconds of it.
     assert last_calm - first_refusal < 3.0
 
 
 async def test_a_worker_killed_mid_delivery_loses_nothing(
-    env: dict[str, str], tmp_path: Path, make_shop: MakeShop, fake_api: FakeBotAPI,
-    session_factory: async_sessionmaker[AsyncSession], settings: Settings, urls: ServiceURLs,
+    env: dict[str, str],
+    tmp_path: Path,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    urls: ServiceURLs,
 ) -> None:
     shop = await make_shop()
     chats = range(720_000, 720_120)  # about four seconds at 30 messages a second
@@ -115,8 +155,9 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     first = await SoukProcess("worker", env, tmp_path / "first.log").start()
     try:
         await asyncio.to_thread(kick, settings, urls)
-        await fake_api.wait_for(lambda _: sum(deliveries(fake_api, shop).values()) >= 30,
-                                timeout=30)
+        await fake_api.wait_for(
+            lambda _: sum(deliveries(fake_api, shop).values()) >= 30, timeout=30
+        )
     finally:
         await first.kill()
     killed_at = round(__import__("time").monotonic(), 3)
@@ -133,6 +174,8 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     # A push is marked sent right after the platform accepts it; only one in flight at the
     # instant of the kill could go out twice. Every other push must be sent exactly once.
     duplicated = [chat for chat, n in counts.items() if n > 1]
-    times = {chat: [round(c.at, 3) for c in fake_api.calls("sendMessage", chat_id=chat)]
-             for chat in duplicated}
+    times = {
+        chat: [round(c.at, 3) for c in fake_api.calls("sendMessage", chat_id=chat)]
+        for chat in duplicated
+    }
     assert len(duplicated) <= 1, (times, killed_at)

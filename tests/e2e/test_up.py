@@ -38,9 +38,9 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def wait_for(condition: object, what: str, timeout: float = 120) -> None:
+async def wait_for(condition: object, what: str, within: float = 120) -> None:
     assert callable(condition)
-    for _ in range(int(timeout / 0.2)):
+    for _ in range(int(within / 0.2)):
         result = condition()
         if asyncio.iscoroutine(result):
             result = await result
@@ -56,19 +56,35 @@ class Up:
         fake_api.add_bot(self.token)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {key: value for key, value in os.environ.items()
-                    if not key.startswith(("TELEGRAM_", "DATABASE_URL", "REDIS_URL", "HTTP_"))}
-        self.env.update(DATA_DIR=str(data_dir), HTTP_PORT=str(self.port),
-                        TELEGRAM_BOT_TOKEN=self.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
-                        TELEGRAM_API_BASE=fake_api.base_url, PYTHONPATH=str(ROOT))
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("TELEGRAM_", "DATABASE_URL", "REDIS_URL", "HTTP_"))
+        }
+        self.env.update(
+            DATA_DIR=str(data_dir),
+            HTTP_PORT=str(self.port),
+            TELEGRAM_BOT_TOKEN=self.token,
+            TELEGRAM_WEBHOOK_SECRET=SECRET,
+            TELEGRAM_API_BASE=fake_api.base_url,
+            PYTHONPATH=str(ROOT),
+        )
         self.log = data_dir.parent / f"{data_dir.name}-up.log"
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "souk", "up", env=self.env, cwd=str(ROOT),
-                stdout=log, stderr=log, start_new_session=True)
+                sys.executable,
+                "-m",
+                "souk",
+                "up",
+                env=self.env,
+                cwd=str(ROOT),
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
 
     async def ready(self) -> bool:
         try:
@@ -79,16 +95,27 @@ class Up:
 
     async def start_command(self, user_id: int) -> int:
         bot_id = int(self.token.split(":")[0])
-        async with aiohttp.ClientSession() as http, http.post(
-            f"{self.base}/webhook/telegram/{bot_id}", data=json.dumps(message(user_id, "/start")),
-            headers={SECRET_HEADER: SECRET},
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{self.base}/webhook/telegram/{bot_id}",
+                data=json.dumps(message(user_id, "/start")),
+                headers={SECRET_HEADER: SECRET},
+            ) as response,
+        ):
             return response.status
 
     async def command(self, *args: str) -> tuple[int, str]:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "souk", *args, env=self.env, cwd=str(ROOT),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            "-m",
+            "souk",
+            *args,
+            env=self.env,
+            cwd=str(ROOT),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         output, _ = await process.communicate()
         return process.returncode or 0, output.decode()
 
@@ -100,7 +127,7 @@ async def test_up_runs_recovers_from_crashes_and_stops_cleanly(fake_api: FakeBot
     bot_id = int(up.token.split(":")[0])
     try:
         await up.start()
-        await wait_for(up.ready, "souk up to become ready", timeout=180)
+        await wait_for(up.ready, "souk up to become ready", within=180)
         assert await up.start_command(9901) == 200
         await fake_api.wait_for(lambda api: api.delivered_texts(9901, bot_id=bot_id), timeout=30)
         assert "Souk Demo Store" in fake_api.delivered_texts(9901, bot_id=bot_id)[0]
@@ -132,7 +159,7 @@ async def test_up_runs_recovers_from_crashes_and_stops_cleanly(fake_api: FakeBot
         await wait_for(lambda: not postgres.is_ready() and not redis.is_ready(), "servers down", 30)
         assert (postgres.pgdata / "postmaster.pid").exists()  # stale
         await up.start()
-        await wait_for(up.ready, "souk up after a full crash", timeout=180)
+        await wait_for(up.ready, "souk up after a full crash", within=180)
         assert await up.start_command(9903) == 200
         await fake_api.wait_for(lambda api: api.delivered_texts(9903, bot_id=bot_id), timeout=30)
         code, output = await up.command("shop", "create", "--slug", "second", "--name", "Again")

@@ -37,8 +37,14 @@ from tests.fakes.telegram_protocol import (
 )
 
 __all__ = [
-    "ApiError", "FakeBotAPI", "FakeLimits", "RecordedCall", "WebhookConfig",
-    "callback_query_update", "main", "message_update",
+    "ApiError",
+    "FakeBotAPI",
+    "FakeLimits",
+    "RecordedCall",
+    "WebhookConfig",
+    "callback_query_update",
+    "main",
+    "message_update",
 ]
 
 
@@ -355,9 +361,17 @@ class FakeBotAPI(MethodsMixin):
             limit_names = {f.name for f in fields(FakeLimits)}
             changes = {k: v for k, v in config.items() if k in limit_names}
             changes.update(config.pop("limits", None) or {})
-            unknown = set(config) - limit_names - {
-                "tokens", "blocked", "unblocked", "fail_next", "force_retry_after",
-            }
+            unknown = (
+                set(config)
+                - limit_names
+                - {
+                    "tokens",
+                    "blocked",
+                    "unblocked",
+                    "fail_next",
+                    "force_retry_after",
+                }
+            )
             if unknown:
                 raise ValueError(f"unknown config keys: {sorted(unknown)}")
             for token in config.get("tokens", ()):

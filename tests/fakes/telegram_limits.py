@@ -171,7 +171,7 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
     if rows is None:
         return None  # ReplyKeyboardRemove / ForceReply: nothing to count
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("field \"inline_keyboard\" must be an Array of Arrays")
+        raise bad_request('field "inline_keyboard" must be an Array of Arrays')
     total = 0
     for row in rows:
         if len(row) > MAX_ROW_BUTTONS:
@@ -214,9 +214,10 @@ def check_commands(commands: Any) -> list[dict[str, Any]]:
     if len(commands) > MAX_COMMANDS:
         raise bad_request("BOT_COMMANDS_TOO_MUCH")
     for command in commands:
-        if not isinstance(command, dict) or _COMMAND.fullmatch(
-            str(command.get("command", ""))
-        ) is None:
+        if (
+            not isinstance(command, dict)
+            or _COMMAND.fullmatch(str(command.get("command", ""))) is None
+        ):
             raise bad_request("BOT_COMMAND_INVALID")
         description = command.get("description")
         if not isinstance(description, str) or not 1 <= len(description) <= 256:

@@ -22,17 +22,41 @@ Params = dict[str, Any]
 Handler = Callable[[int, Params], object]
 
 METHODS = (
-    "getMe", "sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage",
-    "answerCallbackQuery", "sendPhoto", "sendDocument", "sendChatAction", "sendInvoice",
-    "answerPreCheckoutQuery", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands",
-    "deleteMyCommands", "getMyCommands", "getUpdates", "close", "logOut",
+    "getMe",
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "sendPhoto",
+    "sendDocument",
+    "sendChatAction",
+    "sendInvoice",
+    "answerPreCheckoutQuery",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "setMyCommands",
+    "deleteMyCommands",
+    "getMyCommands",
+    "getUpdates",
+    "close",
+    "logOut",
 )
 _CANONICAL = {name.lower(): name for name in METHODS}
 _CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice",
-        "upload_voice", "upload_document", "choose_sticker", "find_location",
-        "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 _CONFLICT_WEBHOOK = (
@@ -105,9 +129,7 @@ class MethodsMixin:
         self._commands: dict[tuple[int, str, str], list[Params]] = {}
         self._file_seq = itertools.count(1)
         self._bot_users: dict[int, Params] = {}
-        self._handlers: dict[str, Handler] = {
-            name: getattr(self, "_m_" + name) for name in METHODS
-        }
+        self._handlers: dict[str, Handler] = {name: getattr(self, "_m_" + name) for name in METHODS}
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -115,22 +137,28 @@ class MethodsMixin:
         user = self._bot_users.get(bot_id)
         if user is None:
             user = self._bot_users[bot_id] = {
-                "id": bot_id, "is_bot": True, "first_name": f"Bot {bot_id}",
-                "username": f"bot{bot_id}_bot", "can_join_groups": True,
-                "can_read_all_group_messages": False, "supports_inline_queries": False,
-                "can_connect_to_business": False, "has_main_web_app": False,
+                "id": bot_id,
+                "is_bot": True,
+                "first_name": f"Bot {bot_id}",
+                "username": f"bot{bot_id}_bot",
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+                "can_connect_to_business": False,
+                "has_main_web_app": False,
             }
         return user
 
-    def _message(
-        self, bot_id: int, chat_id: int, markup: Params | None, content: Params
-    ) -> Params:
+    def _message(self, bot_id: int, chat_id: int, markup: Params | None, content: Params) -> Params:
         key = (bot_id, chat_id)
         message_id = self._message_ids.get(key, 0) + 1
         self._message_ids[key] = message_id
         message = {
-            "message_id": message_id, "date": int(time.time()), "chat": chat_object(chat_id),
-            "from": self._bot_user(bot_id), **content,
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat_object(chat_id),
+            "from": self._bot_user(bot_id),
+            **content,
         }
         if markup is not None:
             message["reply_markup"] = markup
@@ -156,8 +184,12 @@ class MethodsMixin:
         self._admit(bot_id, chat_id)
         now = int(time.time())
         message = {
-            "message_id": message_id, "date": now, "edit_date": now, "chat": chat_object(chat_id),
-            "from": self._bot_user(bot_id), **content,
+            "message_id": message_id,
+            "date": now,
+            "edit_date": now,
+            "chat": chat_object(chat_id),
+            "from": self._bot_user(bot_id),
+            **content,
         }
         if markup is not None:
             message["reply_markup"] = markup
@@ -167,7 +199,7 @@ class MethodsMixin:
         """Resolve a URL, file_id or uploaded part (direct or ``attach://``)."""
         value = params.get(field)
         if isinstance(value, str) and value.startswith("attach://"):
-            value = params.get(value[len("attach://"):])
+            value = params.get(value[len("attach://") :])
             if value is None:
                 raise bad_request(f"wrong file identifier/HTTP URL specified for {field}")
         if isinstance(value, dict):
@@ -198,10 +230,20 @@ class MethodsMixin:
         self._admit(bot_id, chat_id)
         size = upload["size"] if upload else 65536
         photo = [
-            {"file_id": f"{file_id}_s", "file_unique_id": f"u{file_id}_s", "width": 90,
-             "height": 90, "file_size": max(1, size // 50)},
-            {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800,
-             "height": 800, "file_size": size},
+            {
+                "file_id": f"{file_id}_s",
+                "file_unique_id": f"u{file_id}_s",
+                "width": 90,
+                "height": 90,
+                "file_size": max(1, size // 50),
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "width": 800,
+                "height": 800,
+                "file_size": size,
+            },
         ]
         content: Params = {"photo": photo}
         if caption is not None:
@@ -230,9 +272,11 @@ class MethodsMixin:
         markup = lim.check_reply_markup(params.get("reply_markup"))
         self._admit(bot_id, chat_id)
         invoice = {
-            "title": params["title"], "description": params["description"],
+            "title": params["title"],
+            "description": params["description"],
             "start_parameter": params.get("start_parameter", ""),
-            "currency": params["currency"], "total_amount": total,
+            "currency": params["currency"],
+            "total_amount": total,
         }
         return self._message(bot_id, chat_id, markup, {"invoice": invoice})
 
@@ -270,7 +314,7 @@ class MethodsMixin:
             raise bad_request("QUERY_ID_INVALID")
         ok = params.get("ok")
         if not isinstance(ok, bool):
-            raise bad_request("parameter \"ok\" is required")
+            raise bad_request('parameter "ok" is required')
         if not ok and not params.get("error_message"):
             raise bad_request("ERROR_MESSAGE_EMPTY")
         return True
@@ -301,7 +345,8 @@ class MethodsMixin:
     def _m_getWebhookInfo(self, bot_id: int, params: Params) -> Params:
         config = self._webhooks.get(bot_id)
         info: Params = {
-            "url": config.url if config else "", "has_custom_certificate": False,
+            "url": config.url if config else "",
+            "has_custom_certificate": False,
             "pending_update_count": len(self._updates.get(bot_id, ())),
         }
         if config is not None:
@@ -370,9 +415,11 @@ class MethodsMixin:
             try:
                 await self._notify()  # lets an older poll of this bot see it was superseded
                 await self._wait(
-                    lambda: self._closing
-                    or self._poll_gen.get(bot_id, gen) != gen
-                    or self._pending(bot_id, offset),
+                    lambda: (
+                        self._closing
+                        or self._poll_gen.get(bot_id, gen) != gen
+                        or self._pending(bot_id, offset)
+                    ),
                     timeout,
                 )
             except TimeoutError:

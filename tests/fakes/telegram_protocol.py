@@ -20,22 +20,53 @@ Params = dict[str, Any]
 # Values aiogram sends JSON-encoded inside multipart forms.
 _JSON_FIELDS = frozenset(
     {
-        "reply_markup", "commands", "scope", "allowed_updates", "prices", "entities",
-        "link_preview_options", "caption_entities", "reply_parameters", "media",
-        "suggested_tip_amounts", "options", "results", "permissions", "reaction",
+        "reply_markup",
+        "commands",
+        "scope",
+        "allowed_updates",
+        "prices",
+        "entities",
+        "link_preview_options",
+        "caption_entities",
+        "reply_parameters",
+        "media",
+        "suggested_tip_amounts",
+        "options",
+        "results",
+        "permissions",
+        "reaction",
     }
 )
 _INT_FIELDS = frozenset(
     {
-        "chat_id", "from_chat_id", "message_id", "offset", "limit", "timeout", "user_id",
-        "max_connections", "cache_time", "message_thread_id", "reply_to_message_id",
+        "chat_id",
+        "from_chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "user_id",
+        "max_connections",
+        "cache_time",
+        "message_thread_id",
+        "reply_to_message_id",
     }
 )
 _BOOL_FIELDS = frozenset(
     {
-        "ok", "show_alert", "drop_pending_updates", "disable_notification", "protect_content",
-        "is_flexible", "has_spoiler", "need_name", "need_email", "need_phone_number",
-        "need_shipping_address", "disable_content_type_detection", "show_caption_above_media",
+        "ok",
+        "show_alert",
+        "drop_pending_updates",
+        "disable_notification",
+        "protect_content",
+        "is_flexible",
+        "has_spoiler",
+        "need_name",
+        "need_email",
+        "need_phone_number",
+        "need_shipping_address",
+        "disable_content_type_detection",
+        "show_caption_above_media",
         "allow_sending_without_reply",
     }
 )
@@ -58,8 +89,11 @@ class RecordedCall:
 
     def to_json(self) -> Params:
         return {
-            "bot_id": self.bot_id, "method": self.method, "params": self.params,
-            "status": self.status, "at": self.at,
+            "bot_id": self.bot_id,
+            "method": self.method,
+            "params": self.params,
+            "status": self.status,
+            "at": self.at,
         }
 
 
@@ -97,13 +131,15 @@ async def parse_params(request: web.Request) -> Params:
             # Record only metadata: the bytes are irrelevant to tests and would bloat records.
             value.file.seek(0, 2)
             params[key] = {
-                "filename": value.filename, "content_type": value.content_type,
+                "filename": value.filename,
+                "content_type": value.content_type,
                 "size": value.file.tell(),
             }
         else:
             text = value.decode() if isinstance(value, (bytes, bytearray)) else value
             params[key] = coerce(key, text)
     return params
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookConfig:
@@ -126,8 +162,11 @@ def message_update(chat_id: int, text: str, *, message_id: int = 1) -> Params:
     user = {"id": chat_id, "is_bot": False, "first_name": f"User {chat_id}"}
     return {
         "message": {
-            "message_id": message_id, "date": int(time.time()), "chat": chat_object(chat_id),
-            "from": user, "text": text,
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat_object(chat_id),
+            "from": user,
+            "text": text,
         }
     }
 
@@ -138,7 +177,10 @@ def callback_query_update(chat_id: int, data: str, *, message_id: int = 1) -> Pa
     message = {"message_id": message_id, "date": int(time.time()), "chat": chat_object(chat_id)}
     return {
         "callback_query": {
-            "id": f"cq{time.monotonic_ns()}", "from": user, "chat_instance": str(chat_id),
-            "message": message, "data": data,
+            "id": f"cq{time.monotonic_ns()}",
+            "from": user,
+            "chat_instance": str(chat_id),
+            "message": message,
+            "data": data,
         }
     }

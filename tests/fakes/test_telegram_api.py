@@ -138,8 +138,13 @@ def test_content_limits() -> None:
     assert lim.check_secret_token("A-z_09") == "A-z_09"
     command = {"command": "start", "description": "Start"}
     assert "TOO_MUCH" in rejects(lim.check_commands, [command] * 101)
-    invoice = {"title": "t", "description": "d", "currency": "USD", "payload": "p" * 129,
-               "prices": [{"label": "x", "amount": 5}]}
+    invoice = {
+        "title": "t",
+        "description": "d",
+        "currency": "USD",
+        "payload": "p" * 129,
+        "prices": [{"label": "x", "amount": 5}],
+    }
     assert "PAYLOAD" in rejects(lim.check_invoice, invoice)
     assert lim.check_invoice({**invoice, "payload": "p"}) == 5
 
@@ -161,7 +166,10 @@ async def test_send_message_roundtrip(api: FakeBotAPI, bot: Bot) -> None:
     assert api.delivered_texts(USER) == ["hello", "again"]
     call = api.calls("SENDMESSAGE", chat_id=USER)[0]
     assert (call.bot_id, call.method, call.status, call.params["chat_id"]) == (
-        BOT_ID, "sendMessage", 200, USER,
+        BOT_ID,
+        "sendMessage",
+        200,
+        USER,
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         call.status = 500  # type: ignore[misc]
@@ -235,7 +243,9 @@ async def test_unknown_token_and_method(api: FakeBotAPI, http: aiohttp.ClientSes
     async with http.post(f"{api.base_url}/bot{TOKEN}/fooBar") as resp:
         assert resp.status == 404
         assert await resp.json() == {
-            "ok": False, "error_code": 404, "description": "Not Found: method not found",
+            "ok": False,
+            "error_code": 404,
+            "description": "Not Found: method not found",
         }
     assert [(c.bot_id, c.status) for c in api.calls(ok_only=False)] == [(999, 401), (BOT_ID, 404)]
 
@@ -246,8 +256,9 @@ async def test_json_body_query_string_and_case(
 ) -> None:
     url = f"{api.base_url}/bot{TOKEN}"
     markup = {"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]}
-    async with http.post(f"{url}/SendMessage", json={"chat_id": str(USER), "text": "j",
-                                                     "reply_markup": markup}) as resp:
+    async with http.post(
+        f"{url}/SendMessage", json={"chat_id": str(USER), "text": "j", "reply_markup": markup}
+    ) as resp:
         body = await resp.json()
     assert body["ok"] and body["result"]["reply_markup"] == markup
     async with http.get(f"{url}/sendmessage", params={"chat_id": USER, "text": "q"}) as resp:
@@ -335,12 +346,15 @@ async def test_webhook_and_polling_conflict(api: FakeBotAPI, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="secret token"):
         await bot.set_webhook("https://shop.example/tg", secret_token="no spaces")
     await bot.set_webhook(
-        "https://shop.example/tg", secret_token="s3cr-et_", allowed_updates=["message"],
+        "https://shop.example/tg",
+        secret_token="s3cr-et_",
+        allowed_updates=["message"],
         max_connections=10,
     )
     hook = api.webhook(BOT_ID)
     assert hook is not None and (hook.secret_token, hook.allowed_updates) == (
-        "s3cr-et_", ["message"],
+        "s3cr-et_",
+        ["message"],
     )
     info = await bot.get_webhook_info()
     assert (info.url, info.max_connections) == ("https://shop.example/tg", 10)
@@ -384,9 +398,7 @@ async def test_wait_for(api: FakeBotAPI, bot: Bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_control_endpoints(
-    api: FakeBotAPI, bot: Bot, http: aiohttp.ClientSession
-) -> None:
+async def test_control_endpoints(api: FakeBotAPI, bot: Bot, http: aiohttp.ClientSession) -> None:
     ctl = f"{api.base_url}/_fake"
     config = {"per_chat_burst": 1, "blocked": [USER + 1], "tokens": ["77:x"]}
     async with http.post(f"{ctl}/config", json=config) as resp:
@@ -419,8 +431,16 @@ async def test_control_endpoints(
 @pytest.mark.asyncio
 async def test_runs_as_a_process() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0", "--token", TOKEN,
-        "--no-limits", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.fakes.telegram_api",
+        "--port",
+        "0",
+        "--token",
+        TOKEN,
+        "--no-limits",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:

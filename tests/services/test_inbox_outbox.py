@@ -54,8 +54,15 @@ def chat(shop: TestShop, key: str) -> ChatRef:
     return ChatRef(ChannelKind.TELEGRAM, str(shop.bot_id), key)
 
 
-async def store(session: AsyncSession, shop: TestShop, external_id: str, chat_key: str, *,
-                receiver: str | None = None, text: str = "hi") -> bool:
+async def store(
+    session: AsyncSession,
+    shop: TestShop,
+    external_id: str,
+    chat_key: str,
+    *,
+    receiver: str | None = None,
+    text: str = "hi",
+) -> bool:
     return await InboxService.store(
         await session.connection(),
         channel=ChannelKind.TELEGRAM,
@@ -70,8 +77,7 @@ async def store(session: AsyncSession, shop: TestShop, external_id: str, chat_ke
 async def inbound(session: AsyncSession, shop: TestShop, external_id: str) -> InboundUpdate:
     row = await session.scalar(
         select(InboundUpdate)
-        .where(InboundUpdate.receiver == str(shop.bot_id),
-               InboundUpdate.external_id == external_id)
+        .where(InboundUpdate.receiver == str(shop.bot_id), InboundUpdate.external_id == external_id)
         .execution_options(populate_existing=True)
     )
     assert row is not None
@@ -86,9 +92,11 @@ async def test_store_drops_duplicates(
         assert await store(session, shop, "100", "u1", text="again") is False
         # The same update id of another bot is another update.
         assert await store(session, shop, "100", "u1", receiver=f"{shop.bot_id}0") is True
-        rows = (await session.scalars(
-            select(InboundUpdate).where(InboundUpdate.receiver == str(shop.bot_id))
-        )).all()
+        rows = (
+            await session.scalars(
+                select(InboundUpdate).where(InboundUpdate.receiver == str(shop.bot_id))
+            )
+        ).all()
         assert [(row.external_id, row.payload["text"], row.status) for row in rows] == [
             ("100", "first", InboundStatus.PENDING)
         ]
@@ -136,7 +144,9 @@ async def test_complete_marks_done_or_failed(
         assert (done.status, done.error, done.attempts) == (InboundStatus.DONE, None, 1)
         assert done.processed_at == await db_now(session)
         assert (failed.status, failed.error, failed.attempts) == (
-            InboundStatus.FAILED, "handler crashed", 1
+            InboundStatus.FAILED,
+            "handler crashed",
+            1,
         )
         assert failed.processed_at is not None
         await session.rollback()
@@ -159,8 +169,7 @@ async def test_pending_chats_lists_chats_with_pending_updates(
         listed = await InboxService.pending_chats(session, older_than=timedelta(0), limit=ALL)
         mine = [ref for ref in listed if ref.receiver == str(shop.bot_id)]
         assert mine == [chat(shop, "alice")]
-        recent = await InboxService.pending_chats(session, older_than=timedelta(hours=1),
-                                                  limit=ALL)
+        recent = await InboxService.pending_chats(session, older_than=timedelta(hours=1), limit=ALL)
         assert chat(shop, "alice") not in recent
 
 
@@ -174,9 +183,11 @@ async def test_purge_never_deletes_pending(
         await InboxService.complete(session, (await inbound(session, shop, "3")).id, error="x")
 
     def mine() -> Select[str]:
-        return (select(InboundUpdate.external_id)
-                .where(InboundUpdate.receiver == str(shop.bot_id))
-                .order_by(InboundUpdate.external_id))
+        return (
+            select(InboundUpdate.external_id)
+            .where(InboundUpdate.receiver == str(shop.bot_id))
+            .order_by(InboundUpdate.external_id)
+        )
 
     # Purging deletes other tests' processed rows too: rolled back, not committed.
     async with session_factory() as session, session.begin():
@@ -190,8 +201,14 @@ async def test_purge_never_deletes_pending(
 # --- outbox -----------------------------------------------------------------------------------
 
 
-def make_push(shop: TestShop, *, chat_id: int = 1, not_before: datetime | None = ANCIENT,
-              key: str | None = None, text: str = "hello") -> Push:
+def make_push(
+    shop: TestShop,
+    *,
+    chat_id: int = 1,
+    not_before: datetime | None = ANCIENT,
+    key: str | None = None,
+    text: str = "hello",
+) -> Push:
     return Push(
         channel=ChannelKind.TELEGRAM,
         receiver=str(shop.bot_id),
@@ -274,12 +291,22 @@ async def test_claim_takes_due_rows_only(
         due_id = (await outbox_row(session, due.idempotency_key)).id
 
         claimed = await claim_mine(outbox, shop)
-        assert claimed == [ClaimedPush(due_id, ChannelKind.TELEGRAM, str(shop.bot_id), 5,
-                                       "sendMessage", {"chat_id": 5, "text": "hello"}, 1)]
+        assert claimed == [
+            ClaimedPush(
+                due_id,
+                ChannelKind.TELEGRAM,
+                str(shop.bot_id),
+                5,
+                "sendMessage",
+                {"chat_id": 5, "text": "hello"},
+                1,
+            )
+        ]
         row = await outbox_row(session, due.idempotency_key)
         assert (row.status, row.attempts) == (OutboxStatus.SENDING, 1)
         assert row.lease_until == await db_now(session) + timedelta(
-            seconds=settings.outbox.lease_seconds)
+            seconds=settings.outbox.lease_seconds
+        )
         not_due = await outbox_row(session, later.idempotency_key)
         assert (not_due.status, not_due.attempts) == (OutboxStatus.PENDING, 0)
         # Under lease: not claimed again.
@@ -292,8 +319,10 @@ async def test_claim_respects_limit_oldest_first(
 ) -> None:
     async with session_factory() as session, session.begin():
         outbox = OutboxService(session, settings.outbox)
-        pushes = [make_push(shop, chat_id=chat_id, not_before=ANCIENT + timedelta(minutes=-chat_id))
-                  for chat_id in range(1, 4)]
+        pushes = [
+            make_push(shop, chat_id=chat_id, not_before=ANCIENT + timedelta(minutes=-chat_id))
+            for chat_id in range(1, 4)
+        ]
         for push in pushes:
             await outbox.enqueue(push)
         # The two due longest are taken (returned in id order).
@@ -312,8 +341,10 @@ async def test_concurrent_claims_never_share_a_row(
 
     async with session_factory() as first, session_factory() as second:
         claims = await asyncio.wait_for(
-            asyncio.gather(OutboxService(first, settings.outbox).claim(4),
-                           OutboxService(second, settings.outbox).claim(4)),
+            asyncio.gather(
+                OutboxService(first, settings.outbox).claim(4),
+                OutboxService(second, settings.outbox).claim(4),
+            ),
             timeout=30,  # a claim that blocks on the other's row locks would hang here
         )
         # Rolled back: rows of other tests that were claimed stay as they were.
@@ -322,8 +353,7 @@ async def test_concurrent_claims_never_share_a_row(
     ids = [{push.id for push in claim} for claim in claims]
     assert ids[0] and ids[1]
     assert ids[0].isdisjoint(ids[1])
-    mine = [push.chat_id for claim in claims for push in claim
-            if push.receiver == str(shop.bot_id)]
+    mine = [push.chat_id for claim in claims for push in claim if push.receiver == str(shop.bot_id)]
     assert sorted(mine) == list(range(6))
 
 
@@ -341,7 +371,8 @@ async def test_claim_takes_back_an_expired_lease(
 
         # The worker died: its lease is over.
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == claimed.id)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == claimed.id)
             .values(lease_until=func.now() - timedelta(seconds=1))
         )
         [again] = await claim_mine(outbox, shop)
@@ -362,7 +393,8 @@ async def test_renew_lease_extends_sending_rows_only(
         await outbox.enqueue(waiting)
         [claimed] = await claim_mine(outbox, shop)
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == claimed.id)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == claimed.id)
             .values(lease_until=func.now() - timedelta(seconds=1))
         )
         waiting_id = (await outbox_row(session, waiting.idempotency_key)).id
@@ -391,12 +423,18 @@ async def test_retry_later_backs_off_then_gives_up(
             assert await outbox.retry_later(claimed, f"timeout {attempt}") is True
             row = await outbox_row(session, push.idempotency_key)
             assert (row.status, row.lease_until, row.last_error) == (
-                OutboxStatus.PENDING, None, f"timeout {attempt}")
+                OutboxStatus.PENDING,
+                None,
+                f"timeout {attempt}",
+            )
             assert row.next_attempt_at - now == timedelta(seconds=backoff)
             assert await claim_mine(outbox, shop) == []  # not due during the backoff
             # Time passes (in the database's terms): the row is due again.
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == claimed.id)
-                                  .values(next_attempt_at=ANCIENT))
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == claimed.id)
+                .values(next_attempt_at=ANCIENT)
+            )
 
         [last] = await claim_mine(outbox, shop)
         assert last.attempts == 3
@@ -421,8 +459,15 @@ async def test_retry_later_caps_backoff_and_takes_an_explicit_delay(
         now = await db_now(session)
 
         for attempts, backoff in ((3, 6.0), (4, 10.0), (9, 10.0)):  # 1.5 * 2**(n-1), up to 10
-            later = ClaimedPush(claimed.id, claimed.channel, claimed.receiver, claimed.chat_id,
-                                claimed.method, claimed.payload, attempts=attempts)
+            later = ClaimedPush(
+                claimed.id,
+                claimed.channel,
+                claimed.receiver,
+                claimed.chat_id,
+                claimed.method,
+                claimed.payload,
+                attempts=attempts,
+            )
             assert await outbox.retry_later(later, "429") is True
             row = await outbox_row(session, push.idempotency_key)
             assert row.next_attempt_at - now == timedelta(seconds=backoff)
@@ -444,14 +489,21 @@ async def test_mark_sent(
         await outbox.enqueue(push)
         [claimed] = await claim_mine(outbox, shop)
         await outbox.retry_later(claimed, "timeout")
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id == claimed.id)
-                              .values(next_attempt_at=ANCIENT))
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == claimed.id)
+            .values(next_attempt_at=ANCIENT)
+        )
         [claimed] = await claim_mine(outbox, shop)
 
         await outbox.mark_sent(claimed.id, "4711")
         row = await outbox_row(session, push.idempotency_key)
         assert (row.status, row.provider_message_id, row.lease_until, row.last_error) == (
-            OutboxStatus.SENT, "4711", None, None)
+            OutboxStatus.SENT,
+            "4711",
+            None,
+            None,
+        )
         assert row.sent_at == await db_now(session)
         assert row.attempts == 2
         assert await claim_mine(outbox, shop) == []
@@ -469,7 +521,10 @@ async def test_stats_counts_depth(
             await outbox.enqueue(push)
         queued = await outbox.stats()
         assert (queued.depth, queued.sent, queued.failed) == (
-            before.depth + 3, before.sent, before.failed)
+            before.depth + 3,
+            before.sent,
+            before.failed,
+        )
         assert queued.oldest_age_seconds >= 0
 
         first, second, _third = await claim_mine(outbox, shop, limit=3)
@@ -478,5 +533,8 @@ async def test_stats_counts_depth(
         await outbox.mark_failed(second.id, "blocked by user")
         after = await outbox.stats()
         assert (after.depth, after.sent, after.failed) == (
-            before.depth + 1, before.sent + 1, before.failed + 1)
+            before.depth + 1,
+            before.sent + 1,
+            before.failed + 1,
+        )
         await session.rollback()

@@ -6,6 +6,7 @@ import pytest
 
 from souk.services.deeplinks import DeepLink, DeepLinkKind, parse_start_payload, product_payload
 
+
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [

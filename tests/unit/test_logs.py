@@ -89,8 +89,12 @@ def test_structlog_exception_is_redacted_in_json(
     try:
         raise RuntimeError(f"POST https://api.telegram.org/bot{token}/sendMessage failed")
     except RuntimeError:
-        log.exception("telegram call failed", url=f"https://api.telegram.org/bot{token}/getMe",
-                      nested={"token": token, "items": [token]}, shop_id=7)
+        log.exception(
+            "telegram call failed",
+            url=f"https://api.telegram.org/bot{token}/getMe",
+            nested={"token": token, "items": [token]},
+            shop_id=7,
+        )
 
     err = capsys.readouterr().err
     assert token not in err

@@ -129,7 +129,10 @@ def test_secrets_are_hidden(clean_env: Path) -> None:
     ],
 )
 def test_invalid_values_are_rejected(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
     cls: type[BaseSettings],
 ) -> None:
     monkeypatch.setenv(name, value)

@@ -93,9 +93,7 @@ class Product(Base):
     cost: Mapped[Money | None]
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer, server_default="0")
-    attributes: Mapped[dict[str, object]] = mapped_column(
-        JSONB, server_default=text("'{}'::jsonb")
-    )
+    attributes: Mapped[dict[str, object]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     photo_url: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     content_hash: Mapped[str | None] = mapped_column(String(64))

@@ -84,9 +84,7 @@ class MessageLog(Base):
 
     id: Mapped[BigId]
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     channel: Mapped[ChannelKind] = mapped_column(str_enum(ChannelKind, "channel_kind"))
     direction: Mapped[Direction] = mapped_column(str_enum(Direction, "direction"))
     kind: Mapped[str] = mapped_column(String(32))

@@ -29,5 +29,6 @@ async def unknown_message(message: Message) -> None:
 
 @router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
-    await query.answer(_("This button is out of date. Please open the menu again."),
-                       show_alert=True)
+    await query.answer(
+        _("This button is out of date. Please open the menu again."), show_alert=True
+    )

@@ -20,8 +20,9 @@ router = Router(name=__name__)
 
 
 @router.message(CommandStart())
-async def start(message: Message, command: CommandObject, shop: ChannelInfo,
-                session: AsyncSession, i18n: I18n) -> None:
+async def start(
+    message: Message, command: CommandObject, shop: ChannelInfo, session: AsyncSession, i18n: I18n
+) -> None:
     link = parse_start_payload(command.args)
     if link.kind is DeepLinkKind.PRODUCT:
         product = await CatalogService(session, shop.shop_id).product_by_sku(link.value)
@@ -30,14 +31,17 @@ async def start(message: Message, command: CommandObject, shop: ChannelInfo,
             return
         await message.answer(_("That product is no longer available. Here is the shop instead."))
     elif link.kind is DeepLinkKind.INVITE:
-        await message.answer(_("This invite link is invalid or has expired. Ask the shop owner "
-                               "for a new one."))
+        await message.answer(
+            _("This invite link is invalid or has expired. Ask the shop owner for a new one.")
+        )
     elif link.kind is DeepLinkKind.INVALID:
         await message.answer(_("That link is broken. Here is the shop instead."))
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(
-        _("Hello, {name}! Welcome to {shop}.\n\nWrite what you are looking for, or send "
-          "/help to see what I can do.").format(name=name, shop=shop.shop_name)
+        _(
+            "Hello, {name}! Welcome to {shop}.\n\nWrite what you are looking for, or send "
+            "/help to see what I can do."
+        ).format(name=name, shop=shop.shop_name)
     )
 
 
@@ -56,13 +60,19 @@ async def help_command(message: Message, person: Person | None = None) -> None:
 
 @router.message(Command("language"))
 async def language_command(message: Message, i18n: I18n) -> None:
-    await message.answer(_("Choose your language:"),
-                         reply_markup=language_keyboard(i18n.current_locale))
+    await message.answer(
+        _("Choose your language:"), reply_markup=language_keyboard(i18n.current_locale)
+    )
 
 
 @router.callback_query(LanguageCD.filter(F.code.in_({"en", "ru", "ar"})))
-async def language_chosen(query: CallbackQuery, callback_data: LanguageCD, person: Person,
-                          session: AsyncSession, i18n: I18n) -> None:
+async def language_chosen(
+    query: CallbackQuery,
+    callback_data: LanguageCD,
+    person: Person,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
     await CustomerService(session).set_language(person.customer_id, callback_data.code)
     with i18n.use_locale(callback_data.code):
         text = _("Language set: English.")

@@ -16,8 +16,9 @@ router = Router(name=__name__)
 
 
 @router.message(Command("ping"))
-async def ping(message: Message, shop: ChannelInfo, session: AsyncSession,
-               outbox: OutboxFactory) -> None:
+async def ping(
+    message: Message, shop: ChannelInfo, session: AsyncSession, outbox: OutboxFactory
+) -> None:
     assert message.bot is not None
     await outbox(session).enqueue(
         Push(
@@ -25,8 +26,10 @@ async def ping(message: Message, shop: ChannelInfo, session: AsyncSession,
             receiver=str(message.bot.id),
             chat_id=message.chat.id,
             method="sendMessage",
-            payload={"chat_id": message.chat.id,
-                     "text": _("Pong from {shop}: pushes reach you.").format(shop=shop.shop_name)},
+            payload={
+                "chat_id": message.chat.id,
+                "text": _("Pong from {shop}: pushes reach you.").format(shop=shop.shop_name),
+            },
             kind="ping",
             shop_id=shop.shop_id,
             # The update id makes a reprocessed /ping enqueue nothing new.
