@@ -87,6 +87,14 @@ class CustomerService:
             update(Customer).where(Customer.id == customer_id).values(language=language)
         )
 
+    async def set_reachable(self, customer_id: int, *, reachable: bool) -> None:
+        """Record that the customer blocked (or unblocked) the bot."""
+        await self._session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(blocked=not reachable, blocked_at=None if reachable else func.now())
+        )
+
     async def mark_unreachable(
         self, *, channel: ChannelKind, receiver: str, external_id: str
     ) -> int:

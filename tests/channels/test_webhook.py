@@ -29,7 +29,7 @@ from souk.runtime import Runtime
 from souk.web import SECRET_HEADER, build_app
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
-from tests.fixtures.telegram import callback, message, poll_update
+from tests.fixtures.telegram import callback, message, my_chat_member, poll_update
 
 
 @pytest.fixture(scope="session")
@@ -351,3 +351,22 @@ async def test_a_flood_from_one_user_is_throttled_and_not_retried(
     # A burst of 10 at once, then 3 a second: 15 messages in well under a second get 10-11.
     assert 10 <= len(replies) <= 11
     assert "flood 0" in replies[0]
+
+
+async def test_blocking_and_restarting_the_bot_is_recorded(
+    http: ClientSession, server: TestServer, make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+
+    async def blocked() -> bool | None:
+        async with session_factory() as session:
+            return await session.scalar(select(Customer.blocked).where(
+                Customer.shop_id == shop.shop_id, Customer.external_id == "5013"))
+
+    await post(http, server, shop, my_chat_member(5013, old="member", new="kicked"))
+    await settled(session_factory, shop, 1)
+    assert await blocked() is True
+    await post(http, server, shop, my_chat_member(5013, old="kicked", new="member"))
+    await settled(session_factory, shop, 2)
+    assert await blocked() is False

@@ -1,0 +1,75 @@
+"""`souk polling` and `souk webhook set` against the fake Bot API, as separate processes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from souk.channels.telegram import ALLOWED_UPDATES
+from souk.embedded import ServiceURLs
+from tests.conftest import MakeShop
+from tests.e2e.processes import ROOT, SoukProcess, souk_env
+from tests.fakes.telegram_api import FakeBotAPI
+from tests.fixtures.telegram import message
+
+
+@pytest.fixture
+def env(urls: ServiceURLs, fake_api: FakeBotAPI, tmp_path: Path) -> dict[str, str]:
+    return souk_env(urls, fake_api.base_url, tmp_path)
+
+
+async def run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "souk", *args, env=env, cwd=str(ROOT),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
+
+
+async def test_polling_feeds_the_same_pipeline(
+    env: dict[str, str], tmp_path: Path, make_shop: MakeShop, fake_api: FakeBotAPI,
+) -> None:
+    shop = await make_shop()
+    update = message(9501, "/start")
+    fake_api.push_update(shop.bot_id, update)
+    fake_api.push_update(shop.bot_id, update)  # redelivered: processed once
+    polling = await SoukProcess("polling", env, tmp_path / "polling.log").start()
+    try:
+        await fake_api.wait_for(lambda api: api.delivered_texts(9501, bot_id=shop.bot_id),
+                                timeout=60)
+        fake_api.push_update(shop.bot_id, message(9501, "/help"))
+        await fake_api.wait_for(
+            lambda api: len(api.delivered_texts(9501, bot_id=shop.bot_id)) == 2, timeout=30)
+    finally:
+        await polling.stop()
+    texts = fake_api.delivered_texts(9501, bot_id=shop.bot_id)
+    assert texts[0].startswith("Hello") and texts[1].startswith("Here is what I can do")
+    assert fake_api.calls("deleteWebhook")  # polling and a webhook exclude each other
+
+
+async def test_webhook_set_registers_every_bot_with_its_secret(
+    env: dict[str, str], make_shop: MakeShop, fake_api: FakeBotAPI,
+) -> None:
+    code, output = await run(env, "webhook", "set")
+    assert code == 1 and "PUBLIC_URL" in output
+    shop = await make_shop()
+    code, output = await run({**env, "PUBLIC_URL": "https://shop.example"}, "webhook", "set")
+    assert code == 0, output
+    assert f"https://shop.example/webhook/telegram/{shop.bot_id}" in output
+    webhook = fake_api.webhook(shop.bot_id)
+    assert webhook is not None
+    assert webhook.url == f"https://shop.example/webhook/telegram/{shop.bot_id}"
+    assert webhook.secret_token == shop.secret
+    assert list(webhook.allowed_updates or []) == list(ALLOWED_UPDATES)
+    assert shop.token not in output and shop.secret not in output
+
+
+async def test_shop_create_refuses_bad_input_clearly(env: dict[str, str]) -> None:
+    code, output = await run(env, "shop", "create", "--slug", "Bad Slug", "--name", "X")
+    assert code == 1 and "slug" in output and "Traceback" not in output
+    code, output = await run(env, "shop", "create", "--slug", "okay-slug", "--name", "X",
+                             "--telegram-token", "not-a-token")
+    assert code == 1 and "BotFather" in output and "Traceback" not in output
