@@ -74,6 +74,17 @@ def _own(path: Path, user: pwd.struct_passwd | None, mode: int = 0o700) -> None:
     path.chmod(mode)
 
 
+def _prepare(data_dir: Path, binary: Path, socket_dir: Path) -> pwd.struct_passwd | None:
+    """Create the directories a server needs, reachable by the user it runs as."""
+    user = _service_user()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if user is not None:
+        _make_traversable(binary)
+        _make_traversable(data_dir)
+    _own(socket_dir, user, 0o755)
+    return user
+
+
 def socket_dir_for(data_dir: Path) -> Path:
     """DATA_DIR/run, or a short directory under /tmp when that path is too long for a socket."""
     candidate = data_dir / "run"
@@ -160,12 +171,7 @@ class EmbeddedPostgres:
         """Start the server unless one already serves this DATA_DIR. True if we started it."""
         if self.is_ready():
             return False
-        user = _service_user()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        if user is not None:
-            _make_traversable(self.bin_dir)
-            _make_traversable(self.data_dir)
-        _own(self.socket_dir, user, 0o755)
+        user = _prepare(self.data_dir, self.bin_dir, self.socket_dir)
         if not (self.pgdata / "PG_VERSION").exists():
             _own(self.pgdata, user)
             log.info("initialising embedded postgres", pgdata=str(self.pgdata))
@@ -279,12 +285,7 @@ class EmbeddedRedis:
         """Start the server unless one already serves this DATA_DIR. True if we started it."""
         if self.is_ready():
             return False
-        user = _service_user()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        if user is not None:
-            _make_traversable(self.server_binary())
-            _make_traversable(self.data_dir)
-        _own(self.socket_path.parent, user, 0o755)
+        user = _prepare(self.data_dir, self.server_binary(), self.socket_path.parent)
         _own(self.redis_dir, user)
         config = self.redis_dir / "redis.conf"
         persistence = (

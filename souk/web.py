@@ -10,19 +10,11 @@ import jinja2
 from aiohttp import web
 from sqlalchemy import func, select, text
 
-from souk.channels.telegram import update_chat_key, update_kind
+from souk.channels.intake import accept_telegram_update
 from souk.db.models import ChannelKind, Product, Shop, ShopChannel
 from souk.logs import get_logger
-from souk.metrics import (
-    OUTBOX_DEPTH,
-    OUTBOX_OLDEST_AGE,
-    UPDATES_DUPLICATE,
-    UPDATES_IN,
-    UPDATES_REJECTED,
-    render,
-)
+from souk.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, UPDATES_REJECTED, render
 from souk.runtime import Runtime
-from souk.services.inbox import ChatRef, InboxService
 from souk.services.outbox import OutboxService
 
 log = get_logger("souk.web")
@@ -53,7 +45,10 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     limit = runtime.settings.http.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return _refuse(413, "too_large")
-    body = await request.content.read(limit + 1)
+    try:
+        body = await request.read()  # bounded by the application's client_max_size
+    except web.HTTPRequestEntityTooLarge:
+        return _refuse(413, "too_large")
     if len(body) > limit:
         return _refuse(413, "too_large")
     try:
@@ -62,27 +57,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return _refuse(400, "malformed")
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return _refuse(400, "malformed")
-    kind = update_kind(update)
-    if kind is None or not isinstance(update.get(kind), dict):
-        UPDATES_REJECTED.labels("telegram", "ignored_kind").inc()
-        return web.json_response({"ok": True})
-    chat = ChatRef(ChannelKind.TELEGRAM, bot_id_text, update_chat_key(update, kind))
-    async with runtime.engine.begin() as connection:
-        stored = await InboxService.store(
-            connection,
-            channel=chat.channel,
-            receiver=chat.receiver,
-            external_id=str(update["update_id"]),
-            chat_key=chat.chat_key,
-            kind=kind,
-            payload=update,
-        )
-    if stored:
-        UPDATES_IN.labels("telegram", kind).inc()
-        assert runtime.processor is not None
-        runtime.processor.submit(chat)
-    else:
-        UPDATES_DUPLICATE.labels("telegram").inc()
+    await accept_telegram_update(runtime, int(bot_id_text), update)
     return web.json_response({"ok": True})
 
 

@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
 
-from souk.channels.telegram import ALLOWED_UPDATES, TelegramBot, update_chat_key, update_kind
-from souk.db.models import ChannelKind
+from souk.channels.intake import accept_telegram_update
+from souk.channels.telegram import ALLOWED_UPDATES, TelegramBot
 from souk.errors import ConfigurationError
 from souk.logs import get_logger
-from souk.metrics import UPDATES_DUPLICATE, UPDATES_IN
 from souk.runtime import Runtime
-from souk.services.inbox import ChatRef, InboxService
 
 log = get_logger("souk.telegram")
 POLL_TIMEOUT_SECONDS = 25
@@ -42,31 +40,6 @@ async def set_webhooks(runtime: Runtime) -> list[tuple[TelegramBot, str]]:
     return done
 
 
-async def store_update(runtime: Runtime, bot_id: int, update: dict[str, object]) -> bool:
-    """Put one polled update through the same inbox as webhooks; True if it was new."""
-    kind = update_kind(update)
-    if kind is None:
-        return False
-    chat = ChatRef(ChannelKind.TELEGRAM, str(bot_id), update_chat_key(update, kind))
-    async with runtime.engine.begin() as connection:
-        stored = await InboxService.store(
-            connection,
-            channel=chat.channel,
-            receiver=chat.receiver,
-            external_id=str(update["update_id"]),
-            chat_key=chat.chat_key,
-            kind=kind,
-            payload=update,
-        )
-    if stored:
-        UPDATES_IN.labels("telegram", kind).inc()
-        assert runtime.processor is not None
-        runtime.processor.submit(chat)
-    else:
-        UPDATES_DUPLICATE.labels("telegram").inc()
-    return stored
-
-
 async def poll_bot(runtime: Runtime, entry: TelegramBot) -> None:
     """getUpdates forever; an update is confirmed to Telegram only after it is stored."""
     bot = entry.bot
@@ -91,7 +64,7 @@ async def poll_bot(runtime: Runtime, entry: TelegramBot) -> None:
         backoff = 1.0
         for update in updates:
             raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
-            await store_update(runtime, bot.id, raw)
+            await accept_telegram_update(runtime, bot.id, raw)
             offset = update.update_id + 1
 
 

@@ -354,15 +354,20 @@ async def test_a_flood_from_one_user_is_throttled_and_not_retried(
 
 
 async def test_blocking_and_restarting_the_bot_is_recorded(
-    http: ClientSession, server: TestServer, make_shop: MakeShop,
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     shop = await make_shop()
 
     async def blocked() -> bool | None:
         async with session_factory() as session:
-            return await session.scalar(select(Customer.blocked).where(
-                Customer.shop_id == shop.shop_id, Customer.external_id == "5013"))
+            return await session.scalar(
+                select(Customer.blocked).where(
+                    Customer.shop_id == shop.shop_id, Customer.external_id == "5013"
+                )
+            )
 
     await post(http, server, shop, my_chat_member(5013, old="member", new="kicked"))
     await settled(session_factory, shop, 1)
@@ -370,3 +375,29 @@ async def test_blocking_and_restarting_the_bot_is_recorded(
     await post(http, server, shop, my_chat_member(5013, old="kicked", new="member"))
     await settled(session_factory, shop, 2)
     assert await blocked() is False
+
+
+async def test_a_chunked_body_without_length_is_read_whole_and_limited(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+) -> None:
+    """Regression: a streamed body was read only as far as the first chunk."""
+    shop = await make_shop()
+    update = message(5014, "/help")
+    update["message"]["caption"] = "y" * 200_000  # ignored by handlers, makes several chunks
+    body = json.dumps(update).encode()
+
+    async def chunks(data: bytes) -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 16_384):
+            yield data[start : start + 16_384]
+
+    headers = {SECRET_HEADER: shop.secret}
+    url = server.make_url(f"/webhook/telegram/{shop.bot_id}")
+    async with http.post(url, data=chunks(body), headers=headers) as response:
+        assert response.status == 200
+    await fake_api.wait_for(lambda api: api.delivered_texts(5014, bot_id=shop.bot_id))
+    too_big = json.dumps({**update, "pad": "z" * (1024 * 1024)}).encode()
+    async with http.post(url, data=chunks(too_big), headers=headers) as response:
+        assert response.status == 413

@@ -23,14 +23,24 @@ def env(urls: ServiceURLs, fake_api: FakeBotAPI, tmp_path: Path) -> dict[str, st
 
 async def run(env: dict[str, str], *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "souk", *args, env=env, cwd=str(ROOT),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "souk",
+        *args,
+        env=env,
+        cwd=str(ROOT),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode()
 
 
 async def test_polling_feeds_the_same_pipeline(
-    env: dict[str, str], tmp_path: Path, make_shop: MakeShop, fake_api: FakeBotAPI,
+    env: dict[str, str],
+    tmp_path: Path,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
 ) -> None:
     shop = await make_shop()
     update = message(9501, "/start")
@@ -38,11 +48,13 @@ async def test_polling_feeds_the_same_pipeline(
     fake_api.push_update(shop.bot_id, update)  # redelivered: processed once
     polling = await SoukProcess("polling", env, tmp_path / "polling.log").start()
     try:
-        await fake_api.wait_for(lambda api: api.delivered_texts(9501, bot_id=shop.bot_id),
-                                timeout=60)
+        await fake_api.wait_for(
+            lambda api: api.delivered_texts(9501, bot_id=shop.bot_id), timeout=60
+        )
         fake_api.push_update(shop.bot_id, message(9501, "/help"))
         await fake_api.wait_for(
-            lambda api: len(api.delivered_texts(9501, bot_id=shop.bot_id)) == 2, timeout=30)
+            lambda api: len(api.delivered_texts(9501, bot_id=shop.bot_id)) == 2, timeout=30
+        )
     finally:
         await polling.stop()
     texts = fake_api.delivered_texts(9501, bot_id=shop.bot_id)
@@ -51,7 +63,9 @@ async def test_polling_feeds_the_same_pipeline(
 
 
 async def test_webhook_set_registers_every_bot_with_its_secret(
-    env: dict[str, str], make_shop: MakeShop, fake_api: FakeBotAPI,
+    env: dict[str, str],
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
 ) -> None:
     code, output = await run(env, "webhook", "set")
     assert code == 1 and "PUBLIC_URL" in output
@@ -70,6 +84,15 @@ async def test_webhook_set_registers_every_bot_with_its_secret(
 async def test_shop_create_refuses_bad_input_clearly(env: dict[str, str]) -> None:
     code, output = await run(env, "shop", "create", "--slug", "Bad Slug", "--name", "X")
     assert code == 1 and "slug" in output and "Traceback" not in output
-    code, output = await run(env, "shop", "create", "--slug", "okay-slug", "--name", "X",
-                             "--telegram-token", "not-a-token")
+    code, output = await run(
+        env,
+        "shop",
+        "create",
+        "--slug",
+        "okay-slug",
+        "--name",
+        "X",
+        "--telegram-token",
+        "not-a-token",
+    )
     assert code == 1 and "BotFather" in output and "Traceback" not in output

@@ -1,4 +1,4 @@
-"""Telegram says when a user blocks or restarts the bot: keep `blocked` in step without a failed send."""
+"""Telegram tells us when a user blocks or restarts the bot, and `blocked` follows."""
 
 from __future__ import annotations
 
