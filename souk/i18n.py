@@ -9,13 +9,16 @@ its .po, so `python bot.py` works from a fresh checkout too.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from aiogram.utils.i18n import I18n
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_python
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+from jinja2.ext import babel_extract
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -40,11 +43,16 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR, *, force: bool = False) ->
 
 
 def extract_messages(source_dir: Path = Path(__file__).parent) -> Catalog:
-    """Every translatable string in souk's code: the arguments of `_()` and `__()`."""
+    """Every translatable string of souk: `_()` and `__()` in the code and the templates."""
     template = Catalog(project="souk", domain=DOMAIN)
-    for path in sorted(source_dir.rglob("*.py")):
+    # Babel's and Jinja's extractors take the same arguments but are typed differently.
+    Extractor = Callable[..., Iterable[tuple[Any, ...]]]
+    sources: list[tuple[Path, Extractor]]
+    sources = [(path, extract_python) for path in sorted(source_dir.rglob("*.py"))]
+    sources += [(path, babel_extract) for path in sorted(source_dir.rglob("templates/*.html"))]
+    for path, extractor in sources:
         with path.open("rb") as source:
-            for _line, _function, message, _comments in extract_python(
+            for _line, _function, message, _comments in extractor(
                 source, keywords={"_": None, "__": None}, comment_tags=(), options={}
             ):
                 if isinstance(message, str):

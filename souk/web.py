@@ -8,10 +8,12 @@ from pathlib import Path
 
 import jinja2
 from aiohttp import web
+from babel.core import negotiate_locale
 from sqlalchemy import func, select, text
 
 from souk.channels.intake import accept_telegram_update
 from souk.db.models import ChannelKind, Product, Shop, ShopChannel
+from souk.i18n import DEFAULT_LANGUAGE, LANGUAGES, RTL_LANGUAGES
 from souk.logs import get_logger
 from souk.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, UPDATES_REJECTED, render
 from souk.runtime import Runtime
@@ -24,7 +26,20 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
+    extensions=["jinja2.ext.i18n"],
 )
+
+
+def page_language(request: web.Request) -> str:
+    """?lang= if given, else the best of Accept-Language among en, ru and ar."""
+    asked = request.query.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    preferred = [
+        part.split(";")[0].strip().replace("-", "_")
+        for part in request.headers.get("Accept-Language", "").split(",")
+    ]
+    return negotiate_locale(preferred, list(LANGUAGES), sep="_") or DEFAULT_LANGUAGE
 
 
 def _refuse(status: int, reason: str, channel: str = "telegram") -> web.Response:
@@ -124,7 +139,14 @@ async def landing(request: web.Request) -> web.Response:
             context["outbox_depth"] = (
                 await OutboxService(session, runtime.settings.outbox).stats()
             ).depth
-    html = _templates.get_template("landing.html").render(**context)
+    language = page_language(request)
+    # Installing and rendering with no await between: no other request can interleave.
+    _templates.install_gettext_translations(  # type: ignore[attr-defined]
+        runtime.i18n.locales[language], newstyle=True
+    )
+    html = _templates.get_template("landing.html").render(
+        language=language, direction="rtl" if language in RTL_LANGUAGES else "ltr", **context
+    )
     return web.Response(text=html, content_type="text/html")
 
 
