@@ -189,7 +189,7 @@ class Bench:
                 ),
                 {"prefix": phase.key_prefix + "%"},
             )
-            return {str(status): int(count) for status, count in rows.tuples()}
+            return {str(status): int(count) for status, count in rows}
 
     def deliveries(self, phase: Phase) -> Counter[int]:
         """Successful sendMessage calls per chat of the phase."""

@@ -405,11 +405,19 @@ async def test_a_chunked_body_without_length_is_read_whole_and_limited(
 
 @pytest.mark.parametrize(
     ("accept", "query", "expected", "direction"),
-    [("ru-RU,ru;q=0.9,en;q=0.8", "", "Состояние", "ltr"), ("ar", "", "الحالة", "rtl"),
-     ("de-DE", "", "Status", "ltr"), ("en", "?lang=ru", "Состояние", "ltr")],
+    [
+        ("ru-RU,ru;q=0.9,en;q=0.8", "", "Состояние", "ltr"),
+        ("ar", "", "الحالة", "rtl"),
+        ("de-DE", "", "Status", "ltr"),
+        ("en", "?lang=ru", "Состояние", "ltr"),
+    ],
 )
 async def test_landing_page_speaks_the_visitors_language(
-    http: ClientSession, server: TestServer, accept: str, query: str, expected: str,
+    http: ClientSession,
+    server: TestServer,
+    accept: str,
+    query: str,
+    expected: str,
     direction: str,
 ) -> None:
     async with http.get(server.make_url(f"/{query}"), headers={"Accept-Language": accept}) as r:
@@ -422,11 +430,19 @@ async def test_health_readiness_and_metrics(http: ClientSession, server: TestSer
     async with http.get(server.make_url("/healthz")) as r:
         assert r.status == 200 and (await r.json())["status"] == "ok"
     async with http.get(server.make_url("/readyz")) as r:
-        assert r.status == 200 and await r.json() == {"ready": True, "database": True,
-                                                       "redis": True}
+        assert r.status == 200 and await r.json() == {
+            "ready": True,
+            "database": True,
+            "redis": True,
+        }
     async with http.get(server.make_url("/metrics")) as r:
         metrics = await r.text()
-    for name in ("souk_updates_total", "souk_handler_seconds_bucket", "souk_outbound_calls_total",
-                 "souk_outbox_depth", "souk_outbox_oldest_age_seconds",
-                 "souk_updates_rejected_total"):
+    for name in (
+        "souk_updates_total",
+        "souk_handler_seconds_bucket",
+        "souk_outbound_calls_total",
+        "souk_outbox_depth",
+        "souk_outbox_oldest_age_seconds",
+        "souk_updates_rejected_total",
+    ):
         assert name in metrics, name
