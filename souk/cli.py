@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import typer
+import uvloop
 from rich.console import Console
 
 from souk.config import Settings
@@ -58,10 +59,13 @@ def services(settings: Settings) -> Iterator[ServiceURLs]:
 
 
 def run_async(work: Callable[[], Awaitable[T]]) -> T:
+    """Run on uvloop: the web process spends much of its time in the event loop itself."""
+
     async def main() -> T:
         return await work()
 
-    return asyncio.run(main())
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main())
 
 
 def migrate_database(database_url: str) -> None:

@@ -123,7 +123,9 @@ class InboxSettings(BaseSettings):
 
     model_config = _config("INBOX_")
 
-    concurrency: int = Field(64, ge=1, description="Updates processed at once per web process")
+    concurrency: int = Field(
+        24, ge=1, description="Updates processed at once per web process (keep under the pool)"
+    )
     sweep_seconds: float = Field(
         5.0, gt=0, description="How often stored-but-unprocessed updates are looked for"
     )

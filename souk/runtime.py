@@ -43,6 +43,7 @@ class Runtime:
     settings: Settings
     urls: ServiceURLs
     engine: AsyncEngine
+    intake_engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     redis: Redis
     limiter: RateLimiter
@@ -63,6 +64,11 @@ class Runtime:
         pool_size: int = 20,
     ) -> Runtime:
         engine = create_engine(urls.database_url, pool_size=pool_size)
+        # Webhook acknowledgements get a pool of their own: they must never queue behind
+        # handlers that hold connections while they wait for send limits.
+        intake_engine = create_engine(
+            urls.database_url, pool_size=5, max_overflow=5, autocommit=True
+        )
         session_factory = create_session_factory(engine)
         redis = Redis.from_url(urls.redis_url)
         limiter = RateLimiter(redis)
@@ -86,6 +92,7 @@ class Runtime:
             settings=settings,
             urls=urls,
             engine=engine,
+            intake_engine=intake_engine,
             session_factory=session_factory,
             redis=redis,
             limiter=limiter,
@@ -105,6 +112,7 @@ class Runtime:
             runtime.processor = UpdateProcessor(
                 dispatcher=runtime.dispatcher,
                 session_factory=session_factory,
+                autocommit_engine=intake_engine,
                 resolvers={ChannelKind.TELEGRAM.value: runtime.resolve_telegram},
                 settings=settings.inbox,
             )
@@ -127,3 +135,4 @@ class Runtime:
         await self.registry.close()
         await self.redis.aclose()
         await self.engine.dispose()
+        await self.intake_engine.dispose()

@@ -23,7 +23,7 @@ async def accept_telegram_update(
         UPDATES_REJECTED.labels("telegram", "ignored_kind").inc()
         return False
     chat = ChatRef(ChannelKind.TELEGRAM, str(bot_id), update_chat_key(update, kind))
-    async with runtime.engine.begin() as connection:
+    async with runtime.intake_engine.connect() as connection:  # autocommit: one round trip
         stored = await InboxService.store(
             connection,
             channel=chat.channel,

@@ -18,12 +18,12 @@ from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from souk.config import InboxSettings
 from souk.logs import get_logger
 from souk.metrics import HANDLER_SECONDS
-from souk.services.inbox import ChatRef, InboxService, StoredUpdate
+from souk.services.inbox import ChatRef, InboxService, StoredUpdate, UpdateOutcome
 from souk.services.shops import ChannelInfo
 
 log = get_logger("souk.inbox")
@@ -61,11 +61,13 @@ class UpdateProcessor:
         *,
         dispatcher: Dispatcher,
         session_factory: async_sessionmaker[AsyncSession],
+        autocommit_engine: AsyncEngine,
         resolvers: dict[str, UpdateResolver],
         settings: InboxSettings,
     ) -> None:
         self._dispatcher = dispatcher
         self._session_factory = session_factory
+        self._autocommit_engine = autocommit_engine
         self._resolvers = resolvers
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.concurrency)
@@ -102,34 +104,43 @@ class UpdateProcessor:
     async def _process_next(self, chat: ChatRef) -> bool:
         async with self._session_factory() as session:
             transaction = await session.begin()
-            stored = await InboxService.claim_next(session, chat)
+            connection = await session.connection()
+            stored = await InboxService.claim_next(connection, chat)
             if stored is None:
                 await transaction.commit()
                 return False
             started = time.perf_counter()
+            outcome = UpdateOutcome()
             try:
-                await self._feed(session, stored)
+                await self._feed(session, stored, outcome)
             except Exception as error:
-                # The handlers' own errors are answered by the error router; what gets here
-                # broke the pipeline itself. Record it instead of retrying it forever.
+                # Handlers' errors are answered by the error router and land in `outcome`;
+                # what gets here broke the pipeline itself.
                 log.exception(
                     "update failed",
                     update_id=stored.external_id,
                     receiver=stored.receiver,
                     kind=stored.kind,
                 )
-                await transaction.rollback()
-                async with session.begin():
-                    await InboxService.complete(session, stored.id, error=type(error).__name__)
-            else:
-                await InboxService.complete(session, stored.id)
+                outcome.error = type(error).__name__
+            if outcome.error is None:
+                await InboxService.complete(connection, stored.id)
                 await transaction.commit()
+            else:
+                # Recorded on a connection of its own while this transaction still holds the
+                # user's lock (nobody can pick the update up again), then the handler's
+                # writes are undone. No savepoint per update: failures pay, not successes.
+                async with self._autocommit_engine.connect() as own:
+                    await InboxService.complete(own, stored.id, error=outcome.error)
+                await transaction.rollback()
         HANDLER_SECONDS.labels(stored.channel.value, stored.kind).observe(
             time.perf_counter() - started
         )
         return True
 
-    async def _feed(self, session: AsyncSession, stored: StoredUpdate) -> None:
+    async def _feed(
+        self, session: AsyncSession, stored: StoredUpdate, outcome: UpdateOutcome
+    ) -> None:
         resolver = self._resolvers.get(stored.channel.value)
         resolved = await resolver(stored) if resolver else None
         if resolved is None:
@@ -143,6 +154,7 @@ class UpdateProcessor:
             shop_id=channel.shop_id,
             channel=stored.channel,
             received_at=stored.received_at.timestamp(),
+            outcome=outcome,
         )
 
     async def sweep(self, *, older_than: timedelta) -> int:

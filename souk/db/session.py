@@ -10,16 +10,25 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 20) -> AsyncEngine:
-    """An asyncpg engine; `url` may point at a unix socket (`?host=/path`)."""
+def create_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 10, autocommit: bool = False
+) -> AsyncEngine:
+    """An asyncpg engine; `url` may point at a unix socket (`?host=/path`).
+
+    `autocommit` engines run each statement on its own, with no BEGIN/COMMIT round trips:
+    for single-statement work such as storing an inbound update.
+    """
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        # Statement cache keyed per connection; safe behind pgbouncer only in session mode.
+        # No pre-ping: it costs three round trips per checkout, on every update. A dead
+        # connection fails its statement, the pool drops it, the work is retried by the
+        # inbox sweep or the outbox lease; pool_recycle keeps idle ones fresh.
+        pool_recycle=600,
+        # asyncpg prepares statements per connection; use pgbouncer in session mode only.
         connect_args={"server_settings": {"application_name": "souk"}},
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
 
 

@@ -7,14 +7,19 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
 from souk.logs import get_logger
+from souk.services.inbox import UpdateOutcome
 
 log = get_logger("souk.handlers")
 router = Router(name=__name__)
 
 
 @router.errors()
-async def on_error(event: ErrorEvent, shop_id: int | None = None) -> None:
+async def on_error(
+    event: ErrorEvent, shop_id: int | None = None, outcome: UpdateOutcome | None = None
+) -> None:
     update = event.update
+    if outcome is not None:
+        outcome.error = type(event.exception).__name__  # the processor undoes the writes
     chat = update.message.chat if update.message else None
     log.error(
         "handler failed",

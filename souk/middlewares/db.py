@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 class DbSessionMiddleware(BaseMiddleware):
     """Puts `session` into the handler data.
 
-    The update processor passes the session of its own transaction (the one that marks
-    the update done); without one (tests feeding updates directly) a fresh one is opened
-    and committed here.
+    The update processor passes the session of its own transaction, which marks the update
+    done on success and is rolled back when a handler failed (see `UpdateProcessor`);
+    without one (updates fed directly) a transaction is opened and committed here.
     """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -27,11 +27,8 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        session = data.get("session")
-        if isinstance(session, AsyncSession):
-            # A failing handler rolls back its own writes, then the error router answers.
-            async with session.begin_nested():
-                return await handler(event, data)
+        if isinstance(data.get("session"), AsyncSession):
+            return await handler(event, data)
         async with self._session_factory() as session, session.begin():
             data["session"] = session
             return await handler(event, data)

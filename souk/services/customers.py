@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,41 @@ class Person:
     staff_role: StaffRole | None
 
 
+def _touch_statement() -> Select[int, str | None, bool, bool, StaffRole | None]:
+    """Upsert the customer and read their staff role in one round trip."""
+    upsert = insert(Customer).values(
+        shop_id=bindparam("shop_id"),
+        channel=bindparam("channel"),
+        external_id=bindparam("external_id"),
+        name=bindparam("name"),
+        username=bindparam("username"),
+        last_seen_at=func.now(),
+    )
+    touched = upsert.on_conflict_do_update(
+        index_elements=[Customer.shop_id, Customer.channel, Customer.external_id],
+        set_={
+            "last_seen_at": func.now(),
+            "name": upsert.excluded.name,
+            "username": upsert.excluded.username,
+            "blocked": False,
+        },
+    ).returning(Customer.id, Customer.language, Customer.blocked, Customer.opted_in)
+    customer = touched.cte("touched")
+    role = (
+        select(Staff.role)
+        .where(
+            Staff.shop_id == bindparam("shop_id"),
+            Staff.telegram_user_id == bindparam("telegram_user_id", type_=BigInteger),
+        )
+        .scalar_subquery()
+    )
+    return select(customer.c.id, customer.c.language, customer.c.blocked, customer.c.opted_in, role)
+
+
+# Built once: on the hot path, building a statement costs more than running it.
+_TOUCH = _touch_statement()
+
+
 class CustomerService:
     """Finds or creates the customer behind an update; language and reachability."""
 
@@ -49,35 +84,21 @@ class CustomerService:
         telegram_user_id: int | None,
     ) -> Person:
         """Upsert the customer (last seen now; a blocked one who writes is reachable again)."""
-        statement = (
-            insert(Customer)
-            .values(
-                shop_id=shop_id,
-                channel=channel,
-                external_id=external_id,
-                name=name,
-                username=username,
-                last_seen_at=func.now(),
-            )
-            .on_conflict_do_update(
-                index_elements=[Customer.shop_id, Customer.channel, Customer.external_id],
-                set_={
-                    "last_seen_at": func.now(),
+        connection = await self._session.connection()  # Core: no ORM work for a plain row
+        row = (
+            await connection.execute(
+                _TOUCH,
+                {
+                    "shop_id": shop_id,
+                    "channel": channel,
+                    "external_id": external_id,
                     "name": name,
                     "username": username,
-                    "blocked": False,
+                    "telegram_user_id": telegram_user_id,
                 },
             )
-            .returning(Customer.id, Customer.language, Customer.blocked, Customer.opted_in)
-        )
-        customer_id, language, blocked, opted_in = (await self._session.execute(statement)).one()
-        role = None
-        if telegram_user_id is not None:
-            role = await self._session.scalar(
-                select(Staff.role).where(
-                    Staff.shop_id == shop_id, Staff.telegram_user_id == telegram_user_id
-                )
-            )
+        ).one()
+        customer_id, language, blocked, opted_in, role = row
         return Person(customer_id, language, blocked, opted_in, role)
 
     async def set_language(self, customer_id: int, language: str) -> None:

@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import BigInteger, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -36,6 +36,13 @@ class ChatRef:
     chat_key: str
 
 
+@dataclass
+class UpdateOutcome:
+    """Set by the error router when a handler failed, read by the processor afterwards."""
+
+    error: str | None = None
+
+
 @dataclass(frozen=True)
 class StoredUpdate:
     id: int
@@ -45,6 +52,54 @@ class StoredUpdate:
     kind: str
     payload: dict[str, object]
     received_at: datetime
+
+
+# Built once: on the hot path, building a statement costs more than running it.
+_STORE = (
+    insert(InboundUpdate)
+    .values(
+        channel=bindparam("channel"),
+        receiver=bindparam("receiver"),
+        external_id=bindparam("external_id"),
+        chat_key=bindparam("chat_key"),
+        kind=bindparam("kind"),
+        payload=bindparam("payload"),
+    )
+    .on_conflict_do_nothing(
+        index_elements=[InboundUpdate.channel, InboundUpdate.receiver, InboundUpdate.external_id]
+    )
+    .returning(InboundUpdate.id)
+)
+_LOCK_CHAT = select(func.pg_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
+_OLDEST_PENDING = (
+    select(
+        InboundUpdate.id,
+        InboundUpdate.channel,
+        InboundUpdate.receiver,
+        InboundUpdate.external_id,
+        InboundUpdate.kind,
+        InboundUpdate.payload,
+        InboundUpdate.received_at,
+    )
+    .where(
+        InboundUpdate.channel == bindparam("channel"),
+        InboundUpdate.receiver == bindparam("receiver"),
+        InboundUpdate.chat_key == bindparam("chat_key"),
+        InboundUpdate.status == InboundStatus.PENDING,
+    )
+    .order_by(InboundUpdate.id)
+    .limit(1)
+)
+_COMPLETE = (
+    update(InboundUpdate)
+    .where(InboundUpdate.id == bindparam("update_id"))
+    .values(
+        status=bindparam("status"),
+        error=bindparam("error"),
+        processed_at=func.now(),
+        attempts=InboundUpdate.attempts + 1,
+    )
+)
 
 
 class InboxService:
@@ -62,70 +117,40 @@ class InboxService:
         payload: dict[str, object],
     ) -> bool:
         """Store an update; False when it was already stored (a duplicate)."""
-        statement = (
-            insert(InboundUpdate)
-            .values(
-                channel=channel,
-                receiver=receiver,
-                external_id=external_id,
-                chat_key=chat_key,
-                kind=kind,
-                payload=payload,
-            )
-            .on_conflict_do_nothing(
-                index_elements=[
-                    InboundUpdate.channel,
-                    InboundUpdate.receiver,
-                    InboundUpdate.external_id,
-                ]
-            )
-            .returning(InboundUpdate.id)
-        )
-        return (await connection.execute(statement)).scalar_one_or_none() is not None
+        params = {
+            "channel": channel,
+            "receiver": receiver,
+            "external_id": external_id,
+            "chat_key": chat_key,
+            "kind": kind,
+            "payload": payload,
+        }
+        return (await connection.execute(_STORE, params)).scalar_one_or_none() is not None
 
     @staticmethod
-    async def claim_next(session: AsyncSession, chat: ChatRef) -> StoredUpdate | None:
-        """Lock the user's queue for this transaction and take their oldest pending update."""
-        await session.execute(
-            select(func.pg_advisory_xact_lock(chat_lock_id(chat.receiver, chat.chat_key)))
-        )
-        row = (
-            await session.execute(
-                select(InboundUpdate)
-                .where(
-                    InboundUpdate.channel == chat.channel,
-                    InboundUpdate.receiver == chat.receiver,
-                    InboundUpdate.chat_key == chat.chat_key,
-                    InboundUpdate.status == InboundStatus.PENDING,
-                )
-                .order_by(InboundUpdate.id)
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+    async def claim_next(connection: AsyncConnection, chat: ChatRef) -> StoredUpdate | None:
+        """Lock the user's queue for this transaction and take their oldest pending update.
+
+        Core statements, not the ORM: on the hot path the ORM adds nothing but cost.
+        """
+        # Two statements: the SELECT must take its snapshot after the lock is held.
+        lock_id = chat_lock_id(chat.receiver, chat.chat_key)
+        await connection.execute(_LOCK_CHAT, {"lock_id": lock_id})
+        params = {"channel": chat.channel, "receiver": chat.receiver, "chat_key": chat.chat_key}
+        row = (await connection.execute(_OLDEST_PENDING, params)).one_or_none()
         if row is None:
             return None
-        return StoredUpdate(
-            row.id,
-            row.channel,
-            row.receiver,
-            row.external_id,
-            row.kind,
-            row.payload,
-            row.received_at,
-        )
+        update_id, channel, receiver, external_id, kind, payload, received_at = row
+        return StoredUpdate(update_id, channel, receiver, external_id, kind, payload, received_at)
 
     @staticmethod
-    async def complete(session: AsyncSession, update_id: int, *, error: str | None = None) -> None:
+    async def complete(
+        connection: AsyncConnection, update_id: int, *, error: str | None = None
+    ) -> None:
+        """Mark the update done, or failed with `error`."""
         status = InboundStatus.DONE if error is None else InboundStatus.FAILED
-        await session.execute(
-            update(InboundUpdate)
-            .where(InboundUpdate.id == update_id)
-            .values(
-                status=status,
-                error=error,
-                processed_at=func.now(),
-                attempts=InboundUpdate.attempts + 1,
-            )
+        await connection.execute(
+            _COMPLETE, {"update_id": update_id, "status": status, "error": error}
         )
 
     @staticmethod

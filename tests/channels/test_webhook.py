@@ -26,6 +26,7 @@ from souk.db.models import (
     StaffRole,
 )
 from souk.runtime import Runtime
+from souk.services.customers import CustomerService, Person
 from souk.web import SECRET_HEADER, build_app
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
@@ -266,7 +267,7 @@ async def test_deep_link_opens_a_product(
     assert "no longer available" in fake_api.delivered_texts(5009, bot_id=shop.bot_id)[0]
 
 
-async def test_a_failing_handler_gets_a_translated_apology_not_a_traceback(
+async def test_a_failing_handler_gets_a_translated_apology_and_its_writes_are_undone(
     http: ClientSession,
     server: TestServer,
     make_shop: MakeShop,
@@ -277,7 +278,8 @@ async def test_a_failing_handler_gets_a_translated_apology_not_a_traceback(
     boom = Router(name="boom")
 
     @boom.message(Command("boom"))
-    async def explode(_: Message) -> None:
+    async def explode(_: Message, person: Person, session: AsyncSession) -> None:
+        await CustomerService(session).set_language(person.customer_id, "ar")  # half-done work
         raise RuntimeError("secret internals 123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 
     dispatcher = runtime.dispatcher
@@ -285,12 +287,22 @@ async def test_a_failing_handler_gets_a_translated_apology_not_a_traceback(
     dispatcher.include_router(boom)
     dispatcher.sub_routers.insert(1, dispatcher.sub_routers.pop())  # right after the errors router
     shop = await make_shop()
+    await post(http, server, shop, message(5010, "/help", language="ru"))  # the customer exists
     await post(http, server, shop, message(5010, "/boom", language="ru"))
-    await fake_api.wait_for(lambda api: api.delivered_texts(5010, bot_id=shop.bot_id))
-    (text,) = fake_api.delivered_texts(5010, bot_id=shop.bot_id)
+    await fake_api.wait_for(lambda api: len(api.delivered_texts(5010, bot_id=shop.bot_id)) == 2)
+    text = fake_api.delivered_texts(5010, bot_id=shop.bot_id)[1]
     assert text.startswith("Извините") and "RuntimeError" not in text and "secret" not in text
-    rows = await settled(session_factory, shop, 1)
-    assert rows[0].status is InboundStatus.DONE
+    rows = await settled(session_factory, shop, 2)
+    assert (rows[1].status, rows[1].error) == (InboundStatus.FAILED, "RuntimeError")
+    async with session_factory() as session:
+        languages = list(
+            await session.scalars(
+                select(Customer.language).where(Customer.shop_id == shop.shop_id)
+            )
+        )
+    assert languages == [None]  # the handler's write was rolled back with it
+    await post(http, server, shop, message(5010, "/help", language="ru"))
+    await fake_api.wait_for(lambda api: len(api.delivered_texts(5010, bot_id=shop.bot_id)) == 3)
 
 
 async def test_updates_left_pending_are_picked_up_by_the_sweep(

@@ -110,23 +110,27 @@ async def test_claim_next_takes_oldest_pending_of_the_chat(
         for external_id, chat_key in (("1", "alice"), ("2", "bob"), ("3", "alice")):
             assert await store(session, shop, external_id, chat_key)
 
-        first = await InboxService.claim_next(session, chat(shop, "alice"))
+        first = await InboxService.claim_next(await session.connection(), chat(shop, "alice"))
         assert first is not None
         assert (first.external_id, first.receiver, first.kind) == ("1", str(shop.bot_id), "message")
         assert first.payload == {"update_id": 1, "text": "hi"}
         # Until it is completed, it stays the next one.
-        again = await InboxService.claim_next(session, chat(shop, "alice"))
+        again = await InboxService.claim_next(await session.connection(), chat(shop, "alice"))
         assert again is not None and again.id == first.id
 
-        bob = await InboxService.claim_next(session, chat(shop, "bob"))
+        bob = await InboxService.claim_next(await session.connection(), chat(shop, "bob"))
         assert bob is not None and bob.external_id == "2"
-        assert await InboxService.claim_next(session, chat(shop, "carol")) is None
+        assert (
+            await InboxService.claim_next(await session.connection(), chat(shop, "carol")) is None
+        )
 
-        await InboxService.complete(session, first.id)
-        second = await InboxService.claim_next(session, chat(shop, "alice"))
+        await InboxService.complete(await session.connection(), first.id)
+        second = await InboxService.claim_next(await session.connection(), chat(shop, "alice"))
         assert second is not None and second.external_id == "3"
-        await InboxService.complete(session, second.id)
-        assert await InboxService.claim_next(session, chat(shop, "alice")) is None
+        await InboxService.complete(await session.connection(), second.id)
+        assert (
+            await InboxService.claim_next(await session.connection(), chat(shop, "alice")) is None
+        )
         await session.rollback()
 
 
@@ -137,8 +141,8 @@ async def test_complete_marks_done_or_failed(
         await store(session, shop, "1", "alice")
         await store(session, shop, "2", "alice")
         done, failed = await inbound(session, shop, "1"), await inbound(session, shop, "2")
-        await InboxService.complete(session, done.id)
-        await InboxService.complete(session, failed.id, error="handler crashed")
+        await InboxService.complete(await session.connection(), done.id)
+        await InboxService.complete(await session.connection(), failed.id, error="handler crashed")
 
         done, failed = await inbound(session, shop, "1"), await inbound(session, shop, "2")
         assert (done.status, done.error, done.attempts) == (InboundStatus.DONE, None, 1)
@@ -159,7 +163,9 @@ async def test_pending_chats_lists_chats_with_pending_updates(
         await store(session, shop, "1", "alice")
         await store(session, shop, "2", "alice")
         await store(session, shop, "3", "bob")
-        await InboxService.complete(session, (await inbound(session, shop, "3")).id)
+        await InboxService.complete(
+            await session.connection(), (await inbound(session, shop, "3")).id
+        )
         # Stored in this transaction: not older than its own now().
         listed = await InboxService.pending_chats(session, older_than=timedelta(0), limit=ALL)
         assert chat(shop, "alice") not in listed
@@ -179,8 +185,12 @@ async def test_purge_never_deletes_pending(
     async with session_factory() as session, session.begin():
         for external_id in ("1", "2", "3"):
             await store(session, shop, external_id, "alice")
-        await InboxService.complete(session, (await inbound(session, shop, "2")).id)
-        await InboxService.complete(session, (await inbound(session, shop, "3")).id, error="x")
+        await InboxService.complete(
+            await session.connection(), (await inbound(session, shop, "2")).id
+        )
+        await InboxService.complete(
+            await session.connection(), (await inbound(session, shop, "3")).id, error="x"
+        )
 
     def mine() -> Select[str]:
         return (
