@@ -27,7 +27,7 @@ from souk.embedded import ServiceURLs
 from souk.i18n import build_i18n
 from souk.logs import get_logger
 from souk.services.customers import CustomerService
-from souk.services.inbox import StoredUpdate
+from souk.services.inbox import InboxWriter, StoredUpdate
 from souk.services.outbox import OutboxFactory
 from souk.services.ratelimit import RateLimiter
 from souk.services.shops import ChannelInfo
@@ -44,6 +44,7 @@ class Runtime:
     urls: ServiceURLs
     engine: AsyncEngine
     intake_engine: AsyncEngine
+    inbox_writer: InboxWriter
     session_factory: async_sessionmaker[AsyncSession]
     redis: Redis
     limiter: RateLimiter
@@ -93,6 +94,7 @@ class Runtime:
             urls=urls,
             engine=engine,
             intake_engine=intake_engine,
+            inbox_writer=InboxWriter(intake_engine),
             session_factory=session_factory,
             redis=redis,
             limiter=limiter,

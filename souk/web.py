@@ -67,12 +67,13 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if len(body) > limit:
         return _refuse(413, "too_large")
     try:
-        update = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        raw = body.decode()
+        update = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError included
         return _refuse(400, "malformed")
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return _refuse(400, "malformed")
-    await accept_telegram_update(runtime, int(bot_id_text), update)
+    await accept_telegram_update(runtime, int(bot_id_text), update, raw)
     return web.json_response({"ok": True})
 
 

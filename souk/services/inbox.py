@@ -10,13 +10,16 @@ the handler's own writes, so a crash before commit leaves it pending for a retry
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, bindparam, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+import asyncpg
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from souk.db.models import ChannelKind, InboundStatus, InboundUpdate
 
@@ -54,78 +57,81 @@ class StoredUpdate:
     received_at: datetime
 
 
-# Built once: on the hot path, building a statement costs more than running it.
-_STORE = (
-    insert(InboundUpdate)
-    .values(
-        channel=bindparam("channel"),
-        receiver=bindparam("receiver"),
-        external_id=bindparam("external_id"),
-        chat_key=bindparam("chat_key"),
-        kind=bindparam("kind"),
-        payload=bindparam("payload"),
-    )
-    .on_conflict_do_nothing(
-        index_elements=[InboundUpdate.channel, InboundUpdate.receiver, InboundUpdate.external_id]
-    )
-    .returning(InboundUpdate.id)
-)
-_LOCK_CHAT = select(func.pg_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
-_OLDEST_PENDING = (
-    select(
-        InboundUpdate.id,
-        InboundUpdate.channel,
-        InboundUpdate.receiver,
-        InboundUpdate.external_id,
-        InboundUpdate.kind,
-        InboundUpdate.payload,
-        InboundUpdate.received_at,
-    )
-    .where(
-        InboundUpdate.channel == bindparam("channel"),
-        InboundUpdate.receiver == bindparam("receiver"),
-        InboundUpdate.chat_key == bindparam("chat_key"),
-        InboundUpdate.status == InboundStatus.PENDING,
-    )
-    .order_by(InboundUpdate.id)
-    .limit(1)
-)
-_COMPLETE = (
-    update(InboundUpdate)
-    .where(InboundUpdate.id == bindparam("update_id"))
-    .values(
-        status=bindparam("status"),
-        error=bindparam("error"),
-        processed_at=func.now(),
-        attempts=InboundUpdate.attempts + 1,
-    )
-)
+# The hot path speaks to the driver directly: for these four statements SQLAlchemy's
+# per-call work cost three times what the round trip itself does (bench/ and
+# docs/architecture.md). Everything else about the inbox goes through SQLAlchemy.
+_STORE_MANY = """
+INSERT INTO inbound_updates (channel, receiver, external_id, chat_key, kind, payload)
+SELECT channel, receiver, external_id, chat_key, kind, payload::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+     AS batch(channel, receiver, external_id, chat_key, kind, payload)
+ON CONFLICT (channel, receiver, external_id) DO NOTHING
+RETURNING channel, receiver, external_id
+"""
+_LOCK_CHAT = "SELECT pg_advisory_xact_lock($1)"
+_OLDEST_PENDING = """
+SELECT id, channel, receiver, external_id, kind, payload, received_at FROM inbound_updates
+WHERE channel = $1 AND receiver = $2 AND chat_key = $3 AND status = 'pending'
+ORDER BY id LIMIT 1
+"""
+_COMPLETE = """
+UPDATE inbound_updates SET status = $2, error = $3, processed_at = now(), attempts = attempts + 1
+WHERE id = $1
+"""
+
+
+async def driver(connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a SQLAlchemy one, inside the same transaction.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement; a
+    statement sent to the driver before that would run outside the transaction (and an
+    advisory transaction lock would be released at once). So the BEGIN is made to happen
+    here. `_start_transaction` is the adapter's own hook (SQLAlchemy 2.1, pinned <2.2);
+    tests/services/test_inbox_outbox.py proves the lock is held.
+    """
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    if connection.in_transaction() and adapter._transaction is None:
+        async with adapter._execute_mutex:
+            if adapter._transaction is None:
+                await adapter._start_transaction()
+    return cast(asyncpg.Connection, raw.driver_connection)
+
+
+@dataclass(frozen=True)
+class NewUpdate:
+    """An update as received: `payload` is the JSON text exactly as the platform sent it."""
+
+    chat: ChatRef
+    external_id: str
+    kind: str
+    payload: str
 
 
 class InboxService:
     """Stores, claims and completes inbound updates."""
 
     @staticmethod
-    async def store(
-        connection: AsyncConnection,
-        *,
-        channel: ChannelKind,
-        receiver: str,
-        external_id: str,
-        chat_key: str,
-        kind: str,
-        payload: dict[str, object],
-    ) -> bool:
-        """Store an update; False when it was already stored (a duplicate)."""
-        params = {
-            "channel": channel,
-            "receiver": receiver,
-            "external_id": external_id,
-            "chat_key": chat_key,
-            "kind": kind,
-            "payload": payload,
-        }
-        return (await connection.execute(_STORE, params)).scalar_one_or_none() is not None
+    async def store_many(connection: AsyncConnection, updates: Sequence[NewUpdate]) -> set[int]:
+        """Store updates in one statement; returns the indexes of those that were new."""
+        columns: list[list[str]] = [[], [], [], [], [], []]
+        for update in updates:
+            values = (
+                update.chat.channel.value,
+                update.chat.receiver,
+                update.external_id,
+                update.chat.chat_key,
+                update.kind,
+                update.payload,
+            )
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+        rows = await (await driver(connection)).fetch(_STORE_MANY, *columns)
+        stored = {(row[0], row[1], row[2]) for row in rows}
+        first: dict[tuple[str, str, str], int] = {}
+        for index, update in enumerate(updates):  # the same update twice in one batch
+            first.setdefault((columns[0][index], update.chat.receiver, update.external_id), index)
+        return {index for key, index in first.items() if key in stored}
 
     @staticmethod
     async def claim_next(connection: AsyncConnection, chat: ChatRef) -> StoredUpdate | None:
@@ -133,15 +139,15 @@ class InboxService:
 
         Core statements, not the ORM: on the hot path the ORM adds nothing but cost.
         """
+        database = await driver(connection)
         # Two statements: the SELECT must take its snapshot after the lock is held.
-        lock_id = chat_lock_id(chat.receiver, chat.chat_key)
-        await connection.execute(_LOCK_CHAT, {"lock_id": lock_id})
-        params = {"channel": chat.channel, "receiver": chat.receiver, "chat_key": chat.chat_key}
-        row = (await connection.execute(_OLDEST_PENDING, params)).one_or_none()
+        await database.execute(_LOCK_CHAT, chat_lock_id(chat.receiver, chat.chat_key))
+        row = await database.fetchrow(
+            _OLDEST_PENDING, chat.channel.value, chat.receiver, chat.chat_key
+        )
         if row is None:
             return None
-        update_id, channel, receiver, external_id, kind, payload, received_at = row
-        return StoredUpdate(update_id, channel, receiver, external_id, kind, payload, received_at)
+        return StoredUpdate(row[0], ChannelKind(row[1]), row[2], row[3], row[4], row[5], row[6])
 
     @staticmethod
     async def complete(
@@ -149,9 +155,7 @@ class InboxService:
     ) -> None:
         """Mark the update done, or failed with `error`."""
         status = InboundStatus.DONE if error is None else InboundStatus.FAILED
-        await connection.execute(
-            _COMPLETE, {"update_id": update_id, "status": status, "error": error}
-        )
+        await (await driver(connection)).execute(_COMPLETE, update_id, status.value, error)
 
     @staticmethod
     async def pending_chats(
@@ -187,3 +191,46 @@ class InboxService:
             text("SELECT status, count(*) FROM inbound_updates GROUP BY status")
         )
         return {str(status): int(count) for status, count in rows}
+
+
+_MAX_BATCH = 256
+
+
+class InboxWriter:
+    """Stores updates for many concurrent callers with as few INSERTs as possible.
+
+    Group commit: the first caller of a batch starts a flush; callers who arrive while it
+    runs wait for the next one. Each caller returns only after the INSERT holding its
+    update has committed, so a webhook may answer 200 right after.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._queue: list[tuple[NewUpdate, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def store(self, update: NewUpdate) -> bool:
+        """True once the update is committed; False if it had been stored before."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((update, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
+                try:
+                    async with self._engine.connect() as connection:  # autocommit engine
+                        new = await InboxService.store_many(connection, [u for u, _ in batch])
+                except Exception as error:  # every caller answers 500: the platform retries
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for index, (_, future) in enumerate(batch):
+                    if not future.done():  # the caller may have gone away
+                        future.set_result(index in new)
+        finally:
+            self._flusher = None

@@ -296,9 +296,7 @@ async def test_a_failing_handler_gets_a_translated_apology_and_its_writes_are_un
     assert (rows[1].status, rows[1].error) == (InboundStatus.FAILED, "RuntimeError")
     async with session_factory() as session:
         languages = list(
-            await session.scalars(
-                select(Customer.language).where(Customer.shop_id == shop.shop_id)
-            )
+            await session.scalars(select(Customer.language).where(Customer.shop_id == shop.shop_id))
         )
     assert languages == [None]  # the handler's write was rolled back with it
     await post(http, server, shop, message(5010, "/help", language="ru"))
@@ -315,21 +313,17 @@ async def test_updates_left_pending_are_picked_up_by_the_sweep(
     from datetime import timedelta
 
     from souk.db.models import ChannelKind
-    from souk.services.inbox import InboxService
+    from souk.services.inbox import ChatRef, InboxService, NewUpdate
 
     shop = await make_shop()
+    chat = ChatRef(ChannelKind.TELEGRAM, str(shop.bot_id), "5011")
+    updates = [message(5011, text) for text in ("/help", "/start")]
     async with runtime.engine.begin() as connection:
-        for text in ("/help", "/start"):
-            update = message(5011, text)
-            await InboxService.store(
-                connection,
-                channel=ChannelKind.TELEGRAM,
-                receiver=str(shop.bot_id),
-                external_id=str(update["update_id"]),
-                chat_key="5011",
-                kind="message",
-                payload=update,
-            )
+        # Stored but never submitted, as a crash between INSERT and processing leaves them.
+        await InboxService.store_many(
+            connection,
+            [NewUpdate(chat, str(u["update_id"]), "message", json.dumps(u)) for u in updates],
+        )
     assert runtime.processor is not None
     assert await runtime.processor.sweep(older_than=timedelta(0)) >= 1
     await fake_api.wait_for(lambda api: len(api.delivered_texts(5011, bot_id=shop.bot_id)) >= 2)

@@ -9,17 +9,18 @@ this test are made due first by dating them in the year 2000 (claims take the ol
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from souk.config import OutboxSettings, Settings
 from souk.db.models import ChannelKind, InboundStatus, InboundUpdate, OutboxMessage, OutboxStatus
-from souk.services.inbox import ChatRef, InboxService
+from souk.services.inbox import ChatRef, InboxService, NewUpdate, chat_lock_id
 from souk.services.outbox import ClaimedPush, OutboxService, Push
 from tests.conftest import MakeShop, TestShop
 
@@ -63,15 +64,14 @@ async def store(
     receiver: str | None = None,
     text: str = "hi",
 ) -> bool:
-    return await InboxService.store(
-        await session.connection(),
-        channel=ChannelKind.TELEGRAM,
-        receiver=str(shop.bot_id) if receiver is None else receiver,
-        external_id=external_id,
-        chat_key=chat_key,
-        kind="message",
-        payload={"update_id": int(external_id), "text": text},
+    chat = ChatRef(
+        ChannelKind.TELEGRAM, str(shop.bot_id) if receiver is None else receiver, chat_key
     )
+    payload = json.dumps({"update_id": int(external_id), "text": text})
+    new = await InboxService.store_many(
+        await session.connection(), [NewUpdate(chat, external_id, "message", payload)]
+    )
+    return new == {0}
 
 
 async def inbound(session: AsyncSession, shop: TestShop, external_id: str) -> InboundUpdate:
@@ -548,3 +548,23 @@ async def test_stats_counts_depth(
             before.failed + 1,
         )
         await session.rollback()
+
+
+async def test_claiming_holds_the_users_lock_until_the_transaction_ends(
+    shop: TestShop, session_factory: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> None:
+    """Regression: the driver-level claim ran before SQLAlchemy's lazy BEGIN, outside it."""
+    async with session_factory() as session, session.begin():
+        await store(session, shop, "1", "dora")
+    lock_id = chat_lock_id(str(shop.bot_id), "dora")
+    probe = text("SELECT pg_try_advisory_lock(:id)")
+    async with session_factory() as session:
+        transaction = await session.begin()
+        claimed = await InboxService.claim_next(await session.connection(), chat(shop, "dora"))
+        assert claimed is not None
+        async with engine.connect() as other:
+            assert (await other.execute(probe, {"id": lock_id})).scalar() is False
+        await transaction.commit()
+    async with engine.connect() as other:
+        assert (await other.execute(probe, {"id": lock_id})).scalar() is True
+        await other.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})
