@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+import asyncpg
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -34,3 +38,21 @@ def create_engine(
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def driver(connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a SQLAlchemy one, inside the same transaction.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement; a
+    statement sent to the driver before that would run outside the transaction (and an
+    advisory transaction lock would be released at once). So the BEGIN is made to happen
+    here. `_start_transaction` is the adapter's own hook (SQLAlchemy 2.1, pinned <2.2);
+    tests/services/test_inbox_outbox.py proves an advisory lock taken through it is held.
+    """
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    if connection.in_transaction() and adapter._transaction is None:
+        async with adapter._execute_mutex:
+            if adapter._transaction is None:
+                await adapter._start_transaction()
+    return cast(asyncpg.Connection, raw.driver_connection)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Select, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.db.models import ChannelKind, Customer, ShopChannel, Staff, StaffRole
+from souk.db.models import ChannelKind, Customer, ShopChannel, StaffRole
+from souk.db.session import driver
 
 SUPPORTED_LANGUAGES = ("en", "ru", "ar")
 
@@ -32,39 +32,20 @@ class Person:
     staff_role: StaffRole | None
 
 
-def _touch_statement() -> Select[int, str | None, bool, bool, StaffRole | None]:
-    """Upsert the customer and read their staff role in one round trip."""
-    upsert = insert(Customer).values(
-        shop_id=bindparam("shop_id"),
-        channel=bindparam("channel"),
-        external_id=bindparam("external_id"),
-        name=bindparam("name"),
-        username=bindparam("username"),
-        last_seen_at=func.now(),
-    )
-    touched = upsert.on_conflict_do_update(
-        index_elements=[Customer.shop_id, Customer.channel, Customer.external_id],
-        set_={
-            "last_seen_at": func.now(),
-            "name": upsert.excluded.name,
-            "username": upsert.excluded.username,
-            "blocked": False,
-        },
-    ).returning(Customer.id, Customer.language, Customer.blocked, Customer.opted_in)
-    customer = touched.cte("touched")
-    role = (
-        select(Staff.role)
-        .where(
-            Staff.shop_id == bindparam("shop_id"),
-            Staff.telegram_user_id == bindparam("telegram_user_id", type_=BigInteger),
-        )
-        .scalar_subquery()
-    )
-    return select(customer.c.id, customer.c.language, customer.c.blocked, customer.c.opted_in, role)
-
-
-# Built once: on the hot path, building a statement costs more than running it.
-_TOUCH = _touch_statement()
+# Runs on every update, so it goes to the driver in one round trip (docs/architecture.md).
+_TOUCH = """
+WITH touched AS (
+    INSERT INTO customers (shop_id, channel, external_id, name, username, last_seen_at)
+    VALUES ($1, $2, $3, $4, $5, now())
+    ON CONFLICT (shop_id, channel, external_id) DO UPDATE
+    SET last_seen_at = now(), name = excluded.name, username = excluded.username,
+        blocked = false
+    RETURNING id, language, blocked, opted_in
+)
+SELECT touched.id, touched.language, touched.blocked, touched.opted_in,
+       (SELECT role FROM staff WHERE shop_id = $1 AND telegram_user_id = $6)
+FROM touched
+"""
 
 
 class CustomerService:
@@ -84,22 +65,11 @@ class CustomerService:
         telegram_user_id: int | None,
     ) -> Person:
         """Upsert the customer (last seen now; a blocked one who writes is reachable again)."""
-        connection = await self._session.connection()  # Core: no ORM work for a plain row
-        row = (
-            await connection.execute(
-                _TOUCH,
-                {
-                    "shop_id": shop_id,
-                    "channel": channel,
-                    "external_id": external_id,
-                    "name": name,
-                    "username": username,
-                    "telegram_user_id": telegram_user_id,
-                },
-            )
-        ).one()
-        customer_id, language, blocked, opted_in, role = row
-        return Person(customer_id, language, blocked, opted_in, role)
+        database = await driver(await self._session.connection())
+        row = await database.fetchrow(
+            _TOUCH, shop_id, channel.value, external_id, name, username, telegram_user_id
+        )
+        return Person(row[0], row[1], row[2], row[3], StaffRole(row[4]) if row[4] else None)
 
     async def set_language(self, customer_id: int, language: str) -> None:
         if language not in SUPPORTED_LANGUAGES:

@@ -15,13 +15,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-import asyncpg
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from souk.db.models import ChannelKind, InboundStatus, InboundUpdate
+from souk.db.session import driver
 
 
 def chat_lock_id(receiver: str, chat_key: str) -> int:
@@ -78,24 +77,6 @@ _COMPLETE = """
 UPDATE inbound_updates SET status = $2, error = $3, processed_at = now(), attempts = attempts + 1
 WHERE id = $1
 """
-
-
-async def driver(connection: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection under a SQLAlchemy one, inside the same transaction.
-
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement; a
-    statement sent to the driver before that would run outside the transaction (and an
-    advisory transaction lock would be released at once). So the BEGIN is made to happen
-    here. `_start_transaction` is the adapter's own hook (SQLAlchemy 2.1, pinned <2.2);
-    tests/services/test_inbox_outbox.py proves the lock is held.
-    """
-    raw = await connection.get_raw_connection()
-    adapter: Any = raw.dbapi_connection
-    if connection.in_transaction() and adapter._transaction is None:
-        async with adapter._execute_mutex:
-            if adapter._transaction is None:
-                await adapter._start_transaction()
-    return cast(asyncpg.Connection, raw.driver_connection)
 
 
 @dataclass(frozen=True)
