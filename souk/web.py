@@ -73,7 +73,11 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return _refuse(400, "malformed")
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return _refuse(400, "malformed")
-    await accept_telegram_update(runtime, int(bot_id_text), update, raw)
+    try:
+        await accept_telegram_update(runtime, int(bot_id_text), update, raw)
+    except Exception as error:  # storage is down: Telegram keeps the update and retries
+        log.error("update not stored", bot_id=bot_id_text, error=type(error).__name__)
+        return _refuse(503, "unavailable")
     return web.json_response({"ok": True})
 
 

@@ -38,6 +38,10 @@ class _KeyedLocks:
     def __init__(self) -> None:
         self._locks: dict[ChatRef, tuple[asyncio.Lock, int]] = {}
 
+    def __contains__(self, key: ChatRef) -> bool:
+        """Whether work for `key` is running or waiting in this process."""
+        return key in self._locks
+
     @contextlib.asynccontextmanager
     async def hold(self, key: ChatRef) -> AsyncIterator[None]:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
@@ -161,6 +165,9 @@ class UpdateProcessor:
         """Submit every user with unprocessed updates older than `older_than`."""
         async with self._session_factory() as session:
             chats = await InboxService.pending_chats(session, older_than=older_than)
+        # A backlog this process is already working through is not lost: resubmitting it
+        # would only add empty claims when the process is busiest.
+        chats = [chat for chat in chats if chat not in self._locks]
         for chat in chats:
             self.submit(chat, drain=True)
         return len(chats)

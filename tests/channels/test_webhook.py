@@ -14,7 +14,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestServer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.db.models import (
@@ -329,16 +329,8 @@ async def test_updates_left_pending_are_picked_up_by_the_sweep(
     await fake_api.wait_for(lambda api: len(api.delivered_texts(5011, bot_id=shop.bot_id)) >= 2)
     texts = fake_api.delivered_texts(5011, bot_id=shop.bot_id)
     assert texts[0].startswith("Here is what I can do") and texts[1].startswith("Hello")
-    async with session_factory() as session:
-        done = await session.scalar(
-            select(func.count())
-            .select_from(InboundUpdate)
-            .where(
-                InboundUpdate.receiver == str(shop.bot_id),
-                InboundUpdate.status == InboundStatus.DONE,
-            )
-        )
-    assert done == 2
+    rows = await settled(session_factory, shop, 2)  # replies go out before the commit
+    assert [row.status for row in rows] == [InboundStatus.DONE] * 2
 
 
 async def test_a_flood_from_one_user_is_throttled_and_not_retried(
@@ -452,3 +444,26 @@ async def test_health_readiness_and_metrics(http: ClientSession, server: TestSer
         "souk_updates_rejected_total",
     ):
         assert name in metrics, name
+
+
+async def test_storage_down_is_503_so_telegram_retries(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    await runtime.registry.get(shop.bot_id)  # the bot is known before the database fails
+
+    async def unavailable(*_: object) -> set[int]:
+        raise ConnectionRefusedError("database is down")
+
+    monkeypatch.setattr("souk.services.inbox.InboxService.store_many", unavailable)
+    update = message(5015, "/help")
+    assert (await post(http, server, shop, update)).status == 503
+    monkeypatch.undo()
+    assert (await post(http, server, shop, update)).status == 200  # the retry is stored
+    rows = await settled(session_factory, shop, 1)
+    assert len(rows) == 1
