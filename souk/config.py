@@ -126,6 +126,11 @@ class InboxSettings(BaseSettings):
     concurrency: int = Field(
         24, ge=1, description="Updates processed at once per web process (keep under the pool)"
     )
+    max_backlog: int = Field(
+        64,
+        ge=1,
+        description="Stored updates waiting in a web process before acknowledgements slow down",
+    )
     sweep_seconds: float = Field(
         5.0, gt=0, description="How often stored-but-unprocessed updates are looked for"
     )

@@ -19,7 +19,7 @@ async def accept_telegram_update(
 
     `raw` is the JSON exactly as received, stored as it is; it is rebuilt from `update`
     when missing. Returns only after the update is committed, so the caller may
-    acknowledge it.
+    acknowledge it, and once the process has room for more (see `wait_for_room`).
     """
     kind = update_kind(update)
     if kind is None or not isinstance(update.get(kind), Mapping):
@@ -33,4 +33,5 @@ async def accept_telegram_update(
     UPDATES_IN.labels("telegram", kind).inc()
     assert runtime.processor is not None
     runtime.processor.submit(chat)
+    await runtime.processor.wait_for_room()
     return True

@@ -77,6 +77,7 @@ class UpdateProcessor:
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._locks = _KeyedLocks()
         self._tasks: set[asyncio.Task[object]] = set()
+        self._room = asyncio.Event()
         self._sweeper: asyncio.Task[None] | None = None
 
     def submit(self, chat: ChatRef, *, drain: bool = False) -> None:
@@ -84,7 +85,23 @@ class UpdateProcessor:
         work = self.drain(chat) if drain else self.process_next(chat)
         task: asyncio.Task[object] = asyncio.create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if len(self._tasks) < self._settings.max_backlog:
+            self._room.set()
+
+    async def wait_for_room(self) -> None:
+        """Backpressure: return once this process's backlog is under INBOX_MAX_BACKLOG.
+
+        Called after an update is stored and before it is acknowledged, so a sender that
+        outpaces processing is slowed down (Telegram keeps what it has not delivered)
+        instead of the backlog, and with it memory and reply latency, growing unbounded.
+        """
+        while len(self._tasks) >= self._settings.max_backlog:
+            self._room.clear()
+            await self._room.wait()
 
     async def drain(self, chat: ChatRef) -> int:
         """Process every pending update of `chat`, oldest first; returns how many."""
