@@ -42,6 +42,9 @@ def _settle_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+    # Each update allocates thousands of short-lived objects (pydantic models, SQL rows,
+    # HTTP frames); young-generation collections every 700 allocations were measurable.
+    gc.set_threshold(10_000, 20, 20)
 
 
 def _stop_event() -> asyncio.Event:
