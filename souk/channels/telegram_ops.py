@@ -63,8 +63,8 @@ async def poll_bot(runtime: Runtime, entry: TelegramBot) -> None:
             continue
         backoff = 1.0
         for update in updates:
-            raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
-            await accept_telegram_update(runtime, bot.id, raw)
+            payload = update.model_dump(mode="json", exclude_none=True, by_alias=True)
+            await accept_telegram_update(runtime, bot.id, payload)
             offset = update.update_id + 1
 
 
