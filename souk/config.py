@@ -18,8 +18,13 @@ ENV_FILE = ".env"
 
 
 def _config(prefix: str = "") -> SettingsConfigDict:
+    # An empty value (`TELEGRAM_BOT_TOKEN=` copied from .env.example) means unset.
     return SettingsConfigDict(
-        env_prefix=prefix, env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
+        env_prefix=prefix,
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
     )
 
 

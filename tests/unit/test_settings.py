@@ -145,3 +145,12 @@ def test_limits_accept_their_bounds(clean_env: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HTTP_PORT", "65535")
     assert TelegramSettings().webhook_max_connections == 100
     assert HttpSettings().port == 65535
+
+
+def test_the_example_env_file_starts_a_working_configuration(clean_env: Path) -> None:
+    """Regression: `TELEGRAM_BOT_TOKEN=` copied from .env.example read as an empty token."""
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    (clean_env / ".env").write_text(example.read_text())
+    assert TelegramSettings().bot_token is None
+    assert CoreSettings().public_url is None
+    assert CoreSettings().admin_telegram_ids == []
