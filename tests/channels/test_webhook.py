@@ -6,13 +6,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from aiohttp import ClientResponse, ClientSession
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,74 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from souk.db.models import (
     Customer,
     InboundStatus,
-    InboundUpdate,
     OutboxMessage,
     Product,
     StaffRole,
 )
 from souk.runtime import Runtime
 from souk.services.customers import CustomerService, Person
-from souk.web import SECRET_HEADER, build_app
-from tests.conftest import MakeShop, TestShop
+from souk.web import SECRET_HEADER
+from tests.channels.webhook_client import post, settled, stored_rows
+from tests.conftest import MakeShop
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fixtures.telegram import callback, message, my_chat_member, poll_update
-
-
-@pytest.fixture(scope="session")
-async def server(runtime: Runtime) -> AsyncIterator[TestServer]:
-    test_server = TestServer(build_app(runtime))
-    await test_server.start_server()
-    yield test_server
-    await test_server.close()
-
-
-@pytest.fixture(scope="session")
-async def http() -> AsyncIterator[ClientSession]:
-    async with ClientSession() as client:
-        yield client
-
-
-async def post(
-    http: ClientSession,
-    server: TestServer,
-    shop: TestShop,
-    body: Any,
-    *,
-    secret: str | None = None,
-    bot_id: int | str | None = None,
-) -> ClientResponse:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    url = server.make_url(f"/webhook/telegram/{bot_id if bot_id is not None else shop.bot_id}")
-    headers = {
-        SECRET_HEADER: shop.secret if secret is None else secret,
-        "Content-Type": "application/json",
-    }
-    async with http.post(url, data=data, headers=headers) as response:
-        await response.read()
-        return response
-
-
-async def stored_rows(
-    session_factory: async_sessionmaker[AsyncSession], shop: TestShop
-) -> list[InboundUpdate]:
-    async with session_factory() as session:
-        return list(
-            await session.scalars(
-                select(InboundUpdate).where(InboundUpdate.receiver == str(shop.bot_id))
-            )
-        )
-
-
-async def settled(
-    session_factory: async_sessionmaker[AsyncSession], shop: TestShop, count: int
-) -> list[InboundUpdate]:
-    """Wait (event-free, bounded) until `count` updates of the shop are processed."""
-    for _ in range(200):
-        rows = await stored_rows(session_factory, shop)
-        if len(rows) >= count and all(r.status is not InboundStatus.PENDING for r in rows):
-            return rows
-        await asyncio.sleep(0.05)  # polling the database for the background processor
-    raise AssertionError(f"updates not processed: {[(r.external_id, r.status) for r in rows]}")
 
 
 async def test_start_greets_in_the_client_language(

@@ -9,7 +9,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.handlers.render import product_summary
+from souk.formatting import product_card
+from souk.keyboards.catalog import product_keyboard
 from souk.keyboards.language import LanguageCD, language_keyboard
 from souk.services.catalog import CatalogService
 from souk.services.customers import CustomerService, Person
@@ -27,7 +28,10 @@ async def start(
     if link.kind is DeepLinkKind.PRODUCT:
         product = await CatalogService(session, shop.shop_id).product_by_sku(link.value)
         if product is not None:
-            await message.answer(product_summary(product, i18n.current_locale))
+            await message.answer(
+                product_card(product, i18n.current_locale),
+                reply_markup=product_keyboard(product.category_id, page=0),
+            )
             return
         await message.answer(_("That product is no longer available. Here is the shop instead."))
     elif link.kind is DeepLinkKind.INVITE:
@@ -50,6 +54,7 @@ async def help_command(message: Message, person: Person | None = None) -> None:
     lines = [
         _("Here is what I can do:"),
         _("/start — the shop's front page"),
+        _("/catalog — browse the products"),
         _("/language — change the language"),
         _("/help — this message"),
     ]

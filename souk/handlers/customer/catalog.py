@@ -1,0 +1,123 @@
+"""/catalog: categories -> a page of products -> a product. Stale buttons are explained."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from souk.formatting import money, product_card
+from souk.keyboards.catalog import (
+    CategoriesCD,
+    CategoryPageCD,
+    ProductCD,
+    categories_keyboard,
+    price_fingerprint,
+    product_keyboard,
+    product_page_keyboard,
+)
+from souk.services.catalog import CatalogService, ProductPage
+from souk.services.shops import ChannelInfo
+
+router = Router(name=__name__)
+
+
+async def _show(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup) -> None:
+    """Replace the message the button was on (a new one if it cannot be edited)."""
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, reply_markup=keyboard)
+        except TelegramBadRequest as error:
+            if "not modified" not in error.message:  # the same button pressed twice
+                raise
+    elif query.message is not None and query.bot is not None:
+        await query.bot.send_message(query.message.chat.id, text, reply_markup=keyboard)
+
+
+def _page_text(page: ProductPage, language: str) -> str:
+    return _("{category} — page {page} of {pages}").format(
+        category=page.category.title(language), page=page.page + 1, pages=page.pages
+    )
+
+
+async def _categories(catalog: CatalogService, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    categories = await catalog.categories()
+    if not categories:
+        return _("The catalog is empty for now. Please come back later."), InlineKeyboardMarkup(
+            inline_keyboard=[]
+        )
+    return _("Choose a category:"), categories_keyboard(categories, language)
+
+
+@router.message(Command("catalog"))
+async def catalog_command(
+    message: Message, shop: ChannelInfo, session: AsyncSession, i18n: I18n
+) -> None:
+    text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
+    await message.answer(text, reply_markup=keyboard)
+
+
+@router.callback_query(CategoriesCD.filter())
+async def categories_button(
+    query: CallbackQuery, shop: ChannelInfo, session: AsyncSession, i18n: I18n
+) -> None:
+    text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
+    await query.answer()
+    await _show(query, text, keyboard)
+
+
+@router.callback_query(CategoryPageCD.filter())
+async def category_page(
+    query: CallbackQuery,
+    callback_data: CategoryPageCD,
+    shop: ChannelInfo,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    catalog = CatalogService(session, shop.shop_id)
+    language = i18n.current_locale
+    page = await catalog.page(callback_data.category_id, callback_data.page)
+    if page is None:
+        await query.answer(_("This category is no longer available."), show_alert=True)
+        text, keyboard = await _categories(catalog, language)
+        await _show(query, text, keyboard)
+        return
+    if page.page != callback_data.page:
+        await query.answer(_("That page no longer exists; here is the last one."))
+    else:
+        await query.answer()
+    await _show(query, _page_text(page, language), product_page_keyboard(page, language))
+
+
+@router.callback_query(ProductCD.filter())
+async def product_button(
+    query: CallbackQuery,
+    callback_data: ProductCD,
+    shop: ChannelInfo,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    catalog = CatalogService(session, shop.shop_id)
+    language = i18n.current_locale
+    product = await catalog.product(callback_data.product_id)
+    if product is None:
+        await query.answer(_("This product is no longer available."), show_alert=True)
+        page = await catalog.page(callback_data.category_id, callback_data.page)
+        if page is not None:
+            await _show(query, _page_text(page, language), product_page_keyboard(page, language))
+        return
+    if price_fingerprint(product.price) != callback_data.price:
+        await query.answer(
+            _("The price has changed since this list was shown: now {price}.").format(
+                price=money(product.price, product.currency, language)
+            ),
+            show_alert=True,
+        )
+    else:
+        await query.answer()
+    keyboard = product_keyboard(callback_data.category_id, callback_data.page)
+    await _show(query, product_card(product, language), keyboard)
