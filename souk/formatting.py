@@ -9,9 +9,15 @@ from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_currency
 
 from souk.db.models import Product
+from souk.services.cart import CartView
 from souk.services.catalog import localized
 
 _DESCRIPTION_LIMIT = 700  # a card stays well under the 4096 of a message and 1024 of a caption
+
+
+def short_title(text: str, limit: int = 40) -> str:
+    """A title that fits a button or a callback answer (200 characters at most)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def money(amount: Decimal, currency: str, language: str) -> str:
@@ -53,3 +59,22 @@ def product_card(product: Product, language: str) -> str:
     if details:
         lines += ["", *details]
     return "\n".join(lines)
+
+
+def cart_text(cart: CartView, language: str) -> str:
+    """Each line with its total, then the total; or how to fill an empty cart."""
+    notes = []
+    if cart.dropped:
+        notes.append(_("Some products in your cart are no longer sold and were removed."))
+    if not cart.lines:
+        return "\n".join([*notes, _("Your cart is empty. Browse the products with /catalog.")])
+    lines = [_("Your cart:")]
+    for line in cart.lines:
+        product = line.product
+        lines.append(
+            f"• {escape(localized(product, 'title', language))} × {line.quantity} = "
+            f"{money(line.total, product.currency, language)}"
+        )
+    assert cart.currency is not None
+    lines += ["", _("Total: {total}").format(total=money(cart.total, cart.currency, language))]
+    return "\n".join([*notes, *lines])

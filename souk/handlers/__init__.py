@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from souk.handlers import errors
-from souk.handlers.customer import catalog, fallback, membership, start
+from souk.handlers.customer import cart, catalog, fallback, membership, start
 from souk.handlers.seller import ping
 from souk.middlewares.roles import IsAdmin, IsStaff
 
@@ -28,5 +28,7 @@ def admin_router() -> Router:
 def build_routers() -> list[Router]:
     """The feature routers are module-level and can join one dispatcher per process."""
     customer = Router(name="customer")
-    customer.include_routers(start.router, catalog.router, membership.router, fallback.router)
+    customer.include_routers(
+        start.router, catalog.router, cart.router, membership.router, fallback.router
+    )
     return [errors.router, admin_router(), seller_router(), customer]

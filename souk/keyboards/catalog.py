@@ -4,33 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from souk.formatting import money
+from souk.formatting import money, short_title
+from souk.keyboards.callbacks import CartAction, CartCD, CategoriesCD, CategoryPageCD, ProductCD
 from souk.services.catalog import CategoryEntry, ProductPage, localized
-
-_BUTTON_TITLE = 40  # long titles make unreadable buttons on phones
-
-
-class CategoriesCD(CallbackData, prefix="cats"):
-    """Back to the list of categories."""
-
-
-class CategoryPageCD(CallbackData, prefix="catp"):
-    category_id: int
-    page: int
-
-
-class ProductCD(CallbackData, prefix="prod"):
-    """A product as the button showed it: `price` (in cents) tells a stale button apart."""
-
-    product_id: int
-    price: int
-    category_id: int
-    page: int
 
 
 def price_fingerprint(price: Decimal) -> int:
@@ -48,16 +28,12 @@ def categories_keyboard(categories: list[CategoryEntry], language: str) -> Inlin
     return builder.as_markup()
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= _BUTTON_TITLE else text[: _BUTTON_TITLE - 1] + "…"
-
-
 def product_page_keyboard(page: ProductPage, language: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for product in page.products:
         price = money(product.price, product.currency, language)
         builder.button(
-            text=f"{_short(localized(product, 'title', language))} · {price}",
+            text=f"{short_title(localized(product, 'title', language))} · {price}",
             callback_data=ProductCD(
                 product_id=product.id,
                 price=price_fingerprint(product.price),
@@ -84,8 +60,11 @@ def product_page_keyboard(page: ProductPage, language: str) -> InlineKeyboardMar
     return builder.as_markup()
 
 
-def product_keyboard(category_id: int | None, page: int) -> InlineKeyboardMarkup:
+def product_keyboard(product_id: int, category_id: int | None, page: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Add to cart"), callback_data=CartCD(action=CartAction.ADD, product_id=product_id)
+    )
     if category_id is not None:
         builder.button(
             text=_("‹ Back to the list"),

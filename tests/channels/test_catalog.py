@@ -113,6 +113,18 @@ class Chat:
         await self.api.wait_for(lambda _: len(self.calls("sendMessage")) > before)
         return self.calls("sendMessage")[-1]
 
+    async def tap_only(self, data: str, message_id: int = 2) -> RecordedCall:
+        """Press a button that only answers (a toast or an alert), on message `message_id`."""
+        before = len(self.answers())
+        await post(
+            self.http,
+            self.server,
+            self.shop,
+            callback(self.user, data, message_id=message_id, language="ru"),
+        )
+        await self.api.wait_for(lambda _: len(self.answers()) > before)
+        return self.answers()[-1]
+
     async def press(self, data: str) -> tuple[RecordedCall, RecordedCall | None]:
         """The callback answer, and the edit the button made (if it made one)."""
         answers_before, edits_before = len(self.answers()), len(self.calls("editMessageText"))
@@ -173,6 +185,7 @@ async def test_browse_categories_pages_and_a_product_card(
     assert "<b>Телефон 6</b>" in text and "205,90\xa0$" in text and "в наличии" in text
     assert "Хороший телефон" in text and "storage gb: 128" in text and "Бренд: Acme" in text
     assert buttons(card) == [
+        [("В корзину", f"cart:add:{ids['PH-6']}")],
         [("‹ К списку", f"catp:{ids['phones']}:1")],
         [("Все категории", "cats")],
     ]
@@ -238,4 +251,7 @@ async def test_a_product_deep_link_opens_its_card(
     chat = Chat(http, server, shop, fake_api, 6103)
     card = await chat.say("/start p_ph-2")
     assert "<b>Телефон 2</b>" in card.params["text"] and "Хороший телефон" in card.params["text"]
-    assert buttons(card)[0] == [("‹ К списку", f"catp:{ids['phones']}:0")]
+    assert buttons(card)[:2] == [
+        [("В корзину", f"cart:add:{ids['PH-2']}")],
+        [("‹ К списку", f"catp:{ids['phones']}:0")],
+    ]

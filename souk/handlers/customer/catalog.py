@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
@@ -11,10 +10,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.formatting import money, product_card
+from souk.handlers.screens import replace_screen
+from souk.keyboards.callbacks import CategoriesCD, CategoryPageCD, ProductCD
 from souk.keyboards.catalog import (
-    CategoriesCD,
-    CategoryPageCD,
-    ProductCD,
     categories_keyboard,
     price_fingerprint,
     product_keyboard,
@@ -24,18 +22,6 @@ from souk.services.catalog import CatalogService, ProductPage
 from souk.services.shops import ChannelInfo
 
 router = Router(name=__name__)
-
-
-async def _show(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup) -> None:
-    """Replace the message the button was on (a new one if it cannot be edited)."""
-    if isinstance(query.message, Message):
-        try:
-            await query.message.edit_text(text, reply_markup=keyboard)
-        except TelegramBadRequest as error:
-            if "not modified" not in error.message:  # the same button pressed twice
-                raise
-    elif query.message is not None and query.bot is not None:
-        await query.bot.send_message(query.message.chat.id, text, reply_markup=keyboard)
 
 
 def _page_text(page: ProductPage, language: str) -> str:
@@ -67,7 +53,7 @@ async def categories_button(
 ) -> None:
     text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
     await query.answer()
-    await _show(query, text, keyboard)
+    await replace_screen(query, text, keyboard)
 
 
 @router.callback_query(CategoryPageCD.filter())
@@ -84,13 +70,13 @@ async def category_page(
     if page is None:
         await query.answer(_("This category is no longer available."), show_alert=True)
         text, keyboard = await _categories(catalog, language)
-        await _show(query, text, keyboard)
+        await replace_screen(query, text, keyboard)
         return
     if page.page != callback_data.page:
         await query.answer(_("That page no longer exists; here is the last one."))
     else:
         await query.answer()
-    await _show(query, _page_text(page, language), product_page_keyboard(page, language))
+    await replace_screen(query, _page_text(page, language), product_page_keyboard(page, language))
 
 
 @router.callback_query(ProductCD.filter())
@@ -108,7 +94,9 @@ async def product_button(
         await query.answer(_("This product is no longer available."), show_alert=True)
         page = await catalog.page(callback_data.category_id, callback_data.page)
         if page is not None:
-            await _show(query, _page_text(page, language), product_page_keyboard(page, language))
+            await replace_screen(
+                query, _page_text(page, language), product_page_keyboard(page, language)
+            )
         return
     if price_fingerprint(product.price) != callback_data.price:
         await query.answer(
@@ -119,5 +107,5 @@ async def product_button(
         )
     else:
         await query.answer()
-    keyboard = product_keyboard(callback_data.category_id, callback_data.page)
-    await _show(query, product_card(product, language), keyboard)
+    keyboard = product_keyboard(product.id, callback_data.category_id, callback_data.page)
+    await replace_screen(query, product_card(product, language), keyboard)

@@ -30,7 +30,7 @@ async def start(
         if product is not None:
             await message.answer(
                 product_card(product, i18n.current_locale),
-                reply_markup=product_keyboard(product.category_id, page=0),
+                reply_markup=product_keyboard(product.id, product.category_id, page=0),
             )
             return
         await message.answer(_("That product is no longer available. Here is the shop instead."))
@@ -55,6 +55,7 @@ async def help_command(message: Message, person: Person | None = None) -> None:
         _("Here is what I can do:"),
         _("/start — the shop's front page"),
         _("/catalog — browse the products"),
+        _("/cart — your cart"),
         _("/language — change the language"),
         _("/help — this message"),
     ]
