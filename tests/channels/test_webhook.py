@@ -29,7 +29,7 @@ from souk.web import SECRET_HEADER
 from tests.channels.webhook_client import post, settled, stored_rows
 from tests.conftest import MakeShop
 from tests.fakes.telegram_api import FakeBotAPI
-from tests.fixtures.telegram import callback, message, my_chat_member, poll_update
+from tests.fixtures.telegram import callback, message, my_chat_member, poll_update, sticker, voice
 
 
 async def test_start_greets_in_the_client_language(
@@ -409,3 +409,17 @@ async def test_storage_down_is_503_so_telegram_retries(
     assert (await post(http, server, shop, update)).status == 200  # the retry is stored
     rows = await settled(session_factory, shop, 1)
     assert len(rows) == 1
+
+
+async def test_stickers_and_voice_get_a_polite_hint(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+) -> None:
+    shop = await make_shop()
+    await post(http, server, shop, sticker(5016, language="ru"))
+    await post(http, server, shop, voice(5016, language="ru"))
+    await fake_api.wait_for(lambda api: len(api.delivered_texts(5016, bot_id=shop.bot_id)) == 2)
+    hint = "Пока я понимаю только текст. Напишите, что вы ищете, или откройте /catalog."
+    assert fake_api.delivered_texts(5016, bot_id=shop.bot_id) == [hint, hint]

@@ -16,7 +16,13 @@ _QUOTE_LIMIT = 64
 async def unknown_message(message: Message) -> None:
     said = (message.text or "").strip()
     if not said:
-        await message.answer(_("I did not understand that. Send /help to see what I can do."))
+        # Stickers, voice, video, files...: a way forward instead of a shrug.
+        await message.answer(
+            _(
+                "I can only read text for now. Please type what you are looking for, "
+                "or open /catalog."
+            )
+        )
         return
     if len(said) > _QUOTE_LIMIT:
         said = said[: _QUOTE_LIMIT - 1] + "…"
