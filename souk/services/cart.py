@@ -87,13 +87,13 @@ class CartService:
         )
         return found or 0
 
-    async def set_quantity(self, product_id: int, quantity: int) -> int:
-        """Set a line's quantity (0 removes it); returns the quantity now in the cart."""
+    async def set_quantity(self, product_id: int, quantity: int) -> CartLine | None:
+        """Set a line's quantity (0 removes it); returns the line, or None once removed."""
         if quantity < 0:
             raise InvalidInput("a quantity cannot be negative")
         if quantity == 0:
             await self.remove(product_id)
-            return 0
+            return None
         product = await self._product(product_id)
         if quantity > product.stock:
             raise NotEnoughStock(product.stock)
@@ -107,13 +107,15 @@ class CartService:
             )
         )
         await self._touch(cart_id)
-        return quantity
+        return CartLine(product, quantity)
 
-    async def add(self, product_id: int, quantity: int = 1) -> int:
-        """Add to a line (creating it); returns the quantity now in the cart."""
+    async def add(self, product_id: int, quantity: int = 1) -> CartLine:
+        """Add to a line (creating it); returns the line as it is now."""
         if quantity <= 0:
             raise InvalidInput("a quantity must be at least 1")
-        return await self.set_quantity(product_id, await self.quantity(product_id) + quantity)
+        line = await self.set_quantity(product_id, await self.quantity(product_id) + quantity)
+        assert line is not None
+        return line
 
     async def remove(self, product_id: int) -> None:
         cart_ids = select(Cart.id).where(Cart.customer_id == self._customer_id)

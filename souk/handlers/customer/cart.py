@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.errors import NotFoundError
-from souk.formatting import cart_text
+from souk.formatting import cart_text, short_title
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import CartAction, CartCD
 from souk.keyboards.cart import cart_keyboard
@@ -48,13 +48,11 @@ async def cart_button(
     product_id, action = callback_data.product_id, callback_data.action
     try:
         if action is CartAction.ADD:
-            quantity = await cart.add(product_id)
-            added = next(
-                line for line in (await cart.view()).lines if line.product.id == product_id
-            )
+            line = await cart.add(product_id)
+            title = short_title(localized(line.product, "title", i18n.current_locale))
             await query.answer(
                 _("Added to your cart: {title} × {quantity}. /cart").format(
-                    title=localized(added.product, "title", i18n.current_locale), quantity=quantity
+                    title=title, quantity=line.quantity
                 )
             )
             return  # the card stays where it is
