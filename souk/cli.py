@@ -26,8 +26,10 @@ app = typer.Typer(
 )
 shop_app = typer.Typer(no_args_is_help=True, help="Shops.")
 webhook_app = typer.Typer(no_args_is_help=True, help="Telegram webhooks.")
+embeddings_app = typer.Typer(no_args_is_help=True, help="Product embeddings for search.")
 app.add_typer(shop_app, name="shop")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(embeddings_app, name="embeddings")
 console = Console(stderr=True)
 
 
@@ -222,6 +224,40 @@ def webhook_set(ctx: typer.Context) -> None:
     with services(settings) as urls:
         for bot_id, url in run_async(lambda: set_all_webhooks(settings, urls)):
             console.print(f"bot {bot_id}: {url}")
+
+
+@embeddings_app.command("backfill")
+def embeddings_backfill(
+    ctx: typer.Context,
+    shop: Annotated[str | None, typer.Option(help="Only this shop's products (slug)")] = None,
+) -> None:
+    """Compute the embeddings that are missing or out of date, now, with a progress bar."""
+    from rich.progress import Progress
+
+    from souk.ai.embedder import build_embedder
+    from souk.services.embeddings import EmbeddingService
+    from souk.services.shops import ShopService
+
+    settings = _settings(ctx)
+
+    async def work(urls: ServiceURLs) -> int:
+        engine = create_engine(urls.database_url, pool_size=1)
+        embedder = build_embedder(settings.ai)
+        try:
+            async with create_session_factory(engine)() as session:
+                shop_id = (await ShopService(session).get_by_slug(shop)).id if shop else None
+                service = EmbeddingService(session, embedder)
+                with Progress(console=console) as progress:
+                    task = progress.add_task("embedding", total=await service.count_stale(shop_id))
+                    return await service.backfill(
+                        shop_id, progress=lambda done: progress.advance(task, done)
+                    )
+        finally:
+            await embedder.close()
+            await engine.dispose()
+
+    with services(settings) as urls:
+        console.print(f"{run_async(lambda: work(urls))} products embedded")
 
 
 def main() -> None:

@@ -121,6 +121,10 @@ class AISettings(BaseSettings):
     openai_base_url: str | None = Field(None, description="OpenAI-compatible base URL")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name")
     embeddings: Literal["local", "openai"] = Field("local", description="Embedder")
+    embeddings_model: str = Field(
+        "text-embedding-3-small",
+        description="Model asked for 384 dimensions when EMBEDDINGS=openai",
+    )
 
 
 class InboxSettings(BaseSettings):

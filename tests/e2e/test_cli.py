@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.telegram import ALLOWED_UPDATES
 from souk.embedded import ServiceURLs
+from tests.channels.test_catalog import stock_shop
 from tests.conftest import MakeShop
 from tests.e2e.processes import ROOT, SoukProcess, souk_env
 from tests.fakes.telegram_api import FakeBotAPI
@@ -96,3 +98,15 @@ async def test_shop_create_refuses_bad_input_clearly(env: dict[str, str]) -> Non
         "not-a-token",
     )
     assert code == 1 and "BotFather" in output and "Traceback" not in output
+
+
+async def test_embeddings_backfill_with_a_progress_bar(
+    env: dict[str, str], make_shop: MakeShop, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    shop, _ = await stock_shop(make_shop, session_factory)
+    code, output = await run(env, "embeddings", "backfill", "--shop", shop.slug)
+    assert code == 0 and "8 products embedded" in output, output
+    code, output = await run(env, "embeddings", "backfill", "--shop", shop.slug)
+    assert code == 0 and "0 products embedded" in output, output
+    code, output = await run(env, "embeddings", "backfill", "--shop", "no-such-shop")
+    assert code == 1 and "no shop with slug" in output and "Traceback" not in output
