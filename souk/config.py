@@ -121,6 +121,9 @@ class AISettings(BaseSettings):
     openai_base_url: str | None = Field(None, description="OpenAI-compatible base URL")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name")
     embeddings: Literal["local", "openai"] = Field("local", description="Embedder")
+    embeddings_refresh_seconds: float = Field(
+        30.0, gt=0, description="Beat interval of the task that embeds changed products"
+    )
     embeddings_model: str = Field(
         "text-embedding-3-small",
         description="Model asked for 384 dimensions when EMBEDDINGS=openai",

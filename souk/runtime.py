@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from souk.ai.embedder import Embedder, build_embedder
 from souk.channels.processor import UpdateProcessor
 from souk.channels.telegram import BotRegistry
 from souk.channels.telegram_limits import OutboundLimitMiddleware
@@ -53,6 +54,13 @@ class Runtime:
     outbox: OutboxFactory
     dispatcher: Dispatcher | None = None
     processor: UpdateProcessor | None = None
+    _embedder: Embedder | None = None
+
+    def embedder(self) -> Embedder:
+        """Built on first use: only the processes that embed load a model."""
+        if self._embedder is None:
+            self._embedder = build_embedder(self.settings.ai)
+        return self._embedder
 
     @classmethod
     def create(
@@ -134,6 +142,8 @@ class Runtime:
             await self.processor.close()
         if self.dispatcher is not None:
             await self.dispatcher.storage.close()
+        if self._embedder is not None:
+            await self._embedder.close()
         await self.registry.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -16,6 +16,7 @@ from souk.embedded import ServiceURLs
 DELIVER_TASK = "souk.outbox.deliver"
 SWEEP_TASK = "souk.outbox.sweep"
 PURGE_TASK = "souk.inbox.purge"
+EMBED_TASK = "souk.embeddings.refresh"
 
 
 def broker_url(redis_url: str) -> str:
@@ -50,6 +51,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "options": {"expires": settings.outbox.sweep_seconds * 5},
             },
             "inbox-purge": {"task": PURGE_TASK, "schedule": timedelta(hours=1)},
+            "embeddings-refresh": {
+                "task": EMBED_TASK,
+                "schedule": timedelta(seconds=settings.ai.embeddings_refresh_seconds),
+                "options": {"expires": settings.ai.embeddings_refresh_seconds},
+            },
         },
     )
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from celery import Task, shared_task
@@ -9,9 +10,10 @@ from celery import Task, shared_task
 from souk.channels.delivery import OutboxDeliverer
 from souk.logs import get_logger
 from souk.runtime import Runtime
+from souk.services.embeddings import EmbeddingService
 from souk.services.inbox import InboxService
 from souk.services.outbox import OutboxService
-from souk.workers.app import DELIVER_TASK, PURGE_TASK, SWEEP_TASK
+from souk.workers.app import DELIVER_TASK, EMBED_TASK, PURGE_TASK, SWEEP_TASK
 from souk.workers.context import context_for
 
 log = get_logger("souk.workers")
@@ -72,5 +74,29 @@ def purge_inbox(self: Task) -> int:  # type: ignore[type-arg]
         async with runtime.session_factory() as session, session.begin():
             days = runtime.settings.inbox.retention_days
             return await InboxService.purge(session, older_than=timedelta(days=days))
+
+    return context_for(self.app).run(work)
+
+
+# One embedding run stays short for the same reason as a delivery run.
+EMBEDDING_TIME_BUDGET = 50.0
+
+
+@shared_task(name=EMBED_TASK, bind=True)
+def refresh_embeddings(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: embed products whose content changed, batch by batch (never on a request)."""
+
+    async def work(runtime: Runtime) -> int:
+        total, started = 0, time.monotonic()
+        while time.monotonic() - started < EMBEDDING_TIME_BUDGET:
+            async with runtime.session_factory() as session:
+                done = await EmbeddingService(session, runtime.embedder()).refresh_batch()
+                await session.commit()
+            if not done:
+                break
+            total += done
+        if total:
+            log.info("embeddings refreshed", products=total)
+        return total
 
     return context_for(self.app).run(work)
