@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Protocol
-
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING, Protocol
 
 from souk.config import AISettings
 from souk.db.models import EMBEDDING_DIMENSIONS
 from souk.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 Vector = list[float]
 
@@ -62,8 +63,11 @@ class OpenAIEmbedder:
     def __init__(self, settings: AISettings) -> None:
         if settings.openai_api_key is None:
             raise ConfigurationError("EMBEDDINGS=openai needs OPENAI_API_KEY")
+        # Imported here: the client costs ~23 MB, which processes that never use it keep.
+        from openai import AsyncOpenAI
+
         self._model = settings.embeddings_model
-        self._client = AsyncOpenAI(
+        self._client: AsyncOpenAI = AsyncOpenAI(
             api_key=settings.openai_api_key.get_secret_value(),
             base_url=settings.openai_base_url,
             timeout=30.0,
