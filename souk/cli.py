@@ -45,12 +45,7 @@ def services(settings: Settings) -> Iterator[ServiceURLs]:
     stopped again afterwards unless `souk up` is running and owns them)."""
     from souk.supervisor import supervisor_running
 
-    core = settings.core
-    embedded = EmbeddedServices(
-        data_dir=settings.data_dir,
-        database_url=core.database_url.get_secret_value() if core.database_url else None,
-        redis_url=core.redis_url.get_secret_value() if core.redis_url else None,
-    )
+    embedded = EmbeddedServices.from_settings(settings)
     urls = embedded.start()
     register_secret(urls.database_url, urls.redis_url)
     try:

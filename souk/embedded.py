@@ -23,6 +23,7 @@ from pathlib import Path
 
 import redis
 
+from souk.config import Settings
 from souk.errors import EmbeddedServiceError
 from souk.logs import get_logger
 
@@ -358,6 +359,17 @@ class EmbeddedServices:
         self._database_url = database_url
         self._redis_url = redis_url
         self.started: list[EmbeddedPostgres | EmbeddedRedis] = []
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, fast: bool = False) -> EmbeddedServices:
+        """The servers DATABASE_URL and REDIS_URL leave to DATA_DIR."""
+        core = settings.core
+        return cls(
+            data_dir=settings.data_dir,
+            database_url=core.database_url.get_secret_value() if core.database_url else None,
+            redis_url=core.redis_url.get_secret_value() if core.redis_url else None,
+            fast=fast,
+        )
 
     def start(self) -> ServiceURLs:
         for server in (self.postgres, self.redis):

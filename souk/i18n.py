@@ -20,11 +20,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from jinja2.ext import babel_extract
 
+from souk.languages import DEFAULT_LANGUAGE, LANGUAGES
+
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
-LANGUAGES = ("en", "ru", "ar")
-DEFAULT_LANGUAGE = "en"
-RTL_LANGUAGES = frozenset({"ar"})
 
 
 def compile_catalogs(locales_dir: Path = LOCALES_DIR, *, force: bool = False) -> list[Path]:

@@ -119,11 +119,7 @@ class Supervisor:
 
     def run(self) -> int:
         self._take_lock()
-        services = EmbeddedServices(
-            data_dir=self._settings.data_dir,
-            database_url=_secret(self._settings.core.database_url),
-            redis_url=_secret(self._settings.core.redis_url),
-        )
+        services = EmbeddedServices.from_settings(self._settings)
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         try:
@@ -189,8 +185,3 @@ class Supervisor:
                 log.warning("child did not stop in time; killing", child=child.name)
                 child.process.kill()
                 child.process.wait()
-
-
-def _secret(value: object) -> str | None:
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter()) if getter is not None else None

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from souk.channels.intake import accept_telegram_update
 from souk.db.models import ChannelKind, Product, Shop, ShopChannel
-from souk.i18n import DEFAULT_LANGUAGE, LANGUAGES, RTL_LANGUAGES
+from souk.languages import DEFAULT_LANGUAGE, LANGUAGES, RTL_LANGUAGES
 from souk.logs import get_logger
 from souk.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, UPDATES_REJECTED, render
 from souk.runtime import Runtime

@@ -1,10 +1,14 @@
-"""Every CallbackData factory of the customer's keyboards (each packs into <= 64 bytes)."""
+"""Every CallbackData factory of souk's keyboards (each packs into <= 64 bytes)."""
 
 from __future__ import annotations
 
 import enum
 
 from aiogram.filters.callback_data import CallbackData
+
+
+class LanguageCD(CallbackData, prefix="lang"):
+    code: str
 
 
 class CategoriesCD(CallbackData, prefix="cats"):

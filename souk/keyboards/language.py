@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from souk.i18n import LANGUAGES
+from souk.keyboards.callbacks import LanguageCD
+from souk.languages import LANGUAGES
 
 # Each language is named in itself, so anyone can find theirs.
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "ar": "العربية"}
-
-
-class LanguageCD(CallbackData, prefix="lang"):
-    code: str
 
 
 def language_keyboard(current: str | None) -> InlineKeyboardMarkup:

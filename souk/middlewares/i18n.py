@@ -7,8 +7,8 @@ from typing import Any
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18nMiddleware
 
-from souk.i18n import DEFAULT_LANGUAGE
-from souk.services.customers import Person, normalize_language
+from souk.languages import DEFAULT_LANGUAGE, normalize_language
+from souk.services.customers import Person
 
 
 class LanguageMiddleware(I18nMiddleware):

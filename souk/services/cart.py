@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,14 +55,17 @@ class CartService:
         self._shop_id = shop_id
         self._customer_id = customer_id
 
-    async def _cart_id(self) -> int:
-        await self._session.execute(
+    async def _touched_cart_id(self) -> int:
+        """The cart's id, created if needed, in one statement. A changed cart may be
+        reminded about again, so the reminder mark is cleared."""
+        cart_id: int | None = await self._session.scalar(
             insert(Cart)
             .values(shop_id=self._shop_id, customer_id=self._customer_id)
-            .on_conflict_do_nothing(index_elements=[Cart.customer_id])
-        )
-        cart_id = await self._session.scalar(
-            select(Cart.id).where(Cart.customer_id == self._customer_id)
+            .on_conflict_do_update(
+                index_elements=[Cart.customer_id],
+                set_={"reminded_at": None, "updated_at": func.now()},
+            )
+            .returning(Cart.id)
         )
         assert cart_id is not None
         return cart_id
@@ -97,7 +100,7 @@ class CartService:
         product = await self._product(product_id)
         if quantity > product.stock:
             raise NotEnoughStock(product.stock)
-        cart_id = await self._cart_id()
+        cart_id = await self._touched_cart_id()
         await self._session.execute(
             insert(CartItem)
             .values(cart_id=cart_id, product_id=product_id, quantity=quantity)
@@ -106,7 +109,6 @@ class CartService:
                 set_={"quantity": quantity},
             )
         )
-        await self._touch(cart_id)
         return CartLine(product, quantity)
 
     async def add(self, product_id: int, quantity: int = 1) -> CartLine:
@@ -117,22 +119,18 @@ class CartService:
         assert line is not None
         return line
 
-    async def remove(self, product_id: int) -> None:
+    async def remove(self, *product_ids: int) -> None:
+        """Remove these products' lines."""
         cart_ids = select(Cart.id).where(Cart.customer_id == self._customer_id)
         await self._session.execute(
             delete(CartItem).where(
-                CartItem.cart_id.in_(cart_ids), CartItem.product_id == product_id
+                CartItem.cart_id.in_(cart_ids), CartItem.product_id.in_(product_ids)
             )
         )
 
     async def clear(self) -> None:
         cart_ids = select(Cart.id).where(Cart.customer_id == self._customer_id)
         await self._session.execute(delete(CartItem).where(CartItem.cart_id.in_(cart_ids)))
-
-    async def _touch(self, cart_id: int) -> None:
-        cart = await self._session.get(Cart, cart_id)
-        if cart is not None:
-            cart.reminded_at = None  # a changed cart may be reminded about again
 
     async def view(self) -> CartView:
         """The lines that can still be bought; lines of products taken off sale are dropped."""
@@ -149,6 +147,6 @@ class CartService:
                 lines.append(CartLine(product, item.quantity))
             else:
                 gone.append(product.id)
-        for product_id in gone:
-            await self.remove(product_id)
+        if gone:
+            await self.remove(*gone)
         return CartView(lines, len(gone))

@@ -50,20 +50,24 @@ class CatalogService:
         self._session = session
         self._shop_id = shop_id
 
-    async def categories(self) -> list[CategoryEntry]:
-        """Categories that have active products, in the shop's order."""
+    async def categories(self, only: int | None = None) -> list[CategoryEntry]:
+        """Categories that have active products, in the shop's order (or just `only`)."""
         count = func.count(Product.id)
-        rows = await self._session.execute(
+        statement = (
             select(Category.id, Category.slug, Category.names, Category.name, count)
             .join(Product, (Product.category_id == Category.id) & Product.is_active.is_(True))
             .where(Category.shop_id == self._shop_id)
             .group_by(Category.id)
             .order_by(Category.position, Category.id)
         )
-        return [CategoryEntry(*row) for row in rows]
+        if only is not None:
+            statement = statement.where(Category.id == only)
+        return [CategoryEntry(*row) for row in await self._session.execute(statement)]
 
     async def category(self, category_id: int) -> CategoryEntry | None:
-        return next((c for c in await self.categories() if c.id == category_id), None)
+        """One category with its product count, or None if it is gone or empty."""
+        found = await self.categories(only=category_id)
+        return found[0] if found else None
 
     async def page(
         self, category_id: int, page: int, *, size: int = PAGE_SIZE

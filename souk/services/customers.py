@@ -9,16 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import ChannelKind, Customer, ShopChannel, StaffRole
 from souk.db.session import driver
-
-SUPPORTED_LANGUAGES = ("en", "ru", "ar")
-
-
-def normalize_language(code: str | None) -> str | None:
-    """'ru-RU' -> 'ru'; a language we do not speak -> None."""
-    if not code:
-        return None
-    base = code.split("-")[0].split("_")[0].lower()
-    return base if base in SUPPORTED_LANGUAGES else None
+from souk.languages import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -72,7 +63,7 @@ class CustomerService:
         return Person(row[0], row[1], row[2], row[3], StaffRole(row[4]) if row[4] else None)
 
     async def set_language(self, customer_id: int, language: str) -> None:
-        if language not in SUPPORTED_LANGUAGES:
+        if language not in LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
         await self._session.execute(
             update(Customer).where(Customer.id == customer_id).values(language=language)

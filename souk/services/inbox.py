@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from souk.db.models import ChannelKind, InboundStatus, InboundUpdate
@@ -165,13 +165,6 @@ class InboxService:
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    @staticmethod
-    async def counts(session: AsyncSession) -> dict[str, int]:
-        rows = await session.execute(
-            text("SELECT status, count(*) FROM inbound_updates GROUP BY status")
-        )
-        return {str(status): int(count) for status, count in rows}
 
 
 _MAX_BATCH = 256

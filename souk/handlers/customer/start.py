@@ -10,8 +10,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.formatting import product_card
+from souk.keyboards.callbacks import LanguageCD
 from souk.keyboards.catalog import product_keyboard
-from souk.keyboards.language import LanguageCD, language_keyboard
+from souk.keyboards.language import language_keyboard
 from souk.services.catalog import CatalogService
 from souk.services.customers import CustomerService, Person
 from souk.services.deeplinks import DeepLinkKind, parse_start_payload
