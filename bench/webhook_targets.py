@@ -59,7 +59,9 @@ async def souk_target(
     base = f"http://127.0.0.1:{port}"
     await wait_http_ok(f"{base}/readyz", child)
     bot_id = token.partition(":")[0]
-    return Target("souk", child, f"{base}/webhook/telegram/{bot_id}", secret, "hello")
+    # A command with a fixed answer: the figure is the framework's cost (intake, inbox,
+    # middlewares, outbound limits), not a search's; free text would run one.
+    return Target("souk", child, f"{base}/webhook/telegram/{bot_id}", secret, "/help")
 
 
 async def echo_target(workdir: Path, api_base: str, token: str, args: argparse.Namespace) -> Target:

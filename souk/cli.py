@@ -184,12 +184,19 @@ def shop_create(
     name: Annotated[str, typer.Option(help="The shop's name as customers see it")],
     telegram_token: Annotated[str | None, typer.Option(help="Bot token from @BotFather")] = None,
     currency: Annotated[str, typer.Option(help="ISO currency code")] = "USD",
+    payment_token: Annotated[
+        str | None,
+        typer.Option(help="Payment provider token of the bot (@BotFather → Payments)"),
+    ] = None,
 ) -> None:
-    """Add a shop, optionally with its Telegram bot."""
+    """Add a shop, optionally with its Telegram bot (and Telegram Payments)."""
     from souk.services.shops import ShopService
 
-    if telegram_token:
-        register_secret(telegram_token)
+    if payment_token and not telegram_token:
+        raise typer.BadParameter(
+            "--payment-token needs --telegram-token", param_hint="--payment-token"
+        )
+    register_secret(telegram_token, payment_token)
     settings = _settings(ctx)
 
     async def work(urls: ServiceURLs) -> str:
@@ -200,7 +207,9 @@ def shop_create(
                 shop = await shops.create(slug=slug, name=name, currency=currency)
                 line = f"shop {shop.slug} created (id {shop.id})"
                 if telegram_token:
-                    channel = await shops.connect_telegram(shop, telegram_token)
+                    channel = await shops.connect_telegram(
+                        shop, telegram_token, payment_token=payment_token
+                    )
                     line += f"; bot {channel.external_id} connected"
                 return line
         finally:

@@ -80,6 +80,14 @@ class TelegramSettings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         None, description="Webhook secret of the demo bot (default: generated and stored)"
     )
+    payment_provider_token: SecretStr | None = Field(
+        None,
+        description="Payment provider token of the demo bot (from @BotFather; unset: cash "
+        "on delivery only)",
+    )
+    payment_timeout_minutes: int = Field(
+        30, ge=1, description="An order unpaid this long is cancelled and its stock released"
+    )
     api_base: str = Field(
         "https://api.telegram.org", description="Bot API server (a local one or a test double)"
     )

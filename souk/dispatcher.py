@@ -9,6 +9,7 @@ from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.ai.embedder import Embedder
 from souk.config import Settings
 from souk.handlers import build_routers
 from souk.middlewares.db import DbSessionMiddleware
@@ -27,13 +28,16 @@ def build_dispatcher(
     limiter: RateLimiter,
     i18n: I18n,
     outbox: OutboxFactory,
+    embedder: Embedder,
 ) -> Dispatcher:
     """One per process. Per-user isolation is the inbox's job (see `channels.processor`),
     so aiogram's own event isolation stays off; FSM state lives in Redis, keyed by bot."""
     storage = RedisStorage(
-        redis, key_builder=DefaultKeyBuilder(prefix="souk:fsm", with_bot_id=True)
+        redis, key_builder=DefaultKeyBuilder(prefix="souk:fsm", with_bot_id=True, with_destiny=True)
     )
-    dispatcher = Dispatcher(storage=storage, name="souk", settings=settings, outbox=outbox)
+    dispatcher = Dispatcher(
+        storage=storage, name="souk", settings=settings, outbox=outbox, embedder=embedder
+    )
     # Order matters: the session first, then who is talking, then whether they may.
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))
     dispatcher.update.outer_middleware(

@@ -6,11 +6,12 @@ from decimal import Decimal
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
-from souk.db.models import Product
+from souk.db.models import Order, OrderItem, OrderStatus, Product, ShippingOption
 from souk.services.cart import CartView
 from souk.services.catalog import localized
+from souk.services.orders import Quote
 
 _DESCRIPTION_LIMIT = 700  # a card stays well under the 4096 of a message and 1024 of a caption
 
@@ -23,6 +24,11 @@ def short_title(text: str, limit: int = 40) -> str:
 def money(amount: Decimal, currency: str, language: str) -> str:
     """12990.5 USD -> '$12,990.50' (en) / '12 990,50 $' (ru)."""
     return str(format_currency(amount, currency, locale=language))
+
+
+def amount(value: Decimal, language: str) -> str:
+    """19990.5 -> '19,990.5' (en) / '19 990,5' (ru): a number as the customer reads it."""
+    return str(format_decimal(value, locale=language))
 
 
 def stock_state(stock: int) -> str:
@@ -78,3 +84,121 @@ def cart_text(cart: CartView, language: str) -> str:
     assert cart.currency is not None
     lines += ["", _("Total: {total}").format(total=money(cart.total, cart.currency, language))]
     return "\n".join([*notes, *lines])
+
+
+def status_name(status: OrderStatus) -> str:
+    names = {
+        OrderStatus.NEW: _("new"),
+        OrderStatus.CONFIRMED: _("confirmed"),
+        OrderStatus.PAID: _("paid"),
+        OrderStatus.SHIPPED: _("shipped"),
+        OrderStatus.DELIVERED: _("delivered"),
+        OrderStatus.CANCELLED: _("cancelled"),
+        OrderStatus.REJECTED: _("rejected by the shop"),
+        OrderStatus.RETURN_REQUESTED: _("return requested"),
+        OrderStatus.RETURNED: _("returned"),
+    }
+    return names[status]
+
+
+def shipping_name(option: ShippingOption, language: str) -> str:
+    return option.names.get(language) or option.names.get("en") or option.code
+
+
+def shipping_label(option: ShippingOption, currency: str, language: str) -> str:
+    """'Courier delivery · $5.00 · 1–2 d' for a button."""
+    price = money(option.price, currency, language) if option.price else _("free")
+    if option.eta_days_max == 0:
+        eta = _("today")
+    elif option.eta_days_min == option.eta_days_max:
+        eta = _("{days} d").format(days=option.eta_days_max)
+    else:
+        eta = _("{low}–{high} d").format(low=option.eta_days_min, high=option.eta_days_max)
+    return f"{shipping_name(option, language)} · {price} · {eta}"
+
+
+def checkout_summary(quote: Quote, phone: str, address: str | None, language: str) -> str:
+    """Everything the customer confirms: lines, delivery, contact, total."""
+    currency = quote.currency
+    lines = [_("Please check your order:"), ""]
+    for line in quote.lines:
+        product = line.product
+        lines.append(
+            f"• {escape(localized(product, 'title', language))} × {line.quantity} = "
+            f"{money(line.total, currency, language)}"
+        )
+    lines += [
+        "",
+        _("Delivery: {option} — {price}").format(
+            option=escape(shipping_name(quote.shipping, language)),
+            price=money(quote.shipping.price, currency, language),
+        ),
+        _("Phone: {phone}").format(phone=escape(phone)),
+    ]
+    if address:
+        lines.append(_("Address: {address}").format(address=escape(address)))
+    lines += ["", _("Total: {total}").format(total=money(quote.total, currency, language))]
+    return "\n".join(lines)
+
+
+def order_line(order: Order, language: str) -> str:
+    """'#1001 · $354.00 · shipped' in a list of orders."""
+    return (
+        f"#{order.number} · {money(order.total, order.currency, language)} · "
+        f"{status_name(order.status)}"
+    )
+
+
+def order_text(order: Order, items: list[OrderItem], language: str) -> str:
+    lines = [
+        _("Order #{number}").format(number=order.number),
+        _("Status: {status}").format(status=status_name(order.status)),
+        "",
+    ]
+    for item in items:
+        lines.append(
+            f"• {escape(item.title)} × {item.quantity} = "
+            f"{money(item.unit_price * item.quantity, order.currency, language)}"
+        )
+    lines += [
+        "",
+        _("Delivery: {price}").format(price=money(order.shipping_price, order.currency, language)),
+        _("Total: {total}").format(total=money(order.total, order.currency, language)),
+    ]
+    if order.address:
+        lines.append(_("Address: {address}").format(address=escape(order.address)))
+    if order.refund_due:
+        lines += ["", _("Your payment will be refunded.")]
+    if order.return_reason:
+        lines.append(_("Return reason: {reason}").format(reason=escape(order.return_reason)))
+    return "\n".join(lines)
+
+
+def status_push(order: Order) -> str:
+    return _("Your order #{number} is now: {status}.").format(
+        number=order.number, status=status_name(order.status)
+    )
+
+
+def comparison(products: list[Product], language: str) -> str:
+    """2-3 products side by side: numbered titles, then each property with every
+    product's value on one line (a phone screen has no room for table columns)."""
+    lines = [_("Comparison:")]
+    lines += [
+        f"{number}. <b>{escape(localized(product, 'title', language))}</b>"
+        for number, product in enumerate(products, start=1)
+    ]
+
+    def row(name: str, values: list[str]) -> None:
+        cells = "  ".join(f"{n}) {value}" for n, value in enumerate(values, start=1))
+        lines.extend(["", f"<i>{escape(name)}</i>", cells])
+
+    row(_("Price"), [money(p.price, p.currency, language) for p in products])
+    row(_("Availability"), [stock_state(p.stock) for p in products])
+    if any(p.brand for p in products):
+        row(_("Brand"), [escape(p.brand or "—") for p in products])
+    keys = list(dict.fromkeys(key for p in products for key in p.attributes))
+    for key in keys:
+        values = [escape(str(p.attributes.get(key, "—"))) for p in products]
+        row(str(key).replace("_", " "), values)
+    return "\n".join(lines)

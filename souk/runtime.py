@@ -16,7 +16,7 @@ from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from souk.ai.embedder import Embedder, build_embedder
+from souk.ai.embedder import LazyEmbedder
 from souk.channels.processor import UpdateProcessor
 from souk.channels.telegram import BotRegistry
 from souk.channels.telegram_limits import OutboundLimitMiddleware
@@ -52,15 +52,9 @@ class Runtime:
     i18n: I18n
     registry: BotRegistry
     outbox: OutboxFactory
+    embedder: LazyEmbedder
     dispatcher: Dispatcher | None = None
     processor: UpdateProcessor | None = None
-    _embedder: Embedder | None = None
-
-    def embedder(self) -> Embedder:
-        """Built on first use: only the processes that embed load a model."""
-        if self._embedder is None:
-            self._embedder = build_embedder(self.settings.ai)
-        return self._embedder
 
     @classmethod
     def create(
@@ -109,6 +103,7 @@ class Runtime:
             i18n=build_i18n(),
             registry=registry,
             outbox=OutboxFactory(settings.outbox, on_outbox_committed),
+            embedder=LazyEmbedder(settings.ai),
         )
         if handle_updates:
             runtime.dispatcher = build_dispatcher(
@@ -118,6 +113,7 @@ class Runtime:
                 limiter=limiter,
                 i18n=runtime.i18n,
                 outbox=runtime.outbox,
+                embedder=runtime.embedder,
             )
             runtime.processor = UpdateProcessor(
                 dispatcher=runtime.dispatcher,
@@ -142,8 +138,7 @@ class Runtime:
             await self.processor.close()
         if self.dispatcher is not None:
             await self.dispatcher.storage.close()
-        if self._embedder is not None:
-            await self._embedder.close()
+        await self.embedder.close()
         await self.registry.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -144,14 +144,16 @@ MakeShop = Callable[..., Awaitable[TestShop]]
 def make_shop(session_factory: async_sessionmaker[AsyncSession], fake_api: FakeBotAPI) -> MakeShop:
     """A new shop with its own bot (known to the fake API), and optionally staff."""
 
-    async def make(*, staff: dict[int, StaffRole] | None = None) -> TestShop:
+    async def make(
+        *, staff: dict[int, StaffRole] | None = None, payment_token: str | None = None
+    ) -> TestShop:
         token = new_bot_token()
         fake_api.add_bot(token)
         slug = f"t-{secrets.token_hex(5)}"
         async with session_factory() as session, session.begin():
             shops = ShopService(session)
             shop = await shops.create(slug=slug, name=f"Shop {slug}")
-            channel = await shops.connect_telegram(shop, token)
+            channel = await shops.connect_telegram(shop, token, payment_token=payment_token)
             for user_id, role in (staff or {}).items():
                 session.add(Staff(shop_id=shop.id, telegram_user_id=user_id, role=role))
         assert channel.webhook_secret is not None

@@ -102,3 +102,27 @@ def build_embedder(settings: AISettings) -> Embedder:
     if settings.embeddings == "openai":
         return OpenAIEmbedder(settings)
     return LocalEmbedder()
+
+
+class LazyEmbedder:
+    """The embedder EMBEDDINGS names, built on first use: a process that never embeds
+    (most web requests never search) never loads a model or a client."""
+
+    def __init__(self, settings: AISettings) -> None:
+        self._settings = settings
+        self._embedder: Embedder | None = None
+
+    def _get(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = build_embedder(self._settings)
+        return self._embedder
+
+    async def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        return await self._get().embed_queries(texts)
+
+    async def embed_passages(self, texts: Sequence[str]) -> list[Vector]:
+        return await self._get().embed_passages(texts)
+
+    async def close(self) -> None:
+        if self._embedder is not None:
+            await self._embedder.close()

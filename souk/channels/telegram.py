@@ -92,7 +92,7 @@ class BotRegistry:
 
     def _make(self, channel: ChannelInfo) -> TelegramBot:
         assert channel.token is not None
-        register_secret(channel.token, channel.webhook_secret)
+        register_secret(channel.token, channel.webhook_secret, channel.payment_token)
         bot = Bot(
             channel.token,
             session=self._http,

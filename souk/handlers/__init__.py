@@ -5,7 +5,18 @@ from __future__ import annotations
 from aiogram import Router
 
 from souk.handlers import errors
-from souk.handlers.customer import cart, catalog, fallback, membership, start
+from souk.handlers.customer import (
+    cart,
+    catalog,
+    checkout,
+    compare,
+    fallback,
+    membership,
+    orders,
+    payments,
+    search,
+    start,
+)
 from souk.handlers.seller import ping
 from souk.middlewares.roles import IsAdmin, IsStaff
 
@@ -29,6 +40,15 @@ def build_routers() -> list[Router]:
     """The feature routers are module-level and can join one dispatcher per process."""
     customer = Router(name="customer")
     customer.include_routers(
-        start.router, catalog.router, cart.router, membership.router, fallback.router
+        payments.router,
+        checkout.router,  # its states take text before search does
+        orders.router,
+        start.router,
+        catalog.router,
+        cart.router,
+        compare.router,
+        membership.router,
+        search.router,
+        fallback.router,
     )
     return [errors.router, admin_router(), seller_router(), customer]

@@ -29,6 +29,23 @@ class ProductCD(CallbackData, prefix="prod"):
     page: int
 
 
+class SearchPageCD(CallbackData, prefix="srch"):
+    """A page of search results; `query_id` names a query the customer searched recently
+    (the query itself may not fit the 64 bytes)."""
+
+    query_id: str
+    page: int
+
+
+class SearchHitCD(CallbackData, prefix="hit"):
+    """A product from a page of search results (`price` as in ProductCD)."""
+
+    product_id: int
+    price: int
+    query_id: str
+    page: int
+
+
 class CartAction(enum.StrEnum):
     ADD = "add"
     MORE = "more"
@@ -41,3 +58,45 @@ class CartAction(enum.StrEnum):
 class CartCD(CallbackData, prefix="cart"):
     action: CartAction
     product_id: int = 0
+
+
+class CheckoutAction(enum.StrEnum):
+    START = "start"
+    CANCEL = "cancel"
+
+
+class CheckoutCD(CallbackData, prefix="co"):
+    action: CheckoutAction
+
+
+class ShippingCD(CallbackData, prefix="ship"):
+    code: str
+
+
+class ConfirmCD(CallbackData, prefix="confirm"):
+    """Place the order as summarised: `total` (cents) is what the customer saw."""
+
+    method: str  # a PaymentMethod value
+    total: int
+
+
+class OrderAction(enum.StrEnum):
+    SHOW = "show"
+    CANCEL = "cancel"
+    CANCEL_SURE = "cancel!"
+    RETURN = "return"
+
+
+class OrderCD(CallbackData, prefix="order"):
+    action: OrderAction
+    order_id: int
+
+
+class OrdersCD(CallbackData, prefix="orders"):
+    """The list of the customer's orders."""
+
+
+class CompareCD(CallbackData, prefix="cmp"):
+    """Add a product to the comparison (product_id 0: clear it)."""
+
+    product_id: int

@@ -7,7 +7,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from souk.formatting import short_title
-from souk.keyboards.callbacks import CartAction, CartCD, CategoriesCD
+from souk.keyboards.callbacks import (
+    CartAction,
+    CartCD,
+    CategoriesCD,
+    CheckoutAction,
+    CheckoutCD,
+)
 from souk.services.cart import CartView
 from souk.services.catalog import localized
 
@@ -27,7 +33,8 @@ def cart_keyboard(cart: CartView, language: str) -> InlineKeyboardMarkup:
             callback_data=CartCD(action=CartAction.REMOVE, product_id=product_id),
         )
     if cart.lines:
+        builder.button(text=_("Checkout"), callback_data=CheckoutCD(action=CheckoutAction.START))
         builder.button(text=_("Empty the cart"), callback_data=CartCD(action=CartAction.CLEAR))
     builder.button(text=_("Catalog"), callback_data=CategoriesCD())
-    builder.adjust(*([3] * len(cart.lines)), 1, 1)
+    builder.adjust(*([3] * len(cart.lines)), 1, 1, 1)
     return builder.as_markup()

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from souk.formatting import money, short_title
-from souk.keyboards.callbacks import CartAction, CartCD, CategoriesCD, CategoryPageCD, ProductCD
+from souk.keyboards.callbacks import (
+    CartAction,
+    CartCD,
+    CategoriesCD,
+    CategoryPageCD,
+    CompareCD,
+    ProductCD,
+)
 from souk.services.catalog import CategoryEntry, ProductPage, localized
 
 
@@ -60,16 +68,19 @@ def product_page_keyboard(page: ProductPage, language: str) -> InlineKeyboardMar
     return builder.as_markup()
 
 
-def product_keyboard(product_id: int, category_id: int | None, page: int) -> InlineKeyboardMarkup:
+def back_to_category(category_id: int | None, page: int = 0) -> CallbackData | None:
+    return None if category_id is None else CategoryPageCD(category_id=category_id, page=page)
+
+
+def product_keyboard(product_id: int, back: CallbackData | None) -> InlineKeyboardMarkup:
+    """A product's buttons; `back` returns to the list it was opened from."""
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("Add to cart"), callback_data=CartCD(action=CartAction.ADD, product_id=product_id)
     )
-    if category_id is not None:
-        builder.button(
-            text=_("‹ Back to the list"),
-            callback_data=CategoryPageCD(category_id=category_id, page=page),
-        )
+    builder.button(text=_("Compare"), callback_data=CompareCD(product_id=product_id))
+    if back is not None:
+        builder.button(text=_("‹ Back to the list"), callback_data=back)
     builder.button(text=_("All categories"), callback_data=CategoriesCD())
     builder.adjust(1)
     return builder.as_markup()

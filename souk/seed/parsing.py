@@ -222,7 +222,9 @@ def parse_shipping(items: list[object]) -> tuple[ShippingSeed, ...]:
     for i, item in enumerate(items):
         where = f"shipping[{i}]"
         obj = read_object(item, where)
-        check_known_keys(obj, where, {"code", "names", "price", "eta_days_min", "eta_days_max"})
+        check_known_keys(
+            obj, where, {"code", "names", "price", "eta_days_min", "eta_days_max", "needs_address"}
+        )
         code = read_text(obj, "code", where)
         where = f"{where} (code {code!r})"
         if not _CODE_RE.match(code):
@@ -240,9 +242,17 @@ def parse_shipping(items: list[object]) -> tuple[ShippingSeed, ...]:
             raise ValueError(f"{where}: eta_days_min must not be negative, got {eta_min}")
         if eta_max < eta_min:
             raise ValueError(f"{where}: eta_days_max {eta_max} is below eta_days_min {eta_min}")
+        needs_address = obj.get("needs_address", True)
+        if not isinstance(needs_address, bool):
+            raise ValueError(f"{where}: needs_address must be true or false")
         options.append(
             ShippingSeed(
-                code=code, names=names, price=price, eta_days_min=eta_min, eta_days_max=eta_max
+                code=code,
+                names=names,
+                price=price,
+                eta_days_min=eta_min,
+                eta_days_max=eta_max,
+                needs_address=needs_address,
             )
         )
     return tuple(options)

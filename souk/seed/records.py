@@ -114,6 +114,7 @@ class ShippingSeed:
     price: Decimal
     eta_days_min: int
     eta_days_max: int
+    needs_address: bool = True  # False for a pickup point
 
     @property
     def localized_name(self) -> LocalizedText:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.db.models import ChannelKind, Customer, ShopChannel, StaffRole
 from souk.db.session import driver
 from souk.languages import LANGUAGES
+from souk.services.search_filters import NATIVE_DIGITS
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,19 @@ class CustomerService:
             update(Customer).where(Customer.id == customer_id).values(language=language)
         )
 
+    async def phone(self, customer_id: int) -> str | None:
+        return await self._session.scalar(select(Customer.phone).where(Customer.id == customer_id))
+
+    async def set_phone(self, customer_id: int, phone: str) -> None:
+        await self._session.execute(
+            update(Customer).where(Customer.id == customer_id).values(phone=phone)
+        )
+
+    async def set_cart_reminders(self, customer_id: int, *, enabled: bool) -> None:
+        await self._session.execute(
+            update(Customer).where(Customer.id == customer_id).values(cart_reminders=enabled)
+        )
+
     async def set_reachable(self, customer_id: int, *, reachable: bool) -> None:
         """Record that the customer blocked (or unblocked) the bot."""
         await self._session.execute(
@@ -95,3 +110,17 @@ class CustomerService:
             .values(blocked=True, blocked_at=func.now())
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+_PHONE_DECORATION = re.compile(r"[\s().\-‐‑–]")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """'+7 (701) 123-45-67' -> '+77011234567'; None unless it is 8-15 digits (E.164)."""
+    text = _PHONE_DECORATION.sub("", raw.strip().translate(NATIVE_DIGITS))
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    digits = text.removeprefix("+")
+    if not digits.isascii() or not digits.isdigit() or not 8 <= len(digits) <= 15:
+        return None
+    return "+" + digits

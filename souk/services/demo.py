@@ -118,6 +118,7 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
                 price=option.price,
                 eta_days_min=option.eta_days_min,
                 eta_days_max=option.eta_days_max,
+                needs_address=option.needs_address,
             )
             .on_conflict_do_nothing(index_elements=[ShippingOption.shop_id, ShippingOption.code])
         )
@@ -150,7 +151,11 @@ async def connect_demo_bot(session: AsyncSession, settings: TelegramSettings) ->
         return None
     shop = await demo_shop(session)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    payments = settings.payment_provider_token
     channel = await ShopService(session).connect_telegram(
-        shop, settings.bot_token.get_secret_value(), secret=secret
+        shop,
+        settings.bot_token.get_secret_value(),
+        secret=secret,
+        payment_token=payments.get_secret_value() if payments else None,
     )
     return int(channel.external_id)

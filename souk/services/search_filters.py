@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 # Arabic-Indic and Eastern Arabic-Indic digits, and the Arabic decimal/thousands marks.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
+NATIVE_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
 _CURRENCY = r"(?:\$|€|£|₽|₸|руб\.?|рублей|р\.|usd|eur|kzt|тг|тенге|dollars?|долларов|دولار)"
 _AMOUNT = (
     rf"(?:{_CURRENCY}\s*)?"
@@ -53,7 +53,7 @@ class SearchQuery:
 
 def parse_amount(raw: str, thousands: str | None = None) -> Decimal | None:
     """'19 990,50' -> 19990.50; '1,299.00' -> 1299.00; '5' + 'k' -> 5000; junk -> None."""
-    text = raw.translate(_DIGITS).replace("\u00a0", " ").replace("\u202f", " ").strip()
+    text = raw.translate(NATIVE_DIGITS).replace("\u00a0", " ").replace("\u202f", " ").strip()
     text = text.replace(" ", "")
     # The last separator followed by one or two digits is the decimal point; the rest group.
     decimal_part = re.search(r"[.,](\d{1,2})$", text)
@@ -73,7 +73,7 @@ def parse_amount(raw: str, thousands: str | None = None) -> Decimal | None:
 
 def parse_search(query: str) -> SearchQuery:
     """Split `query` into search words and filters; the filter phrases are removed."""
-    text = query.translate(_DIGITS)
+    text = query.translate(NATIVE_DIGITS)
     min_price = max_price = None
     between = _BETWEEN.search(text)
     if between and not _looks_like_model(between.group(0)):

@@ -43,6 +43,7 @@ class ChannelInfo:
     external_id: str
     token: str | None
     webhook_secret: str | None
+    payment_token: str | None = None  # Telegram Payments; None: cash on delivery only
 
     def __repr__(self) -> str:  # never show the token or the secret
         return (
@@ -82,7 +83,12 @@ class ShopService:
         return shop
 
     async def connect_telegram(
-        self, shop: Shop, token: str, *, secret: str | None = None
+        self,
+        shop: Shop,
+        token: str,
+        *,
+        secret: str | None = None,
+        payment_token: str | None = None,
     ) -> ShopChannel:
         """Attach a bot to the shop (or move the bot's token and secret to it)."""
         bot_id = str(telegram_bot_id(token))
@@ -98,6 +104,7 @@ class ShopService:
             self._session.add(channel)
         channel.token = token.strip()
         channel.webhook_secret = secret or channel.webhook_secret or new_webhook_secret()
+        channel.payment_token = payment_token or channel.payment_token
         channel.is_active = True
         await self._session.flush()
         return channel
@@ -141,4 +148,5 @@ def _info(channel: ShopChannel, slug: str, name: str) -> ChannelInfo:
         external_id=channel.external_id,
         token=channel.token,
         webhook_secret=channel.webhook_secret,
+        payment_token=channel.payment_token,
     )

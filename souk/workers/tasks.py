@@ -90,7 +90,7 @@ def refresh_embeddings(self: Task) -> int:  # type: ignore[type-arg]
         total, started = 0, time.monotonic()
         while time.monotonic() - started < EMBEDDING_TIME_BUDGET:
             async with runtime.session_factory() as session:
-                done = await EmbeddingService(session, runtime.embedder()).refresh_batch()
+                done = await EmbeddingService(session, runtime.embedder).refresh_batch()
                 await session.commit()
             if not done:
                 break

@@ -18,10 +18,10 @@ from tests.fixtures.telegram import callback, message
 
 
 async def stock_shop(
-    make_shop: MakeShop, session_factory: async_sessionmaker[AsyncSession]
+    make_shop: MakeShop, session_factory: async_sessionmaker[AsyncSession], **shop_options: Any
 ) -> tuple[TestShop, dict[str, int]]:
     """Seven phones (one out of stock) and one case; returns the shop and product ids."""
-    shop = await make_shop()
+    shop = await make_shop(**shop_options)
     ids: dict[str, int] = {}
     async with session_factory() as session, session.begin():
         phones = Category(
@@ -186,6 +186,7 @@ async def test_browse_categories_pages_and_a_product_card(
     assert "Хороший телефон" in text and "storage gb: 128" in text and "Бренд: Acme" in text
     assert buttons(card) == [
         [("В корзину", f"cart:add:{ids['PH-6']}")],
+        [("Сравнить", f"cmp:{ids['PH-6']}")],
         [("‹ К списку", f"catp:{ids['phones']}:1")],
         [("Все категории", "cats")],
     ]
@@ -251,7 +252,8 @@ async def test_a_product_deep_link_opens_its_card(
     chat = Chat(http, server, shop, fake_api, 6103)
     card = await chat.say("/start p_ph-2")
     assert "<b>Телефон 2</b>" in card.params["text"] and "Хороший телефон" in card.params["text"]
-    assert buttons(card)[:2] == [
+    assert buttons(card)[:3] == [
         [("В корзину", f"cart:add:{ids['PH-2']}")],
+        [("Сравнить", f"cmp:{ids['PH-2']}")],
         [("‹ К списку", f"catp:{ids['phones']}:0")],
     ]

@@ -284,13 +284,13 @@ async def test_a_flood_from_one_user_is_throttled_and_not_retried(
 ) -> None:
     shop = await make_shop()
     for index in range(15):
-        assert (await post(http, server, shop, message(5012, f"flood {index}"))).status == 200
+        assert (await post(http, server, shop, message(5012, f"/flood{index}"))).status == 200
     rows = await settled(session_factory, shop, 15)
     assert all(r.status is InboundStatus.DONE for r in rows)
     replies = fake_api.delivered_texts(5012, bot_id=shop.bot_id)
     # A burst of 10 at once, then 3 a second: 15 messages in well under a second get 10-11.
     assert 10 <= len(replies) <= 11
-    assert "flood 0" in replies[0]
+    assert "/flood0" in replies[0]  # unknown commands are quoted back, in order
 
 
 async def test_blocking_and_restarting_the_bot_is_recorded(

@@ -119,6 +119,7 @@ class ShippingOption(Base):
     price: Mapped[Money]
     eta_days_min: Mapped[int] = mapped_column(Integer, server_default="0")
     eta_days_max: Mapped[int] = mapped_column(Integer, server_default="0")
+    needs_address: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
 

@@ -52,6 +52,7 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(8))
     opted_in: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    cart_reminders: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     blocked: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -58,6 +59,8 @@ class Shop(Base):
     default_language: Mapped[str] = mapped_column(String(8), server_default="en")
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     profile: Mapped[dict[str, object]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # The last order number given; the next order takes this plus one.
+    order_counter: Mapped[int] = mapped_column(Integer, server_default="1000")
     created_at: Mapped[CreatedAt]
 
     channels: Mapped[list[ShopChannel]] = relationship(back_populates="shop", lazy="raise")
@@ -81,6 +84,8 @@ class ShopChannel(Base):
     # Secrets: never logged; `__repr__` below leaves them out.
     token: Mapped[str | None] = mapped_column(Text)
     webhook_secret: Mapped[str | None] = mapped_column(String(256))
+    # The payment provider token @BotFather gives the bot (Telegram Payments).
+    payment_token: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[CreatedAt]
 

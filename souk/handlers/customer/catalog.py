@@ -9,12 +9,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.formatting import money, product_card
-from souk.handlers.screens import replace_screen
+from souk.formatting import product_card
+from souk.handlers.screens import answer_opening, replace_screen
 from souk.keyboards.callbacks import CategoriesCD, CategoryPageCD, ProductCD
 from souk.keyboards.catalog import (
+    back_to_category,
     categories_keyboard,
-    price_fingerprint,
     product_keyboard,
     product_page_keyboard,
 )
@@ -98,14 +98,8 @@ async def product_button(
                 query, _page_text(page, language), product_page_keyboard(page, language)
             )
         return
-    if price_fingerprint(product.price) != callback_data.price:
-        await query.answer(
-            _("The price has changed since this list was shown: now {price}.").format(
-                price=money(product.price, product.currency, language)
-            ),
-            show_alert=True,
-        )
-    else:
-        await query.answer()
-    keyboard = product_keyboard(product.id, callback_data.category_id, callback_data.page)
+    await answer_opening(query, product, callback_data.price, language)
+    keyboard = product_keyboard(
+        product.id, back_to_category(callback_data.category_id, callback_data.page)
+    )
     await replace_screen(query, product_card(product, language), keyboard)

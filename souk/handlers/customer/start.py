@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.formatting import product_card
 from souk.keyboards.callbacks import LanguageCD
-from souk.keyboards.catalog import product_keyboard
+from souk.keyboards.catalog import back_to_category, product_keyboard
 from souk.keyboards.language import language_keyboard
 from souk.services.catalog import CatalogService
 from souk.services.customers import CustomerService, Person
@@ -31,7 +31,7 @@ async def start(
         if product is not None:
             await message.answer(
                 product_card(product, i18n.current_locale),
-                reply_markup=product_keyboard(product.id, product.category_id, page=0),
+                reply_markup=product_keyboard(product.id, back_to_category(product.category_id)),
             )
             return
         await message.answer(_("That product is no longer available. Here is the shop instead."))
@@ -56,7 +56,11 @@ async def help_command(message: Message, person: Person | None = None) -> None:
         _("Here is what I can do:"),
         _("/start — the shop's front page"),
         _("/catalog — browse the products"),
+        _("/search — find products (or just write what you want)"),
         _("/cart — your cart"),
+        _("/checkout — place an order"),
+        _("/orders — your orders"),
+        _("/compare — compare the products you picked"),
         _("/language — change the language"),
         _("/help — this message"),
     ]

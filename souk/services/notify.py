@@ -1,0 +1,93 @@
+"""Pushes to one customer: on their channel, in their language, through the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from souk.db.models import ChannelKind, Customer, Shop, ShopChannel
+from souk.services.outbox import OutboxService, Push
+
+Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    customer_id: int
+    shop_id: int
+    channel: ChannelKind
+    receiver: str  # the bot id or phone number id the customer talks to
+    chat_id: int
+    language: str
+
+
+class CustomerNotifier:
+    """Renders a push in the customer's language and queues it; nothing for customers who
+    blocked the shop or whose channel is gone."""
+
+    def __init__(self, session: AsyncSession, outbox: OutboxService, i18n: I18n) -> None:
+        self._session = session
+        self._outbox = outbox
+        self._i18n = i18n
+
+    async def recipient(self, customer_id: int) -> Recipient | None:
+        row = (
+            await self._session.execute(
+                select(Customer, ShopChannel.external_id, Shop.default_language)
+                .join(Shop, Shop.id == Customer.shop_id)
+                .join(
+                    ShopChannel,
+                    (ShopChannel.shop_id == Customer.shop_id)
+                    & (ShopChannel.kind == Customer.channel)
+                    & ShopChannel.is_active.is_(True),
+                )
+                .where(Customer.id == customer_id, Customer.blocked.is_(False))
+                .order_by(ShopChannel.id)
+                .limit(1)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        customer, receiver, shop_language = row
+        # Telegram chats have integer ids; other channels use the customer's own id.
+        chat_id = (
+            int(customer.external_id) if customer.channel is ChannelKind.TELEGRAM else customer.id
+        )
+        return Recipient(
+            customer.id,
+            customer.shop_id,
+            customer.channel,
+            receiver,
+            chat_id,
+            customer.language or shop_language,
+        )
+
+    async def send(self, customer_id: int, render: Render, *, kind: str, key: str) -> bool:
+        """Queue `render()`'s text and buttons for the customer; False if not queued
+        (unreachable, or `key` was queued before)."""
+        recipient = await self.recipient(customer_id)
+        if recipient is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(recipient.language):
+            text, keyboard = render()
+        payload: dict[str, object] = {"chat_id": recipient.chat_id, "text": text}
+        if keyboard is not None:
+            payload["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)
+        return await self._outbox.enqueue(
+            Push(
+                channel=recipient.channel,
+                receiver=recipient.receiver,
+                chat_id=recipient.chat_id,
+                method="sendMessage",
+                payload=payload,
+                kind=kind,
+                idempotency_key=key,
+                shop_id=recipient.shop_id,
+                customer_id=recipient.customer_id,
+            )
+        )
