@@ -177,6 +177,35 @@ class OutboxSettings(BaseSettings):
     sweep_seconds: float = Field(2.0, gt=0, description="Beat interval of the outbox sweep")
 
 
+class CartSettings(BaseSettings):
+    """Abandoned-cart reminders."""
+
+    model_config = _config("CART_")
+
+    reminder_after_minutes: int = Field(
+        180, ge=5, description="Remind once about a cart left untouched this long"
+    )
+    reminder_max_age_days: int = Field(
+        7, ge=1, description="Carts untouched longer than this are not reminded about"
+    )
+    quiet_hours_start: int = Field(
+        21, ge=0, le=23, description="Shop-local hour from which no reminder is sent"
+    )
+    quiet_hours_end: int = Field(
+        9, ge=0, le=23, description="Shop-local hour until which no reminder is sent"
+    )
+    reminder_check_seconds: int = Field(
+        300, ge=10, description="How often beat looks for carts to remind about"
+    )
+
+    def quiet_at(self, hour: int) -> bool:
+        """Is this local hour inside the quiet hours (which may span midnight)?"""
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if start == end:
+            return False
+        return start <= hour < end if start < end else hour >= start or hour < end
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -196,6 +225,7 @@ class Settings:
         self.ai = AISettings()
         self.inbox = InboxSettings()
         self.outbox = OutboxSettings()
+        self.cart = CartSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -211,5 +241,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     AISettings,
     InboxSettings,
     OutboxSettings,
+    CartSettings,
     WorkerSettings,
 )

@@ -74,7 +74,12 @@ def cart_text(cart: CartView, language: str) -> str:
         notes.append(_("Some products in your cart are no longer sold and were removed."))
     if not cart.lines:
         return "\n".join([*notes, _("Your cart is empty. Browse the products with /catalog.")])
-    lines = [_("Your cart:")]
+    return "\n".join([*notes, _("Your cart:"), cart_lines(cart, language)])
+
+
+def cart_lines(cart: CartView, language: str) -> str:
+    """Each line with its total, then the total."""
+    lines = []
     for line in cart.lines:
         product = line.product
         lines.append(
@@ -83,7 +88,7 @@ def cart_text(cart: CartView, language: str) -> str:
         )
     assert cart.currency is not None
     lines += ["", _("Total: {total}").format(total=money(cart.total, cart.currency, language))]
-    return "\n".join([*notes, *lines])
+    return "\n".join(lines)
 
 
 def status_name(status: OrderStatus) -> str:

@@ -1,21 +1,27 @@
-"""What customers are told without asking: order status changes (and, from the worker,
-reminders). Rendered in the customer's language, queued in the outbox."""
+"""What customers are told without asking: order status changes and abandoned-cart
+reminders. Rendered in the customer's language, queued in the outbox."""
 
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.formatting import status_push
+from souk.formatting import cart_lines, status_push
+from souk.keyboards.callbacks import CartAction, CartCD, CheckoutAction, CheckoutCD, RemindersCD
 from souk.keyboards.checkout import open_order_keyboard
+from souk.services.cart import CartService
 from souk.services.notify import CustomerNotifier
 from souk.services.orders import StatusChange
+from souk.services.reminders import DueCart
 
 
 async def push_order_status(notifier: CustomerNotifier, change: StatusChange) -> bool:
     """Tell the customer their order moved on; once per change (the key names it)."""
     order = change.order
 
-    def render() -> tuple[str, InlineKeyboardMarkup | None]:
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
         return status_push(order), open_order_keyboard(order.id)
 
     return await notifier.send(
@@ -23,4 +29,40 @@ async def push_order_status(notifier: CustomerNotifier, change: StatusChange) ->
         render,
         kind="order_status",
         key=f"order-status:{order.id}:{change.previous}>{order.status}",
+    )
+
+
+def _reminder_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Check out"), callback_data=CheckoutCD(action=CheckoutAction.START))
+    builder.button(text=_("Open the cart"), callback_data=CartCD(action=CartAction.SHOW))
+    builder.button(text=_("Don't remind me"), callback_data=RemindersCD(enabled=False))
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+async def push_cart_reminder(
+    notifier: CustomerNotifier, session: AsyncSession, due: DueCart
+) -> bool:
+    """Remind the customer of what waits in their cart (once per state of the cart)."""
+    cart = await CartService(session, shop_id=due.shop_id, customer_id=due.customer_id).view()
+    if not cart.lines:
+        return False
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        text = "\n".join(
+            [
+                _("You left these in your cart:"),
+                cart_lines(cart, language),
+                "",
+                _("Shall we finish your order?"),
+            ]
+        )
+        return text, _reminder_keyboard()
+
+    return await notifier.send(
+        due.customer_id,
+        render,
+        kind="cart_reminder",
+        key=f"cart-reminder:{due.cart_id}:{due.updated_at.timestamp():.0f}",
     )

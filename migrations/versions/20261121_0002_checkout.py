@@ -1,5 +1,5 @@
 """checkout: order numbers, payment tokens, pickup without an address, refunds, returns,
-cart-reminder opt-out
+cart-reminder opt-out, the customer's app language (for pushes)
 
 Revision ID: 0002
 Revises: 0001
@@ -30,6 +30,7 @@ def upgrade() -> None:
         "orders", sa.Column("refund_due", sa.Boolean(), server_default=sa.text("false"), nullable=False)
     )
     op.add_column("orders", sa.Column("return_reason", sa.Text(), nullable=True))
+    op.add_column("customers", sa.Column("client_language", sa.String(length=8), nullable=True))
     op.add_column(
         "customers",
         sa.Column("cart_reminders", sa.Boolean(), server_default=sa.text("true"), nullable=False),
@@ -38,6 +39,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("customers", "cart_reminders")
+    op.drop_column("customers", "client_language")
     op.drop_column("orders", "return_reason")
     op.drop_column("orders", "refund_due")
     op.drop_column("shipping_options", "needs_address")

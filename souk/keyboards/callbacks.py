@@ -100,3 +100,9 @@ class CompareCD(CallbackData, prefix="cmp"):
     """Add a product to the comparison (product_id 0: clear it)."""
 
     product_id: int
+
+
+class RemindersCD(CallbackData, prefix="remind"):
+    """Cart reminders on or off for this customer."""
+
+    enabled: bool

@@ -41,6 +41,7 @@ class TenantMiddleware(BaseMiddleware):
             name=user.full_name,
             username=user.username,
             telegram_user_id=user.id if channel is ChannelKind.TELEGRAM else None,
+            client_language=user.language_code,
         )
         data["is_admin"] = channel is ChannelKind.TELEGRAM and user.id in self._admin_ids
         return await handler(event, data)

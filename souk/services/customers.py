@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import ChannelKind, Customer, ShopChannel, StaffRole
 from souk.db.session import driver
-from souk.languages import LANGUAGES
+from souk.languages import LANGUAGES, normalize_language
 from souk.services.search_filters import NATIVE_DIGITS
 
 
@@ -28,10 +28,12 @@ class Person:
 # Runs on every update, so it goes to the driver in one round trip (docs/architecture.md).
 _TOUCH = """
 WITH touched AS (
-    INSERT INTO customers (shop_id, channel, external_id, name, username, last_seen_at)
-    VALUES ($1, $2, $3, $4, $5, now())
+    INSERT INTO customers
+        (shop_id, channel, external_id, name, username, client_language, last_seen_at)
+    VALUES ($1, $2, $3, $4, $5, $7, now())
     ON CONFLICT (shop_id, channel, external_id) DO UPDATE
     SET last_seen_at = now(), name = excluded.name, username = excluded.username,
+        client_language = coalesce(excluded.client_language, customers.client_language),
         blocked = false
     RETURNING id, language, blocked, opted_in
 )
@@ -56,11 +58,19 @@ class CustomerService:
         name: str | None,
         username: str | None,
         telegram_user_id: int | None,
+        client_language: str | None = None,
     ) -> Person:
         """Upsert the customer (last seen now; a blocked one who writes is reachable again)."""
         database = await driver(await self._session.connection())
         row = await database.fetchrow(
-            _TOUCH, shop_id, channel.value, external_id, name, username, telegram_user_id
+            _TOUCH,
+            shop_id,
+            channel.value,
+            external_id,
+            name,
+            username,
+            telegram_user_id,
+            normalize_language(client_language),
         )
         return Person(row[0], row[1], row[2], row[3], StaffRole(row[4]) if row[4] else None)
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.db.models import ChannelKind, Customer, Shop, ShopChannel
 from souk.services.outbox import OutboxService, Push
 
-Render = Callable[[], tuple[str, InlineKeyboardMarkup | None]]
+# Called with the customer's language, inside it: returns the text and the buttons.
+Render = Callable[[str], tuple[str, InlineKeyboardMarkup | None]]
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class CustomerNotifier:
             customer.channel,
             receiver,
             chat_id,
-            customer.language or shop_language,
+            customer.language or customer.client_language or shop_language,
         )
 
     async def send(self, customer_id: int, render: Render, *, kind: str, key: str) -> bool:
@@ -74,7 +75,7 @@ class CustomerNotifier:
         if recipient is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(recipient.language):
-            text, keyboard = render()
+            text, keyboard = render(recipient.language)
         payload: dict[str, object] = {"chat_id": recipient.chat_id, "text": text}
         if keyboard is not None:
             payload["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)

@@ -367,21 +367,24 @@ class OrderService:
         await self._session.flush()
         return Payment(order, duplicate=False, refund_due=order.refund_due)
 
-    async def unpaid_since(self, before: datetime, *, limit: int = 100) -> Sequence[int]:
-        """Orders waiting for an online payment since before `before`."""
-        found = await self._session.scalars(
-            select(Order.id)
-            .where(
-                Order.shop_id == self._shop_id,
-                Order.status == OrderStatus.NEW,
-                Order.payment_method == PaymentMethod.TELEGRAM,
-                Order.paid_at.is_(None),
-                Order.created_at < before,
-            )
-            .order_by(Order.id)
-            .limit(limit)
+
+async def unpaid_orders(
+    session: AsyncSession, *, before: datetime, limit: int = 100
+) -> Sequence[tuple[int, int]]:
+    """(shop id, order id) of orders waiting for an online payment since before `before`:
+    their reservations are released when the payment does not come."""
+    found = await session.execute(
+        select(Order.shop_id, Order.id)
+        .where(
+            Order.status == OrderStatus.NEW,
+            Order.payment_method == PaymentMethod.TELEGRAM,
+            Order.paid_at.is_(None),
+            Order.created_at < before,
         )
-        return list(found)
+        .order_by(Order.id)
+        .limit(limit)
+    )
+    return [(shop_id, order_id) for shop_id, order_id in found]
 
 
 def minor_units(amount: Decimal, currency: str) -> int:

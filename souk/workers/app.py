@@ -17,6 +17,8 @@ DELIVER_TASK = "souk.outbox.deliver"
 SWEEP_TASK = "souk.outbox.sweep"
 PURGE_TASK = "souk.inbox.purge"
 EMBED_TASK = "souk.embeddings.refresh"
+REMIND_TASK = "souk.carts.remind"
+EXPIRE_TASK = "souk.orders.expire_unpaid"
 
 
 def broker_url(redis_url: str) -> str:
@@ -55,6 +57,16 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": EMBED_TASK,
                 "schedule": timedelta(seconds=settings.ai.embeddings_refresh_seconds),
                 "options": {"expires": settings.ai.embeddings_refresh_seconds},
+            },
+            "cart-reminders": {
+                "task": REMIND_TASK,
+                "schedule": timedelta(seconds=settings.cart.reminder_check_seconds),
+                "options": {"expires": settings.cart.reminder_check_seconds},
+            },
+            "unpaid-orders": {
+                "task": EXPIRE_TASK,
+                "schedule": timedelta(minutes=1),
+                "options": {"expires": 60},
             },
         },
     )

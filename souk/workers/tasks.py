@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from celery import Task, shared_task
 
@@ -13,8 +13,16 @@ from souk.runtime import Runtime
 from souk.services.embeddings import EmbeddingService
 from souk.services.inbox import InboxService
 from souk.services.outbox import OutboxService
-from souk.workers.app import DELIVER_TASK, EMBED_TASK, PURGE_TASK, SWEEP_TASK
+from souk.workers.app import (
+    DELIVER_TASK,
+    EMBED_TASK,
+    EXPIRE_TASK,
+    PURGE_TASK,
+    REMIND_TASK,
+    SWEEP_TASK,
+)
 from souk.workers.context import context_for
+from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
 
 log = get_logger("souk.workers")
 
@@ -100,3 +108,19 @@ def refresh_embeddings(self: Task) -> int:  # type: ignore[type-arg]
         return total
 
     return context_for(self.app).run(work)
+
+
+@shared_task(name=REMIND_TASK, bind=True)
+def remind_carts(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: remind customers of carts they left (outside the shops' quiet hours)."""
+    return context_for(self.app).run(lambda runtime: remind_abandoned_carts(runtime, _now()))
+
+
+@shared_task(name=EXPIRE_TASK, bind=True)
+def expire_unpaid(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: release the stock of orders whose online payment did not come in time."""
+    return context_for(self.app).run(lambda runtime: expire_unpaid_orders(runtime, _now()))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

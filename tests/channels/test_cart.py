@@ -7,8 +7,9 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk.db.models import CartItem, Product
+from souk.db.models import CartItem, Customer, Product
 from tests.channels.test_catalog import Chat, buttons, stock_shop
+from tests.channels.webhook_client import settled
 from tests.conftest import MakeShop
 from tests.fakes.telegram_api import FakeBotAPI
 
@@ -85,3 +86,26 @@ async def test_stock_limits_and_products_gone_from_the_cart(
         "Некоторых товаров из корзины больше нет в продаже, мы их убрали.\n"
         "Корзина пуста. Загляните в каталог: /catalog."
     )
+
+
+async def test_the_opt_out_button_turns_reminders_off(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    chat = Chat(http, server, shop, fake_api, 7104)
+    await chat.say("/cart")  # message 1 exists for the button to sit on
+    answer = await chat.tap_only("remind:0", message_id=1)
+    assert answer.params["show_alert"] is True
+    assert answer.params["text"] == "Больше никаких напоминаний о корзине. Корзина сохранена."
+    await settled(session_factory, shop, 0)  # the handler commits after it answered
+    async with session_factory() as session:
+        enabled = await session.scalar(
+            select(Customer.cart_reminders).where(
+                Customer.shop_id == shop.shop_id, Customer.external_id == "7104"
+            )
+        )
+    assert enabled is False

@@ -50,7 +50,8 @@ class Customer(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     username: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
-    language: Mapped[str | None] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(8))  # chosen with /language
+    client_language: Mapped[str | None] = mapped_column(String(8))  # their app's, last seen
     opted_in: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     cart_reminders: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     blocked: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

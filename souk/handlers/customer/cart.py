@@ -7,16 +7,17 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.errors import NotFoundError
 from souk.formatting import cart_text, short_title
 from souk.handlers.screens import replace_screen
-from souk.keyboards.callbacks import CartAction, CartCD
+from souk.keyboards.callbacks import CartAction, CartCD, RemindersCD
 from souk.keyboards.cart import cart_keyboard
 from souk.services.cart import CartService, NotEnoughStock
 from souk.services.catalog import localized
-from souk.services.customers import Person
+from souk.services.customers import CustomerService, Person
 from souk.services.shops import ChannelInfo
 
 router = Router(name=__name__)
@@ -82,3 +83,20 @@ async def cart_button(
     view = await cart.view()
     language = i18n.current_locale
     await replace_screen(query, cart_text(view, language), cart_keyboard(view, language))
+
+
+@router.callback_query(RemindersCD.filter())
+async def reminders_button(
+    query: CallbackQuery, callback_data: RemindersCD, person: Person, session: AsyncSession
+) -> None:
+    await CustomerService(session).set_cart_reminders(
+        person.customer_id, enabled=callback_data.enabled
+    )
+    if callback_data.enabled:
+        await query.answer(_("Cart reminders are on again."))
+        return
+    await query.answer(_("No more cart reminders. Your cart is kept."), show_alert=True)
+    if isinstance(query.message, Message):
+        builder = InlineKeyboardBuilder()
+        builder.button(text=_("Remind me again"), callback_data=RemindersCD(enabled=True))
+        await query.message.edit_reply_markup(reply_markup=builder.as_markup())
