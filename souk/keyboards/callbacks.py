@@ -53,6 +53,7 @@ class CartAction(enum.StrEnum):
     REMOVE = "remove"
     CLEAR = "clear"
     SHOW = "show"
+    TYPE = "type"  # ask for a quantity to be typed
 
 
 class CartCD(CallbackData, prefix="cart"):

@@ -26,6 +26,10 @@ def cart_keyboard(cart: CartView, language: str) -> InlineKeyboardMarkup:
             text="−", callback_data=CartCD(action=CartAction.LESS, product_id=product_id)
         )
         builder.button(
+            text=f"{line.quantity} ✎",
+            callback_data=CartCD(action=CartAction.TYPE, product_id=product_id),
+        )
+        builder.button(
             text="+", callback_data=CartCD(action=CartAction.MORE, product_id=product_id)
         )
         builder.button(
@@ -36,5 +40,5 @@ def cart_keyboard(cart: CartView, language: str) -> InlineKeyboardMarkup:
         builder.button(text=_("Checkout"), callback_data=CheckoutCD(action=CheckoutAction.START))
         builder.button(text=_("Empty the cart"), callback_data=CartCD(action=CartAction.CLEAR))
     builder.button(text=_("Catalog"), callback_data=CategoriesCD())
-    builder.adjust(*([3] * len(cart.lines)), 1, 1, 1)
+    builder.adjust(*([4] * len(cart.lines)), 1, 1, 1)
     return builder.as_markup()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,6 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import Cart, CartItem, Product
 from souk.errors import InvalidInput, NotFoundError
+from souk.services.search_filters import NATIVE_DIGITS
+
+# More than any shop stocks of one thing, small enough to stay an int everywhere.
+_MOST = 1_000_000
+_QUANTITY = re.compile(r"^\s*([-−]?)\s*(\d+)\s*$")
+
+
+def parse_quantity(text: str) -> int | None:
+    """'3' -> 3, '٣' -> 3, ' -2 ' -> -2, '99999999999' -> a million; None unless it is a
+    whole number."""
+    match = _QUANTITY.match(text.translate(NATIVE_DIGITS))
+    if match is None:
+        return None
+    value = min(int(match.group(2)), _MOST)
+    return -value if match.group(1) else value
 
 
 class NotEnoughStock(InvalidInput):
@@ -81,6 +97,22 @@ class CartService:
         if product is None:
             raise NotFoundError("this product is no longer available")
         return product
+
+    async def line(self, product_id: int) -> CartLine | None:
+        """The cart's line of this product, if it is in the cart and still sold."""
+        row = (
+            await self._session.execute(
+                select(CartItem.quantity, Product)
+                .join(Cart, Cart.id == CartItem.cart_id)
+                .join(Product, Product.id == CartItem.product_id)
+                .where(
+                    Cart.customer_id == self._customer_id,
+                    CartItem.product_id == product_id,
+                    Product.is_active.is_(True),
+                )
+            )
+        ).one_or_none()
+        return None if row is None else CartLine(row[1], row[0])
 
     async def quantity(self, product_id: int) -> int:
         found = await self._session.scalar(

@@ -39,6 +39,7 @@ async def test_fill_change_and_empty_the_cart(
     rows = buttons(cart)
     assert rows[0] == [
         ("−", f"cart:less:{ids['PH-2']}"),
+        ("2 ✎", f"cart:type:{ids['PH-2']}"),
         ("+", f"cart:more:{ids['PH-2']}"),
         ("✕ Телефон 2", f"cart:remove:{ids['PH-2']}"),
     ]
@@ -109,3 +110,40 @@ async def test_the_opt_out_button_turns_reminders_off(
             )
         )
     assert enabled is False
+
+
+async def test_a_typed_quantity_is_checked_before_it_changes_the_cart(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop, ids = await stock_shop(make_shop, session_factory)
+    chat = Chat(http, server, shop, fake_api, 6204)
+    phone = ids["PH-2"]
+    await chat.tap_only(f"cart:add:{phone}")
+    await chat.say("/cart")  # message 1
+
+    async def ask_quantity() -> str:
+        before = len(chat.calls("sendMessage"))
+        await chat.tap_only(f"cart:type:{phone}", message_id=1)
+        await fake_api.wait_for(lambda _: len(chat.calls("sendMessage")) > before)
+        text: str = chat.calls("sendMessage")[-1].params["text"]
+        return text
+
+    asked = await ask_quantity()
+    assert asked == "Сколько «Телефон 2»? Напишите число (0 — убрать из корзины) или /cancel."
+
+    assert "целое число" in (await chat.say("два")).params["text"]
+    assert "не может быть отрицательным" in (await chat.say("-1")).params["text"]
+    assert (await chat.say("50")).params["text"] == "В наличии только 10. Сколько вам нужно?"
+    assert (await chat.say("99999999999999")).params["text"].startswith("В наличии только 10")
+    cart = await chat.say("٣")  # Arabic-Indic three
+    assert "Телефон 2 × 3 = 605,70\xa0$" in cart.params["text"]
+
+    await ask_quantity()
+    emptied = await chat.say("0")
+    assert emptied.params["text"].startswith("Корзина пуста")
+    after = await chat.say("телефон")  # back to searching: the question is over
+    assert after.params["text"].startswith("Результаты по запросу")

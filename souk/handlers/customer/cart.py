@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -15,12 +17,16 @@ from souk.formatting import cart_text, short_title
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import CartAction, CartCD, RemindersCD
 from souk.keyboards.cart import cart_keyboard
-from souk.services.cart import CartService, NotEnoughStock
+from souk.services.cart import CartService, NotEnoughStock, parse_quantity
 from souk.services.catalog import localized
 from souk.services.customers import CustomerService, Person
 from souk.services.shops import ChannelInfo
 
 router = Router(name=__name__)
+
+
+class TypedQuantity(StatesGroup):
+    waiting = State()
 
 
 def _cart(session: AsyncSession, shop: ChannelInfo, person: Person) -> CartService:
@@ -40,6 +46,7 @@ async def cart_command(
 async def cart_button(
     query: CallbackQuery,
     callback_data: CartCD,
+    state: FSMContext,
     shop: ChannelInfo,
     person: Person,
     session: AsyncSession,
@@ -47,6 +54,9 @@ async def cart_button(
 ) -> None:
     cart = _cart(session, shop, person)
     product_id, action = callback_data.product_id, callback_data.action
+    if action is CartAction.TYPE:
+        await _ask_quantity(query, state, cart, product_id, i18n.current_locale)
+        return
     try:
         if action is CartAction.ADD:
             line = await cart.add(product_id)
@@ -100,3 +110,68 @@ async def reminders_button(
         builder = InlineKeyboardBuilder()
         builder.button(text=_("Remind me again"), callback_data=RemindersCD(enabled=True))
         await query.message.edit_reply_markup(reply_markup=builder.as_markup())
+
+
+async def _ask_quantity(
+    query: CallbackQuery, state: FSMContext, cart: CartService, product_id: int, language: str
+) -> None:
+    line = await cart.line(product_id)
+    if line is None:
+        await query.answer(_("This product is no longer in your cart."), show_alert=True)
+        return
+    await state.set_state(TypedQuantity.waiting)
+    await state.set_data({"product_id": product_id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        title = short_title(localized(line.product, "title", language))
+        await query.message.answer(
+            _("How many “{title}”? Type a number (0 removes it), or /cancel.").format(title=title)
+        )
+
+
+@router.message(Command("cancel"), TypedQuantity.waiting)
+async def quantity_cancelled(
+    message: Message,
+    state: FSMContext,
+    shop: ChannelInfo,
+    person: Person,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    await state.clear()
+    await cart_command(message, shop, person, session, i18n)
+
+
+@router.message(TypedQuantity.waiting, F.text, ~F.text.startswith("/"))
+async def quantity_typed(
+    message: Message,
+    state: FSMContext,
+    shop: ChannelInfo,
+    person: Person,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    assert message.text is not None
+    quantity = parse_quantity(message.text)
+    if quantity is None:
+        await message.answer(_("Please type a whole number, for example 2 (or /cancel)."))
+        return
+    if quantity < 0:
+        await message.answer(_("A quantity cannot be negative. Type 0 to remove the product."))
+        return
+    cart = _cart(session, shop, person)
+    product_id = int((await state.get_data())["product_id"])
+    try:
+        await cart.set_quantity(product_id, quantity)
+    except NotEnoughStock as short:
+        await message.answer(
+            _("Only {count} in stock. How many would you like?").format(count=short.available)
+            if short.available
+            else _("Sorry, this product is out of stock.")
+        )
+        if short.available:
+            return
+    except NotFoundError:
+        await message.answer(_("This product is no longer available."))
+    await state.clear()
+    await cart_command(message, shop, person, session, i18n)
