@@ -13,7 +13,9 @@ from souk.services.cart import CartView
 from souk.services.catalog import localized
 from souk.services.orders import Quote
 
-_DESCRIPTION_LIMIT = 700  # a card stays well under the 4096 of a message and 1024 of a caption
+_DESCRIPTION_LIMIT = 700  # a card stays well under the 4096 of a message
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 
 def short_title(text: str, limit: int = 40) -> str:
@@ -48,23 +50,38 @@ def product_summary(product: Product, language: str) -> str:
     )
 
 
-def product_card(product: Product, language: str) -> str:
-    """The product's own page: summary, description and its attributes."""
-    description = localized(product, "description", language).strip()
-    if len(description) > _DESCRIPTION_LIMIT:
-        description = description[: _DESCRIPTION_LIMIT - 1] + "…"
-    lines = [product_summary(product, language)]
+def product_card(product: Product, language: str, *, limit: int = MESSAGE_LIMIT) -> str:
+    """The product's own page: summary, description and its attributes, within `limit`
+    characters (a photo's caption holds 1024): the description gives way first, then
+    the attributes."""
+    head = [product_summary(product, language)]
     if product.brand:
-        lines.append(_("Brand: {brand}").format(brand=escape(product.brand)))
-    if description:
-        lines += ["", escape(description)]
+        head.append(_("Brand: {brand}").format(brand=escape(product.brand)))
     details = [
         f"• {escape(str(key)).replace('_', ' ')}: {escape(str(value))}"
         for key, value in product.attributes.items()
     ]
+    while details and len("\n".join([*head, "", *details])) > limit:
+        details.pop()
+    fixed = len("\n".join([*head, "", "", *details])) if details else len("\n".join(head))
+    room = min(_DESCRIPTION_LIMIT, limit - fixed - 2)
+    description = escape(shorten(localized(product, "description", language).strip(), room))
+    lines = head
+    if description:
+        lines += ["", description]
     if details:
         lines += ["", *details]
     return "\n".join(lines)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word to `limit` characters with an ellipsis ('' if no room)."""
+    if len(text) <= limit:
+        return text
+    if limit < 20:
+        return ""
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",.;:") + "…"
 
 
 def cart_text(cart: CartView, language: str) -> str:

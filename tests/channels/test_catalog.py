@@ -257,3 +257,56 @@ async def test_a_product_deep_link_opens_its_card(
         [("Сравнить", f"cmp:{ids['PH-2']}")],
         [("‹ К списку", f"catp:{ids['phones']}:0")],
     ]
+
+
+async def test_a_product_with_a_photo_is_shown_as_a_photo_card_within_the_caption_limit(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop, ids = await stock_shop(make_shop, session_factory)
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(Product)
+            .where(Product.id == ids["PH-3"])
+            .values(
+                photo_url="https://cdn.example.com/ph-3.jpg",
+                translations={  # far beyond a caption
+                    "ru": {"title": "Телефон 3", "description": "Очень хороший телефон. " * 60}
+                },
+                attributes={f"spec_{n}": "x" * 30 for n in range(12)},
+            )
+        )
+        await session.execute(
+            update(Product)
+            .where(Product.id == ids["PH-4"])
+            .values(photo_url="https://cdn.example.invalid/gone.jpg")
+        )
+    chat = Chat(http, server, shop, fake_api, 6106)
+    photos_before = len(chat.calls("sendPhoto"))
+    await post(http, server, shop, message(chat.user, "/start p_PH-3", language="ru"))
+    await fake_api.wait_for(lambda _: len(chat.calls("sendPhoto")) > photos_before)
+    card = chat.calls("sendPhoto")[-1]
+    caption = card.params["caption"]
+    assert card.params["photo"] == "https://cdn.example.com/ph-3.jpg"
+    assert caption.startswith("<b>Телефон 3</b>") and len(caption) <= 1024
+    assert 10 < caption.count("Очень хороший телефон.") < 60 and "…" in caption
+    assert buttons(card)[0] == [("В корзину", f"cart:add:{ids['PH-3']}")]
+
+    # Back to the list from the photo: a new text message takes the photo's place.
+    sent_before = len(chat.calls("sendMessage"))
+    await post(
+        http,
+        server,
+        shop,
+        callback(chat.user, f"catp:{ids['phones']}:0", message_id=1, language="ru", photo=True),
+    )
+    await fake_api.wait_for(lambda _: len(chat.calls("deleteMessage")) >= 1)
+    assert len(chat.calls("sendMessage")) == sent_before + 1
+    assert chat.calls("sendMessage")[-1].params["text"] == "Телефоны — страница 1 из 2"
+
+    # A photo Telegram cannot fetch: the card comes as text instead.
+    fallback = await chat.say("/start p_PH-4")
+    assert fallback.params["text"].startswith("<b>Телефон 4</b>")

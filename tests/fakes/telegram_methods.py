@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.fakes import telegram_limits as lim
 from tests.fakes.telegram_limits import ApiError, bad_request
@@ -207,6 +208,11 @@ class MethodsMixin:
         if not isinstance(value, str) or not value:
             raise bad_request(f"there is no {field} in the request")
         if value.startswith(("http://", "https://")):
+            # Telegram fetches the URL itself; a host that cannot resolve (the reserved
+            # .invalid domain) fails the way an unreachable one does.
+            host = urlsplit(value).hostname or ""
+            if not host or host.endswith(".invalid"):
+                raise bad_request("failed to get HTTP URL content")
             return f"F{field[:3]}{next(self._file_seq):09d}", None
         return value, None  # already a file_id: Telegram answers with the same id
 

@@ -9,8 +9,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.formatting import product_card
-from souk.handlers.screens import answer_opening, replace_screen
+from souk.handlers.screens import answer_opening, replace_screen, show_product
 from souk.keyboards.callbacks import CategoriesCD, CategoryPageCD, ProductCD
 from souk.keyboards.catalog import (
     back_to_category,
@@ -102,4 +101,4 @@ async def product_button(
     keyboard = product_keyboard(
         product.id, back_to_category(callback_data.category_id, callback_data.page)
     )
-    await replace_screen(query, product_card(product, language), keyboard)
+    await show_product(query, product, keyboard, language)

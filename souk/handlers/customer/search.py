@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.ai.embedder import Embedder
 from souk.db.models import Product
-from souk.formatting import amount, product_card, product_summary
-from souk.handlers.screens import answer_opening, replace_screen
+from souk.formatting import amount, product_summary
+from souk.handlers.screens import answer_opening, replace_screen, show_product
 from souk.keyboards.callbacks import SearchHitCD, SearchPageCD
 from souk.keyboards.catalog import categories_keyboard, product_keyboard
 from souk.keyboards.search import results_keyboard
@@ -251,4 +251,4 @@ async def result_opened(
         return
     await answer_opening(query, product, callback_data.price, language)
     back = SearchPageCD(query_id=callback_data.query_id, page=callback_data.page)
-    await replace_screen(query, product_card(product, language), product_keyboard(product.id, back))
+    await show_product(query, product, product_keyboard(product.id, back), language)

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.formatting import product_card
+from souk.handlers.screens import show_product
 from souk.keyboards.callbacks import LanguageCD
 from souk.keyboards.catalog import back_to_category, product_keyboard
 from souk.keyboards.language import language_keyboard
@@ -29,10 +29,8 @@ async def start(
     if link.kind is DeepLinkKind.PRODUCT:
         product = await CatalogService(session, shop.shop_id).product_by_sku(link.value)
         if product is not None:
-            await message.answer(
-                product_card(product, i18n.current_locale),
-                reply_markup=product_keyboard(product.id, back_to_category(product.category_id)),
-            )
+            keyboard = product_keyboard(product.id, back_to_category(product.category_id))
+            await show_product(message, product, keyboard, i18n.current_locale)
             return
         await message.answer(_("That product is no longer available. Here is the shop instead."))
     elif link.kind is DeepLinkKind.INVITE:
