@@ -310,3 +310,36 @@ async def test_a_product_with_a_photo_is_shown_as_a_photo_card_within_the_captio
     # A photo Telegram cannot fetch: the card comes as text instead.
     fallback = await chat.say("/start p_PH-4")
     assert fallback.params["text"].startswith("<b>Телефон 4</b>")
+
+
+async def test_compare_two_or_three_products_side_by_side(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop, ids = await stock_shop(make_shop, session_factory)
+    chat = Chat(http, server, shop, fake_api, 6107)
+    too_few = await chat.say("/compare")
+    assert too_few.params["text"].startswith("Нажмите «Сравнить»")
+    first = await chat.tap_only(f"cmp:{ids['PH-1']}")
+    assert first.params["text"].startswith("«Телефон 1» добавлен к сравнению. Добавьте")
+    for sku in ("CS-1", "PH-2", "PH-3"):  # a fourth pushes the first out
+        added = await chat.tap_only(f"cmp:{ids[sku]}")
+    assert added.params["text"] == "«Телефон 3» добавлен к сравнению (3 из 3): /compare"
+
+    table = await chat.say("/compare")
+    text = table.params["text"]
+    assert text.splitlines()[:4] == [
+        "Сравнение:",
+        "1. <b>Case</b>",
+        "2. <b>Телефон 2</b>",
+        "3. <b>Телефон 3</b>",
+    ]
+    assert "1) 9,99\xa0$  2) 201,90\xa0$  3) 202,90\xa0$" in text
+    assert "1) осталось всего 3  2) в наличии  3) в наличии" in text
+    assert "1) —  2) 128  3) 128" in text  # storage gb: the case has none
+    cleared = await chat.tap_only("cmp:0", message_id=2)
+    assert cleared.params["text"] == "Сравнение очищено."
+    assert (await chat.say("/compare")).params["text"].startswith("Нажмите «Сравнить»")
