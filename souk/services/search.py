@@ -1,14 +1,18 @@
 """Hybrid product search: meaning (pgvector), words (full text) and spelling (trigrams).
 
 Each method ranks up to `CANDIDATES` products of the shop that pass the filters; the
-three rankings are fused with reciprocal rank fusion (score = sum of 1 / (K + rank)), so
-a product found by several methods rises, and no method's raw scores need calibrating
-against another's. One SQL statement does all of it.
+rankings are fused with reciprocal rank fusion (score = sum of 1 / (K + rank)), so a
+product found by several methods rises, and no method's raw scores need calibrating
+against another's. One SQL statement does all of it. A caller may run only some of the
+methods (`methods=`), e.g. to measure what each contributes.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+import enum
+import functools
+
+from sqlalchemy import TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.ai.embedder import Embedder
@@ -18,6 +22,17 @@ from souk.services.search_filters import SearchQuery
 CANDIDATES = 50
 RRF_K = 60
 
+
+class SearchMethod(enum.Enum):
+    """One way of ranking products for a query; the value names its ranking in the SQL."""
+
+    SEMANTIC = "semantic"  # nearest embeddings: meaning, across languages
+    KEYWORD = "keyword"  # full-text match of the words
+    SPELLING = "spelling"  # trigram likeness of the title: typos, partial words
+
+
+ALL_METHODS = frozenset(SearchMethod)
+
 _FILTERS = """
     p.shop_id = :shop_id AND p.is_active
     AND (CAST(:min_price AS numeric) IS NULL OR p.price >= :min_price)
@@ -26,28 +41,49 @@ _FILTERS = """
 """
 
 # Each method takes its top candidates first (so HNSW and the GIN indexes are used) and
-# is ranked within them. Only the module's own filter text is interpolated; every value
-# is a bound parameter.
-_HYBRID = text(f"""
-WITH query AS (SELECT websearch_to_tsquery('simple', :words) AS ts),
+# is ranked within them; equal scores (a product's colour variants) are ordered by id, so
+# the same query gives the same page every time. Only the module's own SQL text is
+# interpolated; every value is a bound parameter.
+_RANKINGS = {
+    SearchMethod.SEMANTIC: f"""
 semantic AS (
-    SELECT id, row_number() OVER (ORDER BY distance) AS rank FROM (
+    SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
         SELECT p.id, p.embedding <=> CAST(:vector AS vector) AS distance
         FROM products AS p
         WHERE {_FILTERS} AND p.embedding IS NOT NULL
         ORDER BY distance LIMIT :candidates
     ) AS nearest
+)""",  # noqa: S608
+    # Products with all of the words; only if there are none, products with any of them
+    # (stopwords left out, or "с" and "for" would match everything): one misspelt or
+    # unknown word ("hedphones sony") must not leave the method with nothing to rank. The
+    # 'russian' configuration knows English stopwords too (Latin words go to its English
+    # stemmer); it only picks the words, the products' vectors stay 'simple'.
+    SearchMethod.KEYWORD: f"""
+all_words AS (
+    SELECT p.id, ts_rank_cd(p.search_vector, query.ts) AS relevance
+    FROM products AS p, (SELECT websearch_to_tsquery('simple', :words) AS ts) AS query
+    WHERE {_FILTERS} AND p.search_vector @@ query.ts
+    ORDER BY relevance DESC, p.id LIMIT :candidates
+),
+any_word AS (
+    SELECT p.id, ts_rank_cd(p.search_vector, query.ts) AS relevance
+    FROM products AS p, (
+        SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS ts
+        FROM unnest(tsvector_to_array(to_tsvector('simple', :words))) AS lexeme
+        WHERE to_tsvector('russian', lexeme) <> ''
+        HAVING count(*) > 0
+    ) AS query
+    WHERE NOT EXISTS (SELECT FROM all_words) AND {_FILTERS} AND p.search_vector @@ query.ts
+    ORDER BY relevance DESC, p.id LIMIT :candidates
 ),
 keyword AS (
-    SELECT id, row_number() OVER (ORDER BY relevance DESC) AS rank FROM (
-        SELECT p.id, ts_rank_cd(p.search_vector, query.ts) AS relevance
-        FROM products AS p, query
-        WHERE {_FILTERS} AND p.search_vector @@ query.ts
-        ORDER BY relevance DESC LIMIT :candidates
-    ) AS matching
-),
+    SELECT id, row_number() OVER (ORDER BY relevance DESC, id) AS rank
+    FROM (SELECT * FROM all_words UNION ALL SELECT * FROM any_word) AS matching
+)""",  # noqa: S608
+    SearchMethod.SPELLING: f"""
 spelling AS (
-    SELECT id, row_number() OVER (ORDER BY likeness DESC) AS rank FROM (
+    SELECT id, row_number() OVER (ORDER BY likeness DESC, id) AS rank FROM (
         SELECT p.id, greatest(
             word_similarity(:words, p.title),
             word_similarity(:words, coalesce(p.translations #>> '{{ru,title}}', ''))
@@ -55,21 +91,31 @@ spelling AS (
         FROM products AS p
         WHERE {_FILTERS} AND (:words <% p.title
             OR :words <% coalesce(p.translations #>> '{{ru,title}}', ''))
-        ORDER BY likeness DESC LIMIT :candidates
+        ORDER BY likeness DESC, p.id LIMIT :candidates
     ) AS alike
-),
-fused AS (
-    SELECT id, sum(1.0 / (:rrf_k + rank)) AS score, count(*) AS methods
-    FROM (SELECT * FROM semantic UNION ALL SELECT * FROM keyword UNION ALL SELECT * FROM spelling)
-         AS ranked
-    GROUP BY id
-)
-SELECT id FROM fused ORDER BY score DESC, methods DESC, id
-LIMIT :limit OFFSET :offset
-""")  # noqa: S608
+)""",  # noqa: S608
+}
 
 _FILTER_ONLY = text(f"""
 SELECT p.id FROM products AS p WHERE {_FILTERS} ORDER BY p.stock = 0, p.price, p.id
+LIMIT :limit OFFSET :offset
+""")  # noqa: S608
+
+
+@functools.cache
+def _ranked_statement(methods: frozenset[SearchMethod]) -> TextClause:
+    """The fused ranking of `methods` (in a fixed order, so the SQL is stable)."""
+    chosen = [method for method in SearchMethod if method in methods]
+    ctes = ",".join(_RANKINGS[method] for method in chosen)
+    union = " UNION ALL ".join(f"SELECT * FROM {method.value}" for method in chosen)  # noqa: S608
+    return text(f"""
+WITH {ctes},
+fused AS (
+    SELECT id, sum(1.0 / (:rrf_k + rank)) AS score, count(*) AS methods
+    FROM ({union}) AS ranked
+    GROUP BY id
+)
+SELECT id FROM fused ORDER BY score DESC, methods DESC, id
 LIMIT :limit OFFSET :offset
 """)  # noqa: S608
 
@@ -82,9 +128,18 @@ class SearchService:
         self._embedder = embedder
         self._shop_id = shop_id
 
-    async def search(self, query: SearchQuery, *, limit: int = 5, offset: int = 0) -> list[Product]:
-        """The best matches first; with no words, the products the filters allow, cheapest
-        first."""
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        limit: int = 5,
+        offset: int = 0,
+        methods: frozenset[SearchMethod] = ALL_METHODS,
+    ) -> list[Product]:
+        """The best matches first, ranked by `methods` (all of them unless told); with no
+        words, the products the filters allow, cheapest first."""
+        if not methods:
+            raise ValueError("search needs at least one method")
         params: dict[str, object] = {
             "shop_id": self._shop_id,
             "min_price": query.min_price,
@@ -94,14 +149,11 @@ class SearchService:
             "offset": offset,
         }
         if query.text:
-            (vector,) = await self._embedder.embed_queries([query.text])
-            params |= {
-                "words": query.text,
-                "vector": str(vector),
-                "candidates": CANDIDATES,
-                "rrf_k": RRF_K,
-            }
-            statement = _HYBRID
+            params |= {"words": query.text, "candidates": CANDIDATES, "rrf_k": RRF_K}
+            if SearchMethod.SEMANTIC in methods:
+                (vector,) = await self._embedder.embed_queries([query.text])
+                params["vector"] = str(vector)
+            statement = _ranked_statement(frozenset(methods))
         else:
             statement = _FILTER_ONLY
         ids = [row[0] for row in await self._session.execute(statement, params)]

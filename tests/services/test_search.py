@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from souk.ai.embedder import LocalEmbedder
 from souk.db.models import Product
 from souk.services.embeddings import EmbeddingService
-from souk.services.search import SearchService
+from souk.services.search import SearchMethod, SearchService
 from souk.services.search_filters import parse_search
 from tests.conftest import MakeShop
 
@@ -134,3 +134,41 @@ async def test_filters_written_in_the_query_are_applied(
         budget = await search(parse_search("до 50"))  # filters only: cheapest first
         assert [p.sku for p in budget] == ["KT-PHIL", "KT-BOSCH"]  # out of stock goes last
         assert all(p.shop_id == shop_id for p in await search(parse_search("headphones"), limit=20))
+
+
+async def test_the_methods_can_run_alone(
+    make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+    embedder: LocalEmbedder,
+) -> None:
+    shop_id = await catalog_shop(make_shop, session_factory, embedder)
+    async with session_factory() as session:
+        search = SearchService(session, embedder, shop_id).search
+        typo = parse_search("hedphones")  # in no product's text
+        assert await search(typo, methods=frozenset({SearchMethod.KEYWORD})) == []
+        spelled = await search(typo, methods=frozenset({SearchMethod.SPELLING}))
+        assert spelled and {p.sku for p in spelled} <= {"HP-SONY", "HP-CHEAP"}
+        other_word = parse_search("телефон")  # the catalog says "Смартфон"
+        words = frozenset({SearchMethod.KEYWORD, SearchMethod.SPELLING})
+        assert await search(other_word, methods=words) == []
+        meaning = await search(other_word, methods=frozenset({SearchMethod.SEMANTIC}))
+        assert meaning[0].sku == "PH-IPH"
+        with pytest.raises(ValueError, match="at least one method"):
+            await search(typo, methods=frozenset())
+
+
+async def test_one_unknown_word_does_not_leave_full_text_with_nothing(
+    make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+    embedder: LocalEmbedder,
+) -> None:
+    shop_id = await catalog_shop(make_shop, session_factory, embedder)
+    keyword = frozenset({SearchMethod.KEYWORD})
+    async with session_factory() as session:
+        search = SearchService(session, embedder, shop_id).search
+        # no product has "hedphones": any of the words will do
+        found = await search(parse_search("hedphones sony"), methods=keyword)
+        assert [p.sku for p in found] == ["HP-SONY"]
+        # some product has both words: only such products (not every pair of headphones)
+        found = await search(parse_search("sony headphones"), methods=keyword)
+        assert [p.sku for p in found] == ["HP-SONY"]
