@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -78,7 +80,5 @@ async def show_product(
 async def _delete_quietly(message: Message) -> None:
     """Remove a replaced screen; one Telegram no longer lets us delete (older than 48 h)
     simply stays."""
-    try:
+    with contextlib.suppress(TelegramBadRequest):
         await message.delete()
-    except TelegramBadRequest:
-        pass

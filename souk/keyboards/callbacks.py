@@ -6,6 +6,8 @@ import enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from souk.db.models import PaymentMethod
+
 
 class LanguageCD(CallbackData, prefix="lang"):
     code: str
@@ -77,7 +79,7 @@ class ShippingCD(CallbackData, prefix="ship"):
 class ConfirmCD(CallbackData, prefix="confirm"):
     """Place the order as summarised: `total` (cents) is what the customer saw."""
 
-    method: str  # a PaymentMethod value
+    method: PaymentMethod
     total: int
 
 

@@ -56,12 +56,12 @@ def confirm_keyboard(total_cents: int, *, online: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("✅ Confirm — pay on delivery"),
-        callback_data=ConfirmCD(method=PaymentMethod.CASH_ON_DELIVERY.value, total=total_cents),
+        callback_data=ConfirmCD(method=PaymentMethod.CASH_ON_DELIVERY, total=total_cents),
     )
     if online:
         builder.button(
             text=_("💳 Confirm and pay now"),
-            callback_data=ConfirmCD(method=PaymentMethod.TELEGRAM.value, total=total_cents),
+            callback_data=ConfirmCD(method=PaymentMethod.TELEGRAM, total=total_cents),
         )
     _cancel_checkout(builder)
     builder.adjust(1)

@@ -264,14 +264,17 @@ class OrderService:
         )
         return list(found)
 
-    async def get(self, order_id: int, *, customer_id: int | None = None) -> Order:
-        """An order of this shop (and of this customer, if given); for update."""
+    async def get(
+        self, order_id: int, *, customer_id: int | None = None, lock: bool = False
+    ) -> Order:
+        """An order of this shop (and of this customer, if given); `lock` holds its row
+        until the transaction ends, for a decision on what is true now."""
         statement = select(Order).where(Order.id == order_id, Order.shop_id == self._shop_id)
         if customer_id is not None:
             statement = statement.where(Order.customer_id == customer_id)
-        order = await self._session.scalar(
-            statement.with_for_update().execution_options(populate_existing=True)
-        )
+        if lock:
+            statement = statement.with_for_update()
+        order = await self._session.scalar(statement.execution_options(populate_existing=True))
         if order is None:
             raise NotFoundError("no such order")
         return order
@@ -292,7 +295,7 @@ class OrderService:
     ) -> StatusChange:
         """Move the order on if its status allows it; cancelling or rejecting puts the
         stock back and marks a paid order for refund."""
-        order = await self.get(order_id, customer_id=customer_id)
+        order = await self.get(order_id, customer_id=customer_id, lock=True)
         previous = order.status
         if status not in TRANSITIONS[previous]:
             raise StatusNotAllowed(order, status)
@@ -351,7 +354,7 @@ class OrderService:
         """Mark the order paid by this Telegram charge, once. A charge seen before is a
         duplicate; an order no longer payable (cancelled, its stock gone) keeps the money
         flagged for refund."""
-        order = await self.get(order_id)
+        order = await self.get(order_id, lock=True)
         if order.payment_charge_id == charge_id:
             return Payment(order, duplicate=True, refund_due=order.refund_due)
         if order.payment_charge_id is not None:  # paid twice: the second charge goes back

@@ -42,7 +42,7 @@ async def expire_unpaid_orders(runtime: Runtime, now: datetime) -> int:
         # One transaction per order: a payment landing meanwhile wins on the row lock.
         async with runtime.session_factory() as session, session.begin():
             orders = OrderService(session, shop_id)
-            order = await orders.get(order_id)  # locked: decided on what is true now
+            order = await orders.get(order_id, lock=True)  # decide on what is true now
             if order.status is not OrderStatus.NEW or order.paid_at is not None:
                 continue
             change = await orders.change_status(order_id, OrderStatus.CANCELLED)

@@ -145,6 +145,8 @@ async def test_cash_on_delivery_checkout_reserves_stock_and_can_be_cancelled(
     assert confirm == "confirm:cod:20590"
     assert not any(d.startswith("confirm:telegram") for row in buttons(summary) for _, d in row)
 
+    forged = await buyer.tap_only("confirm:bogus:1", message_id=1)
+    assert forged.params["text"] == "Эта кнопка устарела. Откройте меню заново."
     _, placed = await buyer.press(confirm)
     assert placed is not None and "Заказ №1001 оформлен" in placed.params["text"]
     (order,) = await orders_of(session_factory, shop)

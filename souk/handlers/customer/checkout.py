@@ -316,7 +316,7 @@ async def confirmed(
     bot: Bot,
 ) -> None:
     language = i18n.current_locale
-    method = PaymentMethod(callback_data.method)
+    method = callback_data.method
     if method is PaymentMethod.TELEGRAM and shop.payment_token is None:
         await query.answer(_("Paying online is not available here."), show_alert=True)
         return
