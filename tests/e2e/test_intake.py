@@ -160,10 +160,11 @@ async def test_one_users_updates_are_processed_in_order_across_processes(
         async with user_locked(engine, shop, 6003):
             # Sequential deliveries, as Telegram makes them for one chat, to both processes.
             for index in range(count):
-                update = message(6003, f"seq {index:02d}")
+                # Commands nobody handles: the fallback quotes each one back.
+                update = message(6003, f"/seq_{index:02d}")
                 assert await post(base_a if index % 2 else base_b, shop, update) == 200
             # And concurrent ones, whose arrival order the database decides.
-            burst = [message(6003, f"burst {index:02d}") for index in range(count)]
+            burst = [message(6003, f"/burst_{index:02d}") for index in range(count)]
             results = await asyncio.gather(
                 *(
                     post(base_a if index % 2 else base_b, shop, update)
@@ -172,7 +173,7 @@ async def test_one_users_updates_are_processed_in_order_across_processes(
             )
             assert results == [200] * count
             # Other users are not held up by this one.
-            assert await post(base_a, shop, message(6004, "other")) == 200
+            assert await post(base_a, shop, message(6004, "/other")) == 200
             await fake_api.wait_for(lambda api: api.delivered_texts(6004, bot_id=shop.bot_id))
             assert fake_api.delivered_texts(6003, bot_id=shop.bot_id) == []
         await fake_api.wait_for(
@@ -190,7 +191,7 @@ async def test_one_users_updates_are_processed_in_order_across_processes(
             )
         replies = fake_api.delivered_texts(6003, bot_id=shop.bot_id)
         quoted = [reply.split("“")[1].split("”")[0] for reply in replies]
-        assert quoted[:count] == [f"seq {index:02d}" for index in range(count)]
+        assert quoted[:count] == [f"/seq_{index:02d}" for index in range(count)]
         assert quoted == arrival
         async with session_factory() as session:
             pending = await session.scalar(
