@@ -12,6 +12,7 @@ import uvloop
 from rich.console import Console
 
 from souk.config import Settings
+from souk.db.models import StaffRole
 from souk.db.session import create_engine, create_session_factory
 from souk.embedded import EmbeddedServices, ServiceURLs
 from souk.errors import SoukError
@@ -27,9 +28,11 @@ app = typer.Typer(
 shop_app = typer.Typer(no_args_is_help=True, help="Shops.")
 webhook_app = typer.Typer(no_args_is_help=True, help="Telegram webhooks.")
 embeddings_app = typer.Typer(no_args_is_help=True, help="Product embeddings for search.")
+staff_app = typer.Typer(no_args_is_help=True, help="Shop staff.")
 app.add_typer(shop_app, name="shop")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(embeddings_app, name="embeddings")
+app.add_typer(staff_app, name="staff")
 console = Console(stderr=True)
 
 
@@ -217,6 +220,25 @@ def shop_create(
 
     with services(settings) as urls:
         console.print(run_async(lambda: work(urls)))
+
+
+@staff_app.command("invite")
+def staff_invite(
+    ctx: typer.Context,
+    shop: Annotated[str, typer.Option(help="The shop's slug")],
+    role: Annotated[StaffRole, typer.Option(help="What the new staff member may do")],
+) -> None:
+    """Print a one-time link that makes whoever opens it staff of the shop."""
+    from souk.server import create_staff_invite
+
+    settings = _settings(ctx)
+    with services(settings) as urls:
+        link, expires_at = run_async(lambda: create_staff_invite(settings, urls, shop, role))
+    console.print(link)
+    console.print(
+        f"One use, valid until {expires_at:%Y-%m-%d %H:%M} UTC. Send it to the new "
+        f"{role.value} only: whoever opens it first joins the shop."
+    )
 
 
 @webhook_app.command("set")

@@ -206,6 +206,20 @@ class CartSettings(BaseSettings):
         return start <= hour < end if start < end else hour >= start or hour < end
 
 
+class StaffSettings(BaseSettings):
+    """Staff invites and the shop PIN."""
+
+    model_config = _config("STAFF_")
+
+    invite_ttl_hours: int = Field(
+        24, ge=1, le=24 * 30, description="How long a staff invite link stays valid"
+    )
+    pin_attempts: int = Field(3, ge=1, description="Wrong PINs in a row before a lock")
+    pin_lock_minutes: int = Field(
+        15, ge=1, description="How long the PIN is locked after too many wrong tries"
+    )
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -226,6 +240,7 @@ class Settings:
         self.inbox = InboxSettings()
         self.outbox = OutboxSettings()
         self.cart = CartSettings()
+        self.staff = StaffSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -242,5 +257,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     InboxSettings,
     OutboxSettings,
     CartSettings,
+    StaffSettings,
     WorkerSettings,
 )

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
 from souk.channels.telegram_ops import run_polling, set_webhooks
 from souk.config import Settings
+from souk.db.models import ChannelKind, StaffRole
 from souk.embedded import ServiceURLs
 from souk.logs import get_logger
 from souk.runtime import Runtime
 from souk.services.demo import connect_demo_bot
+from souk.services.shops import ShopService
+from souk.services.staff import StaffService
 from souk.web import build_app
 from souk.workers.app import create_celery
 from souk.workers.kick import NotifierKick
@@ -98,5 +102,37 @@ async def set_all_webhooks(settings: Settings, urls: ServiceURLs) -> list[tuple[
     try:
         await _connect_demo_bot(runtime)
         return [(entry.bot.id, url) for entry, url in await set_webhooks(runtime)]
+    finally:
+        await runtime.close()
+
+
+async def create_staff_invite(
+    settings: Settings, urls: ServiceURLs, slug: str, role: StaffRole
+) -> tuple[str, datetime]:
+    """A new invite of the shop `slug`: the t.me link of its bot (or, without a bot, the
+    /start payload) and when it expires."""
+    runtime = Runtime.create(settings, urls, handle_updates=False, pool_size=1)
+    try:
+        await _connect_demo_bot(runtime)
+        async with runtime.session_factory() as session, session.begin():
+            shop = await ShopService(session).get_by_slug(slug)
+            invite = await StaffService(session, shop.id).invite(
+                role,
+                valid_for=timedelta(hours=settings.staff.invite_ttl_hours),
+                now=datetime.now(UTC),
+            )
+            channels = [
+                c
+                for c in await ShopService(session).channels(ChannelKind.TELEGRAM)
+                if c.shop_id == shop.id
+            ]
+        if not channels:
+            return f"/start {invite.start_payload}  (connect a bot to the shop to get a link)", (
+                invite.expires_at
+            )
+        entry = await runtime.registry.get(int(channels[0].external_id))
+        assert entry is not None
+        me = await entry.bot.get_me()
+        return f"https://t.me/{me.username}?start={invite.start_payload}", invite.expires_at
     finally:
         await runtime.close()

@@ -17,7 +17,7 @@ from souk.handlers.customer import (
     search,
     start,
 )
-from souk.handlers.seller import ping
+from souk.handlers.seller import menu, ping
 from souk.middlewares.roles import IsAdmin, IsStaff
 
 
@@ -25,7 +25,7 @@ def seller_router() -> Router:
     router = Router(name="seller")
     router.message.filter(IsStaff())
     router.callback_query.filter(IsStaff())
-    router.include_routers(ping.router)
+    router.include_routers(menu.router, ping.router)
     return router
 
 

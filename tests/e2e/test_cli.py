@@ -110,3 +110,16 @@ async def test_embeddings_backfill_with_a_progress_bar(
     assert code == 0 and "0 products embedded" in output, output
     code, output = await run(env, "embeddings", "backfill", "--shop", "no-such-shop")
     assert code == 1 and "no shop with slug" in output and "Traceback" not in output
+
+
+async def test_staff_invite_prints_a_one_time_link_of_the_shops_bot(
+    env: dict[str, str], make_shop: MakeShop
+) -> None:
+    shop = await make_shop()
+    code, output = await run(env, "staff", "invite", "--shop", shop.slug, "--role", "manager")
+    assert code == 0, output
+    link = output.split()[0]
+    assert link.startswith(f"https://t.me/bot{shop.bot_id}_bot?start=i_")
+    assert len(link.partition("start=")[2]) <= 64
+    code, output = await run(env, "staff", "invite", "--shop", "no-such-shop", "--role", "owner")
+    assert code != 0 and "no shop with slug" in output

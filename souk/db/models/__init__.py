@@ -18,7 +18,7 @@ from souk.db.models.customer import (
 )
 from souk.db.models.messaging import InboundStatus, InboundUpdate, OutboxMessage, OutboxStatus
 from souk.db.models.order import Cart, CartItem, Order, OrderItem, OrderStatus, PaymentMethod
-from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffRole
+from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvite, StaffRole
 
 __all__ = [
     "EMBEDDING_DIMENSIONS",
@@ -48,6 +48,7 @@ __all__ = [
     "Shop",
     "ShopChannel",
     "Staff",
+    "StaffInvite",
     "StaffRole",
     "StockMovement",
     "StockReason",

@@ -61,6 +61,8 @@ class Shop(Base):
     profile: Mapped[dict[str, object]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # The last order number given; the next order takes this plus one.
     order_counter: Mapped[int] = mapped_column(Integer, server_default="1000")
+    # scrypt of the PIN that confirms cancelling or editing a confirmed order.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[CreatedAt]
 
     channels: Mapped[list[ShopChannel]] = relationship(back_populates="shop", lazy="raise")
@@ -109,3 +111,19 @@ class Staff(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[CreatedAt]
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffInvite(Base):
+    """A one-time link that makes whoever opens it staff of a shop. Only the token's
+    SHA-256 is kept: the link itself is shown once, to whoever created it."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[BigId]
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[StaffRole] = mapped_column(str_enum(StaffRole, "staff_role"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[CreatedAt]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
@@ -10,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.handlers.screens import show_product
+from souk.handlers.seller.menu import install_staff_menu, role_name, staff_commands
 from souk.keyboards.callbacks import LanguageCD
 from souk.keyboards.catalog import back_to_category, product_keyboard
 from souk.keyboards.language import language_keyboard
@@ -17,6 +20,7 @@ from souk.services.catalog import CatalogService
 from souk.services.customers import CustomerService, Person
 from souk.services.deeplinks import DeepLinkKind, parse_start_payload
 from souk.services.shops import ChannelInfo
+from souk.services.staff import StaffService
 
 router = Router(name=__name__)
 
@@ -34,6 +38,8 @@ async def start(
             return
         await message.answer(_("That product is no longer available. Here is the shop instead."))
     elif link.kind is DeepLinkKind.INVITE:
+        if await _joined_staff(message, link.value, session, shop, i18n):
+            return
         await message.answer(
             _("This invite link is invalid or has expired. Ask the shop owner for a new one.")
         )
@@ -46,6 +52,33 @@ async def start(
             "/help to see what I can do."
         ).format(name=name, shop=shop.shop_name)
     )
+
+
+async def _joined_staff(
+    message: Message, token: str, session: AsyncSession, shop: ChannelInfo, i18n: I18n
+) -> bool:
+    """Redeem a staff invite for the sender; False if it is unknown, used or expired."""
+    user = message.from_user
+    if user is None or message.bot is None:
+        return False
+    language = i18n.current_locale
+    role = await StaffService(session, shop.shop_id).redeem(
+        token,
+        telegram_user_id=user.id,
+        name=user.full_name,
+        language=language,
+        now=datetime.now(UTC),
+    )
+    if role is None:
+        return False
+    await install_staff_menu(message.bot, message.chat.id, role, i18n, language)
+    await message.answer(
+        _(
+            "Welcome to the team of {shop}! You are its {role} now: new orders come to this "
+            "chat, and your commands are in the menu (/help lists them)."
+        ).format(shop=shop.shop_name, role=role_name(role))
+    )
+    return True
 
 
 @router.message(Command("help"))
@@ -63,7 +96,8 @@ async def help_command(message: Message, person: Person | None = None) -> None:
         _("/help — this message"),
     ]
     if person is not None and person.staff_role is not None:
-        lines += ["", _("For staff:"), _("/ping — check that pushes reach you")]
+        lines += ["", _("For staff:")]
+        lines += [f"/{c.command} — {c.description}" for c in staff_commands(person.staff_role)]
     await message.answer("\n".join(lines))
 
 

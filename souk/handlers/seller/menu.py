@@ -1,0 +1,71 @@
+"""Staff menus: the command list a staff member sees (set for their chat only), and
+/pin, which the owner uses to set the PIN that confirms risky order changes."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BotCommand, BotCommandScopeChat, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from souk.db.models import StaffRole
+from souk.errors import InvalidInput
+from souk.services.customers import Person
+from souk.services.shops import ChannelInfo
+from souk.services.staff import StaffService
+
+router = Router(name=__name__)
+
+
+def role_name(role: StaffRole) -> str:
+    return _("owner") if role is StaffRole.OWNER else _("manager")
+
+
+def staff_commands(role: StaffRole) -> list[BotCommand]:
+    """The commands a staff member of `role` has, in the current language."""
+    commands = [
+        BotCommand(command="orders", description=_("The shop's orders")),
+        BotCommand(command="ping", description=_("Check that pushes reach you")),
+        BotCommand(command="help", description=_("What I can do")),
+    ]
+    if role is StaffRole.OWNER:
+        commands.insert(1, BotCommand(command="pin", description=_("Set the shop PIN")))
+    return commands
+
+
+async def install_staff_menu(
+    bot: Bot, chat_id: int, role: StaffRole, i18n: I18n, language: str
+) -> None:
+    """Show the staff commands in this staff member's chat only (customers keep theirs)."""
+    with i18n.use_locale(language):
+        commands = staff_commands(role)
+    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
+
+
+@router.message(Command("pin"))
+async def pin_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    person: Person,
+) -> None:
+    if person.staff_role is not StaffRole.OWNER:
+        await message.answer(_("Only the shop's owner can set the PIN."))
+        return
+    # The PIN should not stay readable in the chat.
+    with contextlib.suppress(TelegramBadRequest):
+        await message.delete()
+    try:
+        await StaffService(session, shop.shop_id).set_pin(command.args or "")
+    except InvalidInput:
+        await message.answer(_("Send the new PIN after the command, 4 to 8 digits: /pin 2580"))
+        return
+    await message.answer(
+        _("The PIN is set. It will be asked for when a confirmed order is cancelled or edited.")
+    )
