@@ -18,6 +18,7 @@ from souk.middlewares.tenant import TenantMiddleware
 from souk.middlewares.throttling import ThrottlingMiddleware
 from souk.services.outbox import OutboxFactory
 from souk.services.ratelimit import Rate, RateLimiter
+from souk.services.staff import PinGuard
 
 
 def build_dispatcher(
@@ -35,8 +36,18 @@ def build_dispatcher(
     storage = RedisStorage(
         redis, key_builder=DefaultKeyBuilder(prefix="souk:fsm", with_bot_id=True, with_destiny=True)
     )
+    pin_guard = PinGuard(
+        redis,
+        attempts=settings.staff.pin_attempts,
+        lock_seconds=settings.staff.pin_lock_minutes * 60,
+    )
     dispatcher = Dispatcher(
-        storage=storage, name="souk", settings=settings, outbox=outbox, embedder=embedder
+        storage=storage,
+        name="souk",
+        settings=settings,
+        outbox=outbox,
+        embedder=embedder,
+        pin_guard=pin_guard,
     )
     # Order matters: the session first, then who is talking, then whether they may.
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))

@@ -8,7 +8,7 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_currency, format_decimal
 
-from souk.db.models import Order, OrderItem, OrderStatus, Product, ShippingOption
+from souk.db.models import Order, OrderItem, OrderStatus, PaymentMethod, Product, ShippingOption
 from souk.services.cart import CartView
 from souk.services.catalog import localized
 from souk.services.orders import Quote
@@ -223,4 +223,41 @@ def comparison(products: list[Product], language: str) -> str:
     for key in keys:
         values = [escape(str(p.attributes.get(key, "—"))) for p in products]
         row(str(key).replace("_", " "), values)
+    return "\n".join(lines)
+
+
+def payment_name(order: Order) -> str:
+    if order.payment_method is PaymentMethod.CASH_ON_DELIVERY:
+        return _("cash on delivery")
+    return _("paid online") if order.paid_at is not None else _("online, not paid yet")
+
+
+def staff_order_text(order: Order, items: list[OrderItem], customer: str, language: str) -> str:
+    """An order as staff act on it: what, to whom, where, how it is paid, its status."""
+    lines = [
+        _("Order #{number} — {status}").format(
+            number=order.number, status=status_name(order.status)
+        ),
+        "",
+    ]
+    for item in items:
+        lines.append(
+            f"• {escape(item.title)} ({escape(item.sku)}) × {item.quantity} = "
+            f"{money(item.unit_price * item.quantity, order.currency, language)}"
+        )
+    lines += [
+        "",
+        _("Delivery: {price}").format(price=money(order.shipping_price, order.currency, language)),
+        _("Total: {total}").format(total=money(order.total, order.currency, language))
+        + f" · {payment_name(order)}",
+        _("Customer: {name}").format(name=escape(customer)),
+    ]
+    if order.contact_phone:
+        lines.append(_("Phone: {phone}").format(phone=escape(order.contact_phone)))
+    if order.address:
+        lines.append(_("Address: {address}").format(address=escape(order.address)))
+    if order.refund_due:
+        lines.append(_("⚠️ The payment must be refunded."))
+    if order.return_reason:
+        lines.append(_("Return reason: {reason}").format(reason=escape(order.return_reason)))
     return "\n".join(lines)

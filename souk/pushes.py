@@ -8,12 +8,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.formatting import cart_lines, status_push
+from souk.db.models import Order
+from souk.formatting import cart_lines, staff_order_text, status_push
 from souk.keyboards.callbacks import CartAction, CartCD, CheckoutAction, CheckoutCD, RemindersCD
 from souk.keyboards.checkout import open_order_keyboard
+from souk.keyboards.staff import staff_order_keyboard
 from souk.services.cart import CartService
-from souk.services.notify import CustomerNotifier
-from souk.services.orders import StatusChange
+from souk.services.notify import CustomerNotifier, StaffNotifier
+from souk.services.orders import OrderService, StatusChange
 from souk.services.reminders import DueCart
 
 
@@ -65,4 +67,20 @@ async def push_cart_reminder(
         render,
         kind="cart_reminder",
         key=f"cart-reminder:{due.cart_id}:{due.updated_at.timestamp():.0f}",
+    )
+
+
+async def push_order_to_staff(
+    notifier: StaffNotifier, orders: OrderService, order: Order, *, event: str
+) -> int:
+    """Tell the shop's staff about an order (a new one, a payment, a return request...),
+    with the buttons its status allows; `event` keeps one push per happening."""
+    items = await orders.items(order.id)
+    customer = await orders.buyer(order)
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        return staff_order_text(order, items, customer, language), staff_order_keyboard(order)
+
+    return await notifier.send(
+        order.shop_id, render, kind="staff_order", key=f"staff-order:{order.id}:{event}"
     )

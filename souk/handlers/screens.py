@@ -26,7 +26,9 @@ async def replace_screen(
         try:
             await query.message.edit_text(text, reply_markup=keyboard)
         except TelegramBadRequest as error:
-            if "not modified" not in error.message:  # the same button pressed twice
+            if "not found" in error.message:  # deleted meanwhile: show it anew
+                await query.message.answer(text, reply_markup=keyboard)
+            elif "not modified" not in error.message:  # the same button pressed twice
                 raise
     elif query.message is not None and query.bot is not None:
         await query.bot.send_message(query.message.chat.id, text, reply_markup=keyboard)

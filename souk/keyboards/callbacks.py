@@ -109,3 +109,24 @@ class RemindersCD(CallbackData, prefix="remind"):
     """Cart reminders on or off for this customer."""
 
     enabled: bool
+
+
+class StaffOrderAction(enum.StrEnum):
+    SHOW = "show"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    SHIP = "ship"
+    DELIVER = "deliver"
+    CANCEL = "cancel"  # asks for the shop PIN
+
+
+class StaffOrderCD(CallbackData, prefix="so"):
+    action: StaffOrderAction
+    order_id: int
+
+
+class StaffOrdersCD(CallbackData, prefix="sos"):
+    """A page of the shop's orders, of one status or of all ("")."""
+
+    status: str
+    page: int

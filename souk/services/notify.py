@@ -10,11 +10,21 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.db.models import ChannelKind, Customer, Shop, ShopChannel
+from souk.db.models import ChannelKind, Customer, Shop, ShopChannel, Staff
 from souk.services.outbox import OutboxService, Push
 
 # Called with the customer's language, inside it: returns the text and the buttons.
 Render = Callable[[str], tuple[str, InlineKeyboardMarkup | None]]
+
+
+def _send_message(
+    chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+) -> dict[str, object]:
+    """The parameters of a sendMessage, as the outbox stores them."""
+    payload: dict[str, object] = {"chat_id": chat_id, "text": text}
+    if keyboard is not None:
+        payload["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)
+    return payload
 
 
 @dataclass(frozen=True)
@@ -76,9 +86,7 @@ class CustomerNotifier:
             return False
         with self._i18n.context(), self._i18n.use_locale(recipient.language):
             text, keyboard = render(recipient.language)
-        payload: dict[str, object] = {"chat_id": recipient.chat_id, "text": text}
-        if keyboard is not None:
-            payload["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)
+        payload = _send_message(recipient.chat_id, text, keyboard)
         return await self._outbox.enqueue(
             Push(
                 channel=recipient.channel,
@@ -92,3 +100,54 @@ class CustomerNotifier:
                 customer_id=recipient.customer_id,
             )
         )
+
+
+class StaffNotifier:
+    """Pushes to every staff member of a shop, each in their language, through the shop's
+    Telegram bot (staff use the same bot as the customers)."""
+
+    def __init__(self, session: AsyncSession, outbox: OutboxService, i18n: I18n) -> None:
+        self._session = session
+        self._outbox = outbox
+        self._i18n = i18n
+
+    async def send(self, shop_id: int, render: Render, *, kind: str, key: str) -> int:
+        """Queue `render(language)` for each staff member; how many were queued (`key` is
+        made unique per member)."""
+        rows = await self._session.execute(
+            select(Staff.telegram_user_id, Staff.language, Shop.default_language)
+            .join(Shop, Shop.id == Staff.shop_id)
+            .where(Staff.shop_id == shop_id)
+            .order_by(Staff.id)
+        )
+        members = list(rows)
+        receiver = await self._session.scalar(
+            select(ShopChannel.external_id)
+            .where(
+                ShopChannel.shop_id == shop_id,
+                ShopChannel.kind == ChannelKind.TELEGRAM,
+                ShopChannel.is_active.is_(True),
+            )
+            .order_by(ShopChannel.id)
+            .limit(1)
+        )
+        if receiver is None:
+            return 0
+        queued = 0
+        for telegram_user_id, language, shop_language in members:
+            with self._i18n.context(), self._i18n.use_locale(language or shop_language):
+                text, keyboard = render(language or shop_language)
+            payload = _send_message(telegram_user_id, text, keyboard)
+            queued += await self._outbox.enqueue(
+                Push(
+                    channel=ChannelKind.TELEGRAM,
+                    receiver=receiver,
+                    chat_id=telegram_user_id,
+                    method="sendMessage",
+                    payload=payload,
+                    kind=kind,
+                    idempotency_key=f"{key}:{telegram_user_id}",
+                    shop_id=shop_id,
+                )
+            )
+        return queued

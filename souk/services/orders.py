@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import (
+    Customer,
     Order,
     OrderItem,
     OrderStatus,
@@ -263,6 +264,30 @@ class OrderService:
             .limit(limit)
         )
         return list(found)
+
+    async def of_shop(
+        self, status: OrderStatus | None, *, limit: int, offset: int = 0
+    ) -> list[Order]:
+        """The shop's orders (of one status, if given), newest first."""
+        statement = select(Order).where(Order.shop_id == self._shop_id)
+        if status is not None:
+            statement = statement.where(Order.status == status)
+        found = await self._session.scalars(
+            statement.order_by(Order.id.desc()).limit(limit).offset(offset)
+        )
+        return list(found)
+
+    async def buyer(self, order: Order) -> str:
+        """Who placed the order, as staff read it: 'Ann (@ann)'."""
+        row = (
+            await self._session.execute(
+                select(Customer.name, Customer.username).where(Customer.id == order.customer_id)
+            )
+        ).one()
+        name, username = row
+        return " ".join(
+            part for part in (name or "—", f"(@{username})" if username else "") if part
+        )
 
     async def get(
         self, order_id: int, *, customer_id: int | None = None, lock: bool = False

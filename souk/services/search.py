@@ -21,6 +21,14 @@ from souk.services.search_filters import SearchQuery
 
 CANDIDATES = 50
 RRF_K = 60
+# The HNSW index is asked for more than the candidates it must return, and with
+# pgvector's iterative scan it keeps looking when the filters (price, stock, shop) drop
+# rows, so a filtered search still gets its candidates. Set for this transaction only.
+EF_SEARCH = 100
+_HNSW_SETTINGS = text(
+    f"SELECT set_config('hnsw.ef_search', '{EF_SEARCH}', true), "
+    "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+)
 
 
 class SearchMethod(enum.Enum):
@@ -84,13 +92,9 @@ keyword AS (
     SearchMethod.SPELLING: f"""
 spelling AS (
     SELECT id, row_number() OVER (ORDER BY likeness DESC, id) AS rank FROM (
-        SELECT p.id, greatest(
-            word_similarity(:words, p.title),
-            word_similarity(:words, coalesce(p.translations #>> '{{ru,title}}', ''))
-        ) AS likeness
+        SELECT p.id, word_similarity(:words, p.titles) AS likeness
         FROM products AS p
-        WHERE {_FILTERS} AND (:words <% p.title
-            OR :words <% coalesce(p.translations #>> '{{ru,title}}', ''))
+        WHERE {_FILTERS} AND :words <% p.titles
         ORDER BY likeness DESC, p.id LIMIT :candidates
     ) AS alike
 )""",  # noqa: S608
@@ -153,6 +157,7 @@ class SearchService:
             if SearchMethod.SEMANTIC in methods:
                 (vector,) = await self._embedder.embed_queries([query.text])
                 params["vector"] = str(vector)
+                await self._session.execute(_HNSW_SETTINGS)
             statement = _ranked_statement(frozenset(methods))
         else:
             statement = _FILTER_ONLY

@@ -102,7 +102,9 @@ async def test_search_indexes_exist(db: AsyncEngine) -> None:
     assert "m='16'" in hnsw
     assert "ef_construction='64'" in hnsw
     assert "USING gin (search_vector)" in await index_definition(db, "ix_products_search_vector")
-    assert "USING gin (title gin_trgm_ops)" in await index_definition(db, "ix_products_title_trgm")
+    assert "USING gin (titles gin_trgm_ops)" in await index_definition(
+        db, "ix_products_titles_trgm"
+    )
 
 
 async def test_price_is_numeric_and_embedding_is_vector(db: AsyncEngine) -> None:

@@ -37,6 +37,9 @@ _SEARCH_VECTOR = (
 )
 
 
+_TITLES = "title || ' ' || coalesce(translations #>> '{ru,title}', '')"
+
+
 class Category(Base):
     """A product category; `names` holds the translations ({"en": ..., "ru": ...})."""
 
@@ -69,10 +72,10 @@ class Product(Base):
         ),
         Index("ix_products_search_vector", "search_vector", postgresql_using="gin"),
         Index(
-            "ix_products_title_trgm",
-            "title",
+            "ix_products_titles_trgm",
+            "titles",
             postgresql_using="gin",
-            postgresql_ops={"title": "gin_trgm_ops"},
+            postgresql_ops={"titles": "gin_trgm_ops"},
         ),
         Index("ix_products_shop_category", "shop_id", "category_id"),
     )
@@ -100,6 +103,8 @@ class Product(Base):
     embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
     embedded_hash: Mapped[str | None] = mapped_column(String(64))
     search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed(_SEARCH_VECTOR, persisted=True))
+    # The titles in every language, for typo-tolerant (trigram) matching with one index.
+    titles: Mapped[str] = mapped_column(Text, Computed(_TITLES, persisted=True))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -35,9 +35,11 @@ from souk.keyboards.checkout import (
     open_order_keyboard,
     shipping_keyboard,
 )
+from souk.pushes import push_order_to_staff
 from souk.services.cart import CartService
 from souk.services.catalog import localized
 from souk.services.customers import CustomerService, Person, normalize_phone
+from souk.services.notify import StaffNotifier
 from souk.services.orders import (
     EmptyCart,
     OrderService,
@@ -47,6 +49,7 @@ from souk.services.orders import (
     cents,
     minor_units,
 )
+from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo
 
 router = Router(name=__name__)
@@ -314,6 +317,7 @@ async def confirmed(
     person: Person,
     i18n: I18n,
     bot: Bot,
+    outbox: OutboxFactory,
 ) -> None:
     language = i18n.current_locale
     method = callback_data.method
@@ -321,8 +325,9 @@ async def confirmed(
         await query.answer(_("Paying online is not available here."), show_alert=True)
         return
     data = await state.get_data()
+    orders = _orders(session, shop)
     try:
-        order = await _orders(session, shop).place(
+        order = await orders.place(
             person.customer_id,
             shipping_code=str(data["shipping"]),
             phone=str(data["phone"]),
@@ -361,6 +366,9 @@ async def confirmed(
     await state.clear()
     await query.answer()
     await replace_screen(query, _placed_text(order, language), open_order_keyboard(order.id))
+    await push_order_to_staff(
+        StaffNotifier(session, outbox(session), i18n), orders, order, event="placed"
+    )
     if method is PaymentMethod.TELEGRAM:
         await _send_invoice(bot, query, order, shop, language)
 

@@ -17,8 +17,11 @@ from souk.formatting import order_text, status_name
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import OrderAction, OrderCD, OrdersCD
 from souk.keyboards.checkout import cancel_sure_keyboard, order_keyboard, orders_keyboard
+from souk.pushes import push_order_to_staff
 from souk.services.customers import Person
+from souk.services.notify import StaffNotifier
 from souk.services.orders import OrderService, StatusNotAllowed
+from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo
 
 router = Router(name=__name__)
@@ -70,6 +73,7 @@ async def order_button(
     shop: ChannelInfo,
     person: Person,
     i18n: I18n,
+    outbox: OutboxFactory,
 ) -> None:
     orders, language = OrderService(session, shop.shop_id), i18n.current_locale
     action, order_id = callback_data.action, callback_data.order_id
@@ -89,6 +93,12 @@ async def order_button(
             )
             await query.answer(
                 _("Order #{number} is cancelled.").format(number=change.order.number)
+            )
+            await push_order_to_staff(
+                StaffNotifier(session, outbox(session), i18n),
+                orders,
+                change.order,
+                event="cancelled",
             )
         elif action is OrderAction.RETURN:
             order = await orders.get(order_id, customer_id=person.customer_id)
@@ -135,13 +145,14 @@ async def return_reason(
     session: AsyncSession,
     shop: ChannelInfo,
     person: Person,
+    i18n: I18n,
+    outbox: OutboxFactory,
 ) -> None:
     assert message.text is not None
     order_id = int((await state.get_data())["order_id"])
+    orders = OrderService(session, shop.shop_id)
     try:
-        change = await OrderService(session, shop.shop_id).request_return(
-            order_id, person.customer_id, message.text
-        )
+        change = await orders.request_return(order_id, person.customer_id, message.text)
     except InvalidInput:
         await message.answer(_("Please describe the reason in a few words (or /cancel)."))
         return
@@ -150,6 +161,9 @@ async def return_reason(
         await message.answer(_("This order can no longer be returned. Your orders: /orders"))
         return
     await state.clear()
+    await push_order_to_staff(
+        StaffNotifier(session, outbox(session), i18n), orders, change.order, event="return"
+    )
     await message.answer(
         _("Your return request for order #{number} is sent. The shop will answer you here.").format(
             number=change.order.number

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.types import Message, PreCheckoutQuery
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.errors import NotFoundError
+from souk.pushes import push_order_to_staff
 from souk.services.customers import Person
+from souk.services.notify import StaffNotifier
 from souk.services.orders import OrderService
+from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo
 
 router = Router(name=__name__)
@@ -54,7 +58,13 @@ async def pre_checkout(
 
 
 @router.message(F.successful_payment)
-async def payment_received(message: Message, session: AsyncSession, shop: ChannelInfo) -> None:
+async def payment_received(
+    message: Message,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    i18n: I18n,
+    outbox: OutboxFactory,
+) -> None:
     paid = message.successful_payment
     assert paid is not None
     order_id = _order_id(paid.invoice_payload)
@@ -66,11 +76,18 @@ async def payment_received(message: Message, session: AsyncSession, shop: Channe
             )
         )
         return
-    payment = await OrderService(session, shop.shop_id).record_payment(
+    orders = OrderService(session, shop.shop_id)
+    payment = await orders.record_payment(
         order_id, charge_id=paid.telegram_payment_charge_id, amount=paid.total_amount
     )
     if payment.duplicate:
         return
+    await push_order_to_staff(
+        StaffNotifier(session, outbox(session), i18n),
+        orders,
+        payment.order,
+        event=f"paid:{paid.telegram_payment_charge_id}",
+    )
     number = payment.order.number
     if payment.refund_due:
         await message.answer(

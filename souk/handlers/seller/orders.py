@@ -1,0 +1,265 @@
+"""Staff and orders: /orders [status] with pages, the action buttons of an order push
+(accept, reject, shipped, delivered), and cancelling a confirmed order with the PIN."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from souk.db.models import OrderStatus
+from souk.errors import NotFoundError
+from souk.formatting import staff_order_text, status_name
+from souk.handlers.screens import replace_screen
+from souk.keyboards.callbacks import StaffOrderAction, StaffOrderCD, StaffOrdersCD
+from souk.keyboards.staff import staff_order_keyboard, staff_orders_keyboard
+from souk.pushes import push_order_status
+from souk.services.notify import CustomerNotifier
+from souk.services.orders import OrderService, StatusNotAllowed
+from souk.services.outbox import OutboxFactory
+from souk.services.shops import ChannelInfo
+from souk.services.staff import PinGuard, StaffService
+
+router = Router(name=__name__)
+
+PAGE_SIZE = 8
+_TARGETS = {
+    StaffOrderAction.ACCEPT: OrderStatus.CONFIRMED,
+    StaffOrderAction.REJECT: OrderStatus.REJECTED,
+    StaffOrderAction.SHIP: OrderStatus.SHIPPED,
+    StaffOrderAction.DELIVER: OrderStatus.DELIVERED,
+}
+
+
+class StaffPin(StatesGroup):
+    waiting = State()
+
+
+async def _orders_page(
+    orders: OrderService, status: str, page: int, language: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    wanted = OrderStatus(status) if status else None
+    found = await orders.of_shop(wanted, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE)
+    if not found:
+        return _("No orders here yet."), None
+    heading = (
+        _("Orders ({status}), page {page}:").format(status=status_name(wanted), page=page + 1)
+        if wanted
+        else _("Orders, newest first, page {page}:").format(page=page + 1)
+    )
+    keyboard = staff_orders_keyboard(
+        found[:PAGE_SIZE],
+        status=status,
+        page=page,
+        has_next=len(found) > PAGE_SIZE,
+        language=language,
+    )
+    return heading, keyboard
+
+
+@router.message(Command("orders"))
+async def orders_command(
+    message: Message, command: CommandObject, session: AsyncSession, shop: ChannelInfo, i18n: I18n
+) -> None:
+    status = (command.args or "").strip().lower()
+    if status and status not in {s.value for s in OrderStatus}:
+        await message.answer(
+            _("Unknown status “{status}”. Use one of: {statuses}.").format(
+                status=status, statuses=", ".join(s.value for s in OrderStatus)
+            )
+        )
+        return
+    text, keyboard = await _orders_page(
+        OrderService(session, shop.shop_id), status, 0, i18n.current_locale
+    )
+    await message.answer(text, reply_markup=keyboard)
+
+
+@router.callback_query(StaffOrdersCD.filter())
+async def orders_page(
+    query: CallbackQuery,
+    callback_data: StaffOrdersCD,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    i18n: I18n,
+) -> None:
+    status = callback_data.status if callback_data.status in set(OrderStatus) else ""
+    text, keyboard = await _orders_page(
+        OrderService(session, shop.shop_id), status, max(0, callback_data.page), i18n.current_locale
+    )
+    await query.answer()
+    await replace_screen(query, text, keyboard)
+
+
+async def _order_screen(
+    orders: OrderService, order_id: int, language: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    order = await orders.get(order_id)
+    text = staff_order_text(
+        order, await orders.items(order.id), await orders.buyer(order), language
+    )
+    return text, staff_order_keyboard(order)
+
+
+async def _moved(
+    orders: OrderService,
+    order_id: int,
+    status: OrderStatus,
+    *,
+    actor: int,
+    session: AsyncSession,
+    outbox: OutboxFactory,
+    i18n: I18n,
+) -> str:
+    """Change the order's status and tell the customer; the staff's confirmation."""
+    change = await orders.change_status(order_id, status, actor_telegram_id=actor)
+    await push_order_status(CustomerNotifier(session, outbox(session), i18n), change)
+    return _("Order #{number}: {status}.").format(
+        number=change.order.number, status=status_name(status)
+    )
+
+
+@router.callback_query(StaffOrderCD.filter())
+async def order_action(
+    query: CallbackQuery,
+    callback_data: StaffOrderCD,
+    state: FSMContext,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    i18n: I18n,
+    outbox: OutboxFactory,
+    pin_guard: PinGuard,
+) -> None:
+    orders, language = OrderService(session, shop.shop_id), i18n.current_locale
+    action, order_id = callback_data.action, callback_data.order_id
+    try:
+        if action is StaffOrderAction.CANCEL:
+            await _ask_pin(query, state, session, shop, orders, order_id, pin_guard)
+            return
+        if action is StaffOrderAction.SHOW:
+            await query.answer()
+        else:
+            done = await _moved(
+                orders,
+                order_id,
+                _TARGETS[action],
+                actor=query.from_user.id,
+                session=session,
+                outbox=outbox,
+                i18n=i18n,
+            )
+            await query.answer(done)
+    except NotFoundError:
+        await query.answer(_("This order was not found."), show_alert=True)
+        return
+    except StatusNotAllowed as refused:
+        # Someone else acted first, or the customer cancelled: show it as it is now.
+        await query.answer(
+            _("Order #{number} is {status} now; that is no longer possible.").format(
+                number=refused.order.number, status=status_name(refused.order.status)
+            ),
+            show_alert=True,
+        )
+    text, keyboard = await _order_screen(orders, order_id, language)
+    await replace_screen(query, text, keyboard)
+
+
+async def _ask_pin(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    orders: OrderService,
+    order_id: int,
+    pin_guard: PinGuard,
+) -> None:
+    order = await orders.get(order_id)
+    if order.status not in (OrderStatus.CONFIRMED, OrderStatus.PAID):
+        raise StatusNotAllowed(order, OrderStatus.CANCELLED)
+    if not await StaffService(session, shop.shop_id).has_pin():
+        await query.answer(
+            _("Cancelling a confirmed order needs the shop PIN. The owner sets it with /pin."),
+            show_alert=True,
+        )
+        return
+    wait = await pin_guard.locked_for(shop.shop_id, query.from_user.id)
+    if wait:
+        await query.answer(_locked(wait), show_alert=True)
+        return
+    await state.set_state(StaffPin.waiting)
+    await state.set_data({"order_id": order.id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Type the shop PIN to cancel order #{number} (or /cancel).").format(
+                number=order.number
+            )
+        )
+
+
+def _locked(seconds: int) -> str:
+    return _("Too many wrong PINs. Try again in {minutes} min.").format(
+        minutes=max(1, -(-seconds // 60))
+    )
+
+
+@router.message(Command("cancel"), StaffPin.waiting)
+async def pin_cancelled(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("All right, the order stays as it is."))
+
+
+@router.message(StaffPin.waiting, F.text)
+async def pin_typed(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    i18n: I18n,
+    outbox: OutboxFactory,
+    pin_guard: PinGuard,
+) -> None:
+    assert message.text is not None and message.from_user is not None
+    with contextlib.suppress(TelegramBadRequest):  # the PIN should not stay in the chat
+        await message.delete()
+    staff_id = message.from_user.id
+    wait = await pin_guard.locked_for(shop.shop_id, staff_id)
+    if wait:
+        await state.clear()
+        await message.answer(_locked(wait))
+        return
+    if not await StaffService(session, shop.shop_id).pin_matches(message.text):
+        left = await pin_guard.failed(shop.shop_id, staff_id)
+        if left:
+            await message.answer(_("Wrong PIN. Tries left: {count}.").format(count=left))
+        else:
+            await state.clear()
+            await message.answer(_locked(await pin_guard.locked_for(shop.shop_id, staff_id)))
+        return
+    await pin_guard.succeeded(shop.shop_id, staff_id)
+    order_id = int((await state.get_data())["order_id"])
+    await state.clear()
+    orders = OrderService(session, shop.shop_id)
+    try:
+        done = await _moved(
+            orders,
+            order_id,
+            OrderStatus.CANCELLED,
+            actor=staff_id,
+            session=session,
+            outbox=outbox,
+            i18n=i18n,
+        )
+    except (NotFoundError, StatusNotAllowed):
+        await message.answer(_("This order can no longer be cancelled."))
+        return
+    text, keyboard = await _order_screen(orders, order_id, i18n.current_locale)
+    await message.answer(f"{done}\n\n{text}", reply_markup=keyboard)

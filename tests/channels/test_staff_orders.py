@@ -1,0 +1,186 @@
+"""Staff act on orders through the webhook: the push of a new order, its buttons, the
+customer told of each change, the PIN for cancelling a confirmed order, /orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.channels.delivery import OutboxDeliverer
+from souk.db.models import Order, OrderStatus, OutboxMessage, Product, StaffRole
+from souk.runtime import Runtime
+from souk.services.staff import StaffService
+from tests.channels.test_catalog import Chat, buttons
+from tests.channels.test_checkout import Buyer, button_data, checkout_shop
+from tests.channels.webhook_client import settled
+from tests.conftest import MakeShop, TestShop
+from tests.fakes.telegram_api import FakeBotAPI, RecordedCall
+
+OWNER, MANAGER = 6601, 6602
+
+
+async def pushes(
+    session_factory: async_sessionmaker[AsyncSession], shop: TestShop, chat_id: int
+) -> list[dict[str, Any]]:
+    await settled(session_factory, shop, 0)
+    async with session_factory() as session:
+        rows = await session.scalars(
+            select(OutboxMessage.payload)
+            .where(OutboxMessage.shop_id == shop.shop_id, OutboxMessage.chat_id == chat_id)
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+
+async def deliver(runtime: Runtime) -> None:
+    deliverer = OutboxDeliverer(
+        session_factory=runtime.session_factory,
+        registry=runtime.registry,
+        settings=runtime.settings.outbox,
+    )
+    await deliverer.run(time_budget=20)
+
+
+async def ask_pin(owner: Chat, order_id: int) -> RecordedCall:
+    """Press Cancel on the order; the bot asks for the PIN in a new message."""
+    before = len(owner.calls("sendMessage"))
+    await owner.tap_only(f"so:cancel:{order_id}", message_id=1)
+    await owner.api.wait_for(lambda _: len(owner.calls("sendMessage")) > before)
+    return owner.calls("sendMessage")[-1]
+
+
+def datas(payload: dict[str, Any]) -> list[str]:
+    markup = payload.get("reply_markup") or {"inline_keyboard": []}
+    return [button["callback_data"] for row in markup["inline_keyboard"] for button in row]
+
+
+async def test_staff_get_the_order_act_on_it_and_the_customer_hears_each_change(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    runtime: Runtime,
+) -> None:
+    shop, ids = await checkout_shop(
+        make_shop, session_factory, staff={OWNER: StaffRole.OWNER, MANAGER: StaffRole.MANAGER}
+    )
+    buyer = Buyer(http, server, shop, fake_api, 6603)
+    summary = await buyer.to_summary(ids["PH-1"])
+    await buyer.press(button_data(summary, "confirm:cod:"))
+    (order,) = await _orders(session_factory, shop)
+
+    for staff_id in (OWNER, MANAGER):
+        (push,) = await pushes(session_factory, shop, staff_id)
+        assert push["text"].startswith("Order #1001 — new")
+        assert "Phone 1 (PH-1) × 1" in push["text"] and "Phone: +77011234567" in push["text"]
+        assert "cash on delivery" in push["text"]
+        assert datas(push) == [f"so:accept:{order.id}", f"so:reject:{order.id}"]
+
+    await deliver(runtime)  # the pushes reach the staff chats (message 1 in each)
+    manager = Chat(http, server, shop, fake_api, MANAGER)
+    answer, card = await manager.press(f"so:accept:{order.id}")
+    assert answer.params["text"] == "Заказ №1001: подтверждён."
+    assert card is not None and card.params["text"].startswith("Заказ №1001 — подтверждён")
+    assert [d for row in buttons(card) for _, d in row] == [
+        f"so:ship:{order.id}",
+        f"so:cancel:{order.id}",
+    ]
+    owner = Chat(http, server, shop, fake_api, OWNER)
+    late = await owner.tap_only(f"so:accept:{order.id}", message_id=1)  # already done
+    assert late.params["show_alert"] is True and "уже подтверждён" in late.params["text"]
+
+    await manager.press(f"so:ship:{order.id}")
+    await manager.press(f"so:deliver:{order.id}")
+    told = [p["text"] for p in await pushes(session_factory, shop, 6603)]
+    assert told == [
+        "Ваш заказ №1001 теперь: подтверждён.",
+        "Ваш заказ №1001 теперь: отправлен.",
+        "Ваш заказ №1001 теперь: доставлен.",
+    ]
+
+    customer_tries = await buyer.tap_only(f"so:ship:{order.id}", message_id=1)
+    assert customer_tries.params["text"] == "Эта кнопка устарела. Откройте меню заново."
+
+
+async def test_cancelling_a_confirmed_order_needs_the_pin_and_locks_after_three_misses(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    runtime: Runtime,
+) -> None:
+    shop, ids = await checkout_shop(make_shop, session_factory, staff={OWNER: StaffRole.OWNER})
+    buyer = Buyer(http, server, shop, fake_api, 6604)
+    summary = await buyer.to_summary(ids["PH-2"])
+    await buyer.press(button_data(summary, "confirm:cod:"))
+    (order,) = await _orders(session_factory, shop)
+    await deliver(runtime)
+    owner = Buyer(http, server, shop, fake_api, OWNER)
+    await owner.press(f"so:accept:{order.id}")
+
+    no_pin = await owner.tap_only(f"so:cancel:{order.id}", message_id=1)
+    assert "нужен PIN магазина" in no_pin.params["text"]
+    await owner.say("/pin 2580")
+
+    asked = await ask_pin(owner, order.id)
+    assert asked.params["text"] == "Введите PIN магазина, чтобы отменить заказ №1001 (или /cancel)."
+    assert (await owner.say("1111")).params["text"] == "Неверный PIN. Осталось попыток: 2."
+    assert (await owner.say("2222")).params["text"] == "Неверный PIN. Осталось попыток: 1."
+    locked = await owner.say("3333")
+    assert locked.params["text"] == "Слишком много неверных PIN. Попробуйте через 15 мин."
+    again = await owner.tap_only(f"so:cancel:{order.id}", message_id=1)
+    assert again.params["text"].startswith("Слишком много неверных PIN")
+    assert (await _orders(session_factory, shop))[0].status is OrderStatus.CONFIRMED
+
+    await runtime.redis.delete(f"souk:pin-fails:{shop.shop_id}:{OWNER}")  # the lock ran out
+    await ask_pin(owner, order.id)
+    done = await owner.say("2580")
+    assert done.params["text"].startswith("Заказ №1001: отменён.")
+    (order,) = await _orders(session_factory, shop)
+    assert order.status is OrderStatus.CANCELLED
+    async with session_factory() as session:
+        assert (await session.get_one(Product, ids["PH-2"])).stock == 10
+        assert await StaffService(session, shop.shop_id).pin_matches("2580")
+    told = [p["text"] for p in await pushes(session_factory, shop, 6604)]
+    assert told[-1] == "Ваш заказ №1001 теперь: отменён."
+
+
+async def test_staff_list_orders_by_status_with_pages(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop, ids = await checkout_shop(make_shop, session_factory, staff={OWNER: StaffRole.OWNER})
+    for user_id in (6605, 6606):  # two buyers: one would be throttled at this pace
+        buyer = Buyer(http, server, shop, fake_api, user_id)
+        summary = await buyer.to_summary(ids["PH-3"], shipping="pickup")
+        await buyer.press(button_data(summary, "confirm:cod:"))
+    owner = Chat(http, server, shop, fake_api, OWNER)
+    listing = await owner.say("/orders new")
+    assert listing.params["text"] == "Заказы (новый), страница 1:"
+    assert [label for row in buttons(listing) for label, _ in row] == [
+        "#1002 · 202,90\xa0$ · новый",
+        "#1001 · 202,90\xa0$ · новый",
+    ]
+    assert (await owner.say("/orders shipped")).params["text"] == "Заказов здесь пока нет."
+    assert "Неизвестный статус «lost»" in (await owner.say("/orders lost")).params["text"]
+    mine = await buyer.say("/orders")  # a customer's /orders is their own list
+    assert mine.params["text"] == "Ваши заказы (сначала новые):"
+
+
+async def _orders(session_factory: async_sessionmaker[AsyncSession], shop: TestShop) -> list[Order]:
+    await settled(session_factory, shop, 0)
+    async with session_factory() as session:
+        return list(
+            await session.scalars(
+                select(Order).where(Order.shop_id == shop.shop_id).order_by(Order.id)
+            )
+        )
