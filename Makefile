@@ -30,6 +30,9 @@ test: install ## Run the whole test suite against throwaway Postgres and Redis
 bench: install ## Run the benchmarks (prints figures; slow)
 	$(BIN)/python bench/webhook_throughput.py
 	$(BIN)/python bench/outbox_push.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/checkout_race.py
+	$(BIN)/python bench/search_quality.py
 
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check .
