@@ -261,3 +261,19 @@ def staff_order_text(order: Order, items: list[OrderItem], customer: str, langua
     if order.return_reason:
         lines.append(_("Return reason: {reason}").format(reason=escape(order.return_reason)))
     return "\n".join(lines)
+
+
+def staff_product_text(product: Product, language: str) -> str:
+    """A product as staff check it: identifiers, money, stock, whether it is on sale."""
+    lines = [
+        f"<b>{escape(product.title)}</b>",
+        f"<code>{escape(product.sku)}</code>",
+        _("Price: {price}").format(price=money(product.price, product.currency, language)),
+        _("Cost: {cost}").format(
+            cost=money(product.cost, product.currency, language) if product.cost else "—"
+        ),
+        _("Stock: {count}").format(count=product.stock),
+    ]
+    if not product.is_active:
+        lines.append(_("Not on sale (hidden from customers)."))
+    return "\n".join(lines)

@@ -60,7 +60,18 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
     assert await role_of(session_factory, shop, 6501) is StaffRole.OWNER
     (menu,) = [c for c in fake_api.calls("setMyCommands") if c.bot_id == shop.bot_id]
     assert menu.params["scope"] == {"type": "chat", "chat_id": 6501}
-    assert [c["command"] for c in menu.params["commands"]] == ["orders", "pin", "ping", "help"]
+    assert [c["command"] for c in menu.params["commands"]] == [
+        "orders",
+        "pin",
+        "price",
+        "stock",
+        "product",
+        "find",
+        "lowstock",
+        "undo",
+        "ping",
+        "help",
+    ]
     assert menu.params["commands"][0]["description"] == "Заказы магазина"
 
     stranger = Chat(http, server, shop, fake_api, 6502)

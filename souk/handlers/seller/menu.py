@@ -30,6 +30,12 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
     """The commands a staff member of `role` has, in the current language."""
     commands = [
         BotCommand(command="orders", description=_("The shop's orders")),
+        BotCommand(command="price", description=_("Change a price: /price SKU 199.90")),
+        BotCommand(command="stock", description=_("Change the stock: /stock SKU 5")),
+        BotCommand(command="product", description=_("A product by SKU")),
+        BotCommand(command="find", description=_("Find products")),
+        BotCommand(command="lowstock", description=_("Products running out")),
+        BotCommand(command="undo", description=_("Undo your last price or stock change")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),
     ]
