@@ -3,6 +3,8 @@ reminders. Rendered in the customer's language, queued in the outbox."""
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -83,4 +85,22 @@ async def push_order_to_staff(
 
     return await notifier.send(
         order.shop_id, render, kind="staff_order", key=f"staff-order:{order.id}:{event}"
+    )
+
+
+async def push_return_refused(
+    notifier: CustomerNotifier, change: StatusChange, reason: str, *, event: str
+) -> bool:
+    """Tell the customer their return request was refused, and why (`event` tells one
+    refusal from a later one of the same order)."""
+    order = change.order
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        text = _("The return of order #{number} was refused: {reason}").format(
+            number=order.number, reason=escape(reason)
+        )
+        return text, open_order_keyboard(order.id)
+
+    return await notifier.send(
+        order.customer_id, render, kind="order_status", key=f"return-refused:{order.id}:{event}"
     )

@@ -118,6 +118,8 @@ class StaffOrderAction(enum.StrEnum):
     SHIP = "ship"
     DELIVER = "deliver"
     CANCEL = "cancel"  # asks for the shop PIN
+    ACCEPT_RETURN = "return+"
+    REFUSE_RETURN = "return-"  # asks for the reason
 
 
 class StaffOrderCD(CallbackData, prefix="so"):

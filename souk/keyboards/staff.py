@@ -21,6 +21,11 @@ def _actions(status: OrderStatus) -> list[tuple[str, StaffOrderAction]]:
         ]
     if status is OrderStatus.SHIPPED:
         return [(_("🏁 Delivered"), StaffOrderAction.DELIVER)]
+    if status is OrderStatus.RETURN_REQUESTED:
+        return [
+            (_("↩ Accept the return"), StaffOrderAction.ACCEPT_RETURN),
+            (_("Refuse the return"), StaffOrderAction.REFUSE_RETURN),
+        ]
     return []
 
 

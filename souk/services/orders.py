@@ -44,7 +44,12 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REJECTED: frozenset(),
 }
-_RESTOCKING = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED})
+# Stock comes back on these: released reservations, or returned goods (at their cost).
+_RESTOCKING = {
+    OrderStatus.CANCELLED: StockReason.RELEASE,
+    OrderStatus.REJECTED: StockReason.RELEASE,
+    OrderStatus.RETURNED: StockReason.RETURN,
+}
 CANCELLABLE = frozenset(
     status for status, following in TRANSITIONS.items() if OrderStatus.CANCELLED in following
 )
@@ -319,19 +324,21 @@ class OrderService:
         actor_telegram_id: int | None = None,
     ) -> StatusChange:
         """Move the order on if its status allows it; cancelling or rejecting puts the
-        stock back and marks a paid order for refund."""
+        stock back and marks a paid order for refund; an accepted return restocks."""
         order = await self.get(order_id, customer_id=customer_id, lock=True)
         previous = order.status
         if status not in TRANSITIONS[previous]:
             raise StatusNotAllowed(order, status)
         order.status = status
         if status in _RESTOCKING:
-            await self._restock(order, actor_telegram_id)
+            await self._restock(order, _RESTOCKING[status], actor_telegram_id)
             order.refund_due = order.paid_at is not None
         await self._session.flush()
         return StatusChange(order, previous)
 
-    async def _restock(self, order: Order, actor_telegram_id: int | None) -> None:
+    async def _restock(
+        self, order: Order, reason: StockReason, actor_telegram_id: int | None
+    ) -> None:
         for item in await self.items(order.id):
             if item.product_id is None:  # the product was deleted since
                 continue
@@ -348,7 +355,8 @@ class OrderService:
                         product_id=item.product_id,
                         delta=item.quantity,
                         stock_after=stock,
-                        reason=StockReason.RELEASE,
+                        reason=reason,
+                        unit_cost=item.unit_cost if reason is StockReason.RETURN else None,
                         order_id=order.id,
                         actor_telegram_id=actor_telegram_id,
                     )

@@ -3,6 +3,7 @@ customer told of each change, the PIN for cancelling a confirmed order, /orders.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import ClientSession
@@ -11,8 +12,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.delivery import OutboxDeliverer
-from souk.db.models import Order, OrderStatus, OutboxMessage, Product, StaffRole
+from souk.db.models import (
+    ChannelKind,
+    Customer,
+    Order,
+    OrderStatus,
+    OutboxMessage,
+    PaymentMethod,
+    Product,
+    StaffRole,
+    StockMovement,
+    StockReason,
+)
 from souk.runtime import Runtime
+from souk.services.cart import CartService
+from souk.services.orders import OrderService, cents
 from souk.services.staff import StaffService
 from tests.channels.test_catalog import Chat, buttons
 from tests.channels.test_checkout import Buyer, button_data, checkout_shop
@@ -184,3 +198,77 @@ async def _orders(session_factory: async_sessionmaker[AsyncSession], shop: TestS
                 select(Order).where(Order.shop_id == shop.shop_id).order_by(Order.id)
             )
         )
+
+
+async def test_return_requests_are_accepted_with_restock_or_refused_with_a_reason(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    runtime: Runtime,
+) -> None:
+    shop, ids = await checkout_shop(make_shop, session_factory, staff={OWNER: StaffRole.OWNER})
+    # Two delivered orders, placed directly: the chats below stay under the flood limit.
+    async with session_factory() as session, session.begin():
+        for user_id in (6607, 6608):
+            customer = Customer(
+                shop_id=shop.shop_id, channel=ChannelKind.TELEGRAM, external_id=str(user_id)
+            )
+            session.add(customer)
+            await session.flush()
+            await CartService(session, shop_id=shop.shop_id, customer_id=customer.id).add(
+                ids["PH-4"]
+            )
+            order = await OrderService(session, shop.shop_id).place(
+                customer.id,
+                shipping_code="pickup",
+                phone="+77011234567",
+                address=None,
+                method=PaymentMethod.CASH_ON_DELIVERY,
+                expected_total=cents(Decimal("203.90")),
+            )
+            order.status = OrderStatus.DELIVERED
+    returned, kept = await _orders(session_factory, shop)
+    assert (await session_get_stock(session_factory, shop, ids["PH-4"])) == 8
+
+    for order, user_id in ((returned, 6607), (kept, 6608)):
+        buyer = Buyer(http, server, shop, fake_api, user_id)
+        await buyer.say("/orders")  # message 1, where the order's buttons are pressed
+        await buyer.press(f"order:return:{order.id}")
+        sent = await buyer.say("Не подошёл размер")
+        assert sent.params["text"].startswith("Запрос на возврат заказа")
+    await deliver(runtime)
+    owner = Buyer(http, server, shop, fake_api, OWNER)
+    staff_pushes = await pushes(session_factory, shop, OWNER)
+    assert "Return reason: Не подошёл размер" in staff_pushes[-1]["text"]
+    assert datas(staff_pushes[-1]) == [f"so:return+:{kept.id}", f"so:return-:{kept.id}"]
+
+    answer, _ = await owner.press(f"so:return+:{returned.id}")
+    assert answer.params["text"] == "Заказ №1001: возвращён."
+    assert (await session_get_stock(session_factory, shop, ids["PH-4"])) == 9
+    async with session_factory() as session:
+        back = await session.scalar(
+            select(StockMovement).where(
+                StockMovement.order_id == returned.id, StockMovement.reason == StockReason.RETURN
+            )
+        )
+    assert back is not None and back.delta == 1
+
+    before = len(owner.calls("sendMessage"))
+    await owner.tap_only(f"so:return-:{kept.id}", message_id=1)
+    await fake_api.wait_for(lambda _: len(owner.calls("sendMessage")) > before)
+    done = await owner.say("Следы использования")
+    assert done.params["text"] == "Возврат заказа №1002 отклонён; покупателю сообщена причина."
+    (order,) = [o for o in await _orders(session_factory, shop) if o.id == kept.id]
+    assert order.status is OrderStatus.DELIVERED
+    told = [p["text"] for p in await pushes(session_factory, shop, 6608)]
+    assert told[-1] == "Возврат заказа №1002 отклонён: Следы использования"
+
+
+async def session_get_stock(
+    session_factory: async_sessionmaker[AsyncSession], shop: TestShop, product_id: int
+) -> int:
+    await settled(session_factory, shop, 0)
+    async with session_factory() as session:
+        return (await session.get_one(Product, product_id)).stock

@@ -21,7 +21,7 @@ from souk.formatting import staff_order_text, status_name
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import StaffOrderAction, StaffOrderCD, StaffOrdersCD
 from souk.keyboards.staff import staff_order_keyboard, staff_orders_keyboard
-from souk.pushes import push_order_status
+from souk.pushes import push_order_status, push_return_refused
 from souk.services.notify import CustomerNotifier
 from souk.services.orders import OrderService, StatusNotAllowed
 from souk.services.outbox import OutboxFactory
@@ -36,11 +36,16 @@ _TARGETS = {
     StaffOrderAction.REJECT: OrderStatus.REJECTED,
     StaffOrderAction.SHIP: OrderStatus.SHIPPED,
     StaffOrderAction.DELIVER: OrderStatus.DELIVERED,
+    StaffOrderAction.ACCEPT_RETURN: OrderStatus.RETURNED,
 }
 
 
 class StaffPin(StatesGroup):
     waiting = State()
+
+
+class ReturnRefusal(StatesGroup):
+    reason = State()
 
 
 async def _orders_page(
@@ -143,6 +148,9 @@ async def order_action(
     try:
         if action is StaffOrderAction.CANCEL:
             await _ask_pin(query, state, session, shop, orders, order_id, pin_guard)
+            return
+        if action is StaffOrderAction.REFUSE_RETURN:
+            await _ask_refusal(query, state, orders, order_id)
             return
         if action is StaffOrderAction.SHOW:
             await query.answer()
@@ -263,3 +271,61 @@ async def pin_typed(
         return
     text, keyboard = await _order_screen(orders, order_id, i18n.current_locale)
     await message.answer(f"{done}\n\n{text}", reply_markup=keyboard)
+
+
+async def _ask_refusal(
+    query: CallbackQuery, state: FSMContext, orders: OrderService, order_id: int
+) -> None:
+    order = await orders.get(order_id)
+    if order.status is not OrderStatus.RETURN_REQUESTED:
+        raise StatusNotAllowed(order, OrderStatus.DELIVERED)
+    await state.set_state(ReturnRefusal.reason)
+    await state.set_data({"order_id": order.id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _(
+                "Why is the return of order #{number} refused? The customer will read it "
+                "(or /cancel)."
+            ).format(number=order.number)
+        )
+
+
+@router.message(Command("cancel"), ReturnRefusal.reason)
+async def refusal_cancelled(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("All right, the return request stays open."))
+
+
+@router.message(ReturnRefusal.reason, F.text, ~F.text.startswith("/"))
+async def refusal_reason(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    i18n: I18n,
+    outbox: OutboxFactory,
+) -> None:
+    assert message.text is not None and message.from_user is not None
+    reason = " ".join(message.text.split())
+    order_id = int((await state.get_data())["order_id"])
+    await state.clear()
+    orders = OrderService(session, shop.shop_id)
+    try:
+        change = await orders.change_status(
+            order_id, OrderStatus.DELIVERED, actor_telegram_id=message.from_user.id
+        )
+    except (NotFoundError, StatusNotAllowed):
+        await message.answer(_("This return request is no longer open."))
+        return
+    await push_return_refused(
+        CustomerNotifier(session, outbox(session), i18n),
+        change,
+        reason,
+        event=str(message.message_id),
+    )
+    await message.answer(
+        _("The return of order #{number} is refused; the customer is told why.").format(
+            number=change.order.number
+        )
+    )
