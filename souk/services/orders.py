@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import (
@@ -333,8 +333,18 @@ class OrderService:
         if status in _RESTOCKING:
             await self._restock(order, _RESTOCKING[status], actor_telegram_id)
             order.refund_due = order.paid_at is not None
+        elif status is OrderStatus.SHIPPED:
+            await self._record_cost_of_sale(order)
         await self._session.flush()
         return StatusChange(order, previous)
+
+    async def _record_cost_of_sale(self, order: Order) -> None:
+        """A shipped line is sold at the product's weighted average cost of that moment."""
+        await self._session.execute(
+            update(OrderItem)
+            .where(OrderItem.order_id == order.id, OrderItem.product_id == Product.id)
+            .values(unit_cost=func.coalesce(Product.cost, OrderItem.unit_cost))
+        )
 
     async def _restock(
         self, order: Order, reason: StockReason, actor_telegram_id: int | None

@@ -130,6 +130,47 @@ class ProductAdmin:
         await self._session.flush()
         return Change(product, old, stock, "stock")
 
+    async def receive(self, sku: str, quantity: int, unit_cost: Decimal) -> Change:
+        """Goods bought in: stock up, and the cost becomes the weighted average of what
+        was in stock and what arrived."""
+        if not 0 < quantity <= MOST_STOCK:
+            raise InvalidInput("a received quantity is 1 to 1,000,000")
+        if not 0 <= unit_cost < MOST_PRICE:
+            raise InvalidInput("a unit cost is zero or more")
+        product = await self.by_sku(sku)
+        old_stock, old_cost = product.stock, product.cost
+        on_hand = old_stock * old_cost if old_cost is not None else Decimal("0")
+        weighted = (on_hand + quantity * unit_cost) / (
+            (old_stock if old_cost is not None else 0) + quantity
+        )
+        product.cost = weighted.quantize(Decimal("0.01"))
+        product.stock = old_stock + quantity
+        self._session.add(
+            StockMovement(
+                shop_id=self._shop_id,
+                product_id=product.id,
+                delta=quantity,
+                stock_after=product.stock,
+                reason=StockReason.RECEIVE,
+                unit_cost=unit_cost,
+                actor_telegram_id=self._actor,
+            )
+        )
+        await self._session.flush()
+        return Change(product, old_stock, product.stock, "stock")
+
+    async def adjust(self, sku: str, delta: int, reason: str) -> Change:
+        """A counted difference (damage, loss, a recount) with its reason; never below 0."""
+        reason = " ".join(reason.split())
+        if delta == 0 or abs(delta) > MOST_STOCK:
+            raise InvalidInput("an adjustment is a non-zero number of units")
+        if not reason:
+            raise InvalidInput("an adjustment needs a reason")
+        product = await self.by_sku(sku)
+        if product.stock + delta < 0:
+            raise InvalidInput(f"only {product.stock} in stock")
+        return await self.set_stock(sku, product.stock + delta, note=reason)
+
     async def low_stock(self, threshold: int, *, limit: int = 30) -> list[Product]:
         found = await self._session.scalars(
             select(Product)

@@ -68,6 +68,8 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "product",
         "find",
         "lowstock",
+        "receive",
+        "adjust",
         "undo",
         "ping",
         "help",

@@ -16,6 +16,7 @@ from souk.db.models import (
     ChannelKind,
     Customer,
     Order,
+    OrderItem,
     OrderStatus,
     OutboxMessage,
     PaymentMethod,
@@ -108,7 +109,15 @@ async def test_staff_get_the_order_act_on_it_and_the_customer_hears_each_change(
     late = await owner.tap_only(f"so:accept:{order.id}", message_id=1)  # already done
     assert late.params["show_alert"] is True and "уже подтверждён" in late.params["text"]
 
+    async with session_factory() as session, session.begin():  # bought in dearer since
+        (await session.get_one(Product, ids["PH-1"])).cost = Decimal("150.00")
     await manager.press(f"so:ship:{order.id}")
+    await settled(session_factory, shop, 0)
+    async with session_factory() as session:
+        sold_at = await session.scalar(
+            select(OrderItem.unit_cost).where(OrderItem.order_id == order.id)
+        )
+    assert sold_at == Decimal("150.00")  # the cost of the sale is the cost when shipped
     await manager.press(f"so:deliver:{order.id}")
     told = [p["text"] for p in await pushes(session_factory, shop, 6603)]
     assert told == [

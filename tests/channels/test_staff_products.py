@@ -10,7 +10,14 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk.db.models import PriceChange, PriceSource, Product, StaffRole, StockMovement
+from souk.db.models import (
+    PriceChange,
+    PriceSource,
+    Product,
+    StaffRole,
+    StockMovement,
+    StockReason,
+)
 from tests.channels.test_catalog import Chat, stock_shop
 from tests.channels.webhook_client import settled
 from tests.conftest import MakeShop, TestShop
@@ -128,3 +135,45 @@ async def test_customers_cannot_use_product_commands(
         assert (await customer.say(command)).params["text"].startswith("Я не понял")
     unchanged = await product(session_factory, shop, ids["PH-1"])
     assert (unchanged.price, unchanged.stock) == (Decimal("200.90"), 10)
+
+
+async def test_receiving_goods_updates_the_weighted_average_cost_and_adjustments_need_stock(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop, ids = await stock_shop(make_shop, session_factory, staff={MANAGER: StaffRole.MANAGER})
+    case = ids["CS-1"]  # 3 in stock, no cost known yet
+    staff = Chat(http, server, shop, fake_api, MANAGER)
+    first = await staff.say("/receive CS-1 7 4.00")
+    assert first.params["text"] == (
+        "Остаток CS-1: 3 → 10. Средняя себестоимость теперь: 4,00\xa0$."
+    )
+    second = await staff.say("/receive CS-1 10 5,50")
+    assert second.params["text"].endswith("Средняя себестоимость теперь: 4,75\xa0$.")
+    assert (await staff.say("/receive CS-1 0 5")).params["text"].startswith("Напишите артикул")
+    assert (await staff.say("/receive CS-1 2 -5")).params["text"].startswith("Напишите артикул")
+
+    gone = await staff.say("/adjust CS-1 -30 lost")
+    assert gone.params["text"].startswith("Остаток не может стать меньше нуля")
+    assert (await staff.say("/adjust CS-1 -2")).params["text"].startswith("Напишите артикул")
+    fixed = await staff.say("/adjust CS-1 -2 damaged in transit")
+    assert fixed.params["text"] == "Остаток CS-1: 20 → 18. /undo отменит это."
+    stored = await product(session_factory, shop, case)
+    assert (stored.stock, stored.cost) == (18, Decimal("4.75"))
+    async with session_factory() as session:
+        moves = [
+            (m.reason, m.delta, m.unit_cost, m.note)
+            for m in await session.scalars(
+                select(StockMovement)
+                .where(StockMovement.product_id == case)
+                .order_by(StockMovement.id)
+            )
+        ]
+    assert moves == [
+        (StockReason.RECEIVE, 7, Decimal("4.00"), None),
+        (StockReason.RECEIVE, 10, Decimal("5.50"), None),
+        (StockReason.ADJUST, -2, None, "damaged in transit"),
+    ]

@@ -35,6 +35,8 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="product", description=_("A product by SKU")),
         BotCommand(command="find", description=_("Find products")),
         BotCommand(command="lowstock", description=_("Products running out")),
+        BotCommand(command="receive", description=_("Goods received: /receive SKU QTY COST")),
+        BotCommand(command="adjust", description=_("Correct the stock: /adjust SKU -2 why")),
         BotCommand(command="undo", description=_("Undo your last price or stock change")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),

@@ -210,3 +210,61 @@ async def undo_command(
         )
         return
     await message.answer(_("Undone.") + " " + _changed(change, i18n.current_locale))
+
+
+@router.message(Command("receive"))
+async def receive_command(
+    message: Message, command: CommandObject, session: AsyncSession, shop: ChannelInfo, i18n: I18n
+) -> None:
+    parts = (command.args or "").split()
+    usage = _("Write the SKU, the quantity and the unit cost: /receive PH-1 10 120.50")
+    if len(parts) != 3:
+        await message.answer(usage)
+        return
+    sku, raw_quantity, raw_cost = parts
+    quantity, cost = parse_quantity(raw_quantity), parse_amount(raw_cost)
+    if quantity is None or quantity <= 0 or cost is None or raw_cost.startswith("-"):
+        await message.answer(usage)
+        return
+    try:
+        change = await _admin(session, shop, message).receive(sku, quantity, cost)
+    except UnknownSku as unknown:
+        await message.answer(_unknown(unknown))
+        return
+    except InvalidInput:
+        await message.answer(usage)
+        return
+    product = change.product
+    assert product.cost is not None
+    await message.answer(
+        _changed(change, i18n.current_locale)
+        + " "
+        + _("Average cost now: {cost}.").format(
+            cost=money(product.cost, product.currency, i18n.current_locale)
+        )
+    )
+
+
+@router.message(Command("adjust"))
+async def adjust_command(
+    message: Message, command: CommandObject, session: AsyncSession, shop: ChannelInfo, i18n: I18n
+) -> None:
+    parts = (command.args or "").split(maxsplit=2)
+    usage = _("Write the SKU, the change and why: /adjust PH-1 -2 damaged in transit")
+    delta = parse_quantity(parts[1].removeprefix("+")) if len(parts) == 3 else None
+    if delta is None or delta == 0:
+        await message.answer(usage)
+        return
+    try:
+        change = await _admin(session, shop, message).adjust(parts[0], delta, parts[2])
+    except UnknownSku as unknown:
+        await message.answer(_unknown(unknown))
+        return
+    except InvalidInput:
+        await message.answer(
+            _("Stock cannot go below zero. Check the number: /product {sku}").format(
+                sku=escape(parts[0])
+            )
+        )
+        return
+    await message.answer(_changed(change, i18n.current_locale) + " " + _("/undo reverts it."))
