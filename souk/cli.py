@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -220,6 +222,38 @@ def shop_create(
 
     with services(settings) as urls:
         console.print(run_async(lambda: work(urls)))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    shop: Annotated[str, typer.Option(help="The shop's slug")],
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output)")
+    ] = None,
+) -> None:
+    """The shop's catalog as CSV (the columns `souk import` reads)."""
+    from souk.services.catalog_files import CatalogFile, export_csv
+    from souk.services.shops import ShopService
+
+    settings = _settings(ctx)
+
+    async def work(urls: ServiceURLs) -> CatalogFile:
+        engine = create_engine(urls.database_url, pool_size=1)
+        try:
+            async with create_session_factory(engine)() as session:
+                found = await ShopService(session).get_by_slug(shop)
+                return await export_csv(session, found.id)
+        finally:
+            await engine.dispose()
+
+    with services(settings) as urls:
+        catalog = run_async(lambda: work(urls))
+    if output is None:
+        sys.stdout.buffer.write(catalog.data)
+    else:
+        output.write_bytes(catalog.data)
+        console.print(f"{catalog.products} products written to {output}")
 
 
 @staff_app.command("invite")

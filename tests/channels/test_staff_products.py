@@ -19,9 +19,10 @@ from souk.db.models import (
     StockReason,
 )
 from tests.channels.test_catalog import Chat, stock_shop
-from tests.channels.webhook_client import settled
+from tests.channels.webhook_client import post, settled
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
+from tests.fixtures.telegram import message
 
 MANAGER, OTHER = 6701, 6702
 
@@ -177,3 +178,29 @@ async def test_receiving_goods_updates_the_weighted_average_cost_and_adjustments
         (StockReason.RECEIVE, 10, Decimal("5.50"), None),
         (StockReason.ADJUST, -2, None, "damaged in transit"),
     ]
+
+
+async def test_export_sends_the_catalog_as_a_csv_file_to_staff_only(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop, _ = await stock_shop(make_shop, session_factory, staff={MANAGER: StaffRole.MANAGER})
+    staff = Chat(http, server, shop, fake_api, MANAGER)
+    await staff.say("/help")
+    await post_and_wait_document(staff, "/export")
+    (document,) = staff.calls("sendDocument")
+    upload = document.params[document.params["document"].removeprefix("attach://")]
+    assert upload["filename"] == f"{shop.slug}-catalog.csv" and upload["size"] > 300
+    assert document.params["caption"].startswith("Каталог: по товару в строке")
+    customer = Chat(http, server, shop, fake_api, 6704)
+    assert (await customer.say("/export")).params["text"].startswith("Я не понял")
+    assert not customer.calls("sendDocument")
+
+
+async def post_and_wait_document(chat: Chat, text: str) -> None:
+    before = len(chat.calls("sendDocument"))
+    await post(chat.http, chat.server, chat.shop, message(chat.user, text, language="ru"))
+    await chat.api.wait_for(lambda _: len(chat.calls("sendDocument")) > before)

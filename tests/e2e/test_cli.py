@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 import sys
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.telegram import ALLOWED_UPDATES
 from souk.embedded import ServiceURLs
+from souk.services.catalog_files import COLUMNS
 from tests.channels.test_catalog import stock_shop
 from tests.conftest import MakeShop
 from tests.e2e.processes import ROOT, SoukProcess, souk_env
@@ -123,3 +127,24 @@ async def test_staff_invite_prints_a_one_time_link_of_the_shops_bot(
     assert len(link.partition("start=")[2]) <= 64
     code, output = await run(env, "staff", "invite", "--shop", "no-such-shop", "--role", "owner")
     assert code != 0 and "no shop with slug" in output
+
+
+async def test_export_prints_the_catalog_as_csv(
+    env: dict[str, str],
+    make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    shop, _ = await stock_shop(make_shop, session_factory)
+    code, output = await run(env, "export", "--shop", shop.slug)
+    assert code == 0, output
+    rows = list(csv.reader(io.StringIO(output)))
+    assert rows[0] == list(COLUMNS)
+    by_sku = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]}
+    assert sorted(by_sku) == ["CS-1", *(f"PH-{n}" for n in range(7))]
+    assert by_sku["PH-1"]["price"] == "200.90" and by_sku["PH-1"]["category"] == "phones"
+    assert json.loads(by_sku["PH-1"]["attributes"]) == {"storage_gb": 128}
+    target = tmp_path / "catalog.csv"
+    code, output = await run(env, "export", "--shop", shop.slug, "--output", str(target))
+    assert code == 0 and "8 products written" in output
+    assert target.read_text(encoding="utf-8").splitlines()[0] == ",".join(COLUMNS)

@@ -38,6 +38,7 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="receive", description=_("Goods received: /receive SKU QTY COST")),
         BotCommand(command="adjust", description=_("Correct the stock: /adjust SKU -2 why")),
         BotCommand(command="undo", description=_("Undo your last price or stock change")),
+        BotCommand(command="export", description=_("The catalog as a CSV file")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),
     ]

@@ -1,4 +1,5 @@
-"""Product commands for staff: /price, /stock, /product, /find, /lowstock, /undo."""
+"""Product commands for staff: /price, /stock, /product, /find, /lowstock, /receive,
+/adjust, /undo, /export."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from html import escape
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from souk.db.models import Product
 from souk.errors import InvalidInput
 from souk.formatting import money, staff_product_text
 from souk.services.cart import parse_quantity
+from souk.services.catalog_files import export_csv
 from souk.services.products import (
     MOST_PRICE,
     BelowFloor,
@@ -268,3 +270,12 @@ async def adjust_command(
         )
         return
     await message.answer(_changed(change, i18n.current_locale) + " " + _("/undo reverts it."))
+
+
+@router.message(Command("export"))
+async def export_command(message: Message, session: AsyncSession, shop: ChannelInfo) -> None:
+    catalog = await export_csv(session, shop.shop_id)
+    await message.answer_document(
+        BufferedInputFile(catalog.data, filename=f"{shop.shop_slug}-catalog.csv"),
+        caption=_("The catalog, one product per row, in the columns an import reads."),
+    )
