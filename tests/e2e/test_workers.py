@@ -49,10 +49,12 @@ async def test_a_worker_embeds_products_off_the_request_path(
     worker = await SoukProcess("worker", env, tmp_path / "worker.log").start()
     try:
         await asyncio.to_thread(create_celery(settings, urls).send_task, EMBED_TASK)
-        for _ in range(300):
+        # The worker is another process: its start (and the model's first load) can take
+        # tens of seconds on a loaded 2-core machine.
+        for _ in range(1200):
             if await embedded() == 8:
                 break
-            await asyncio.sleep(0.1)  # the worker is another process
+            await asyncio.sleep(0.1)
         assert await embedded() == 8, worker.output()
     finally:
         await worker.stop()
