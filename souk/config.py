@@ -220,6 +220,16 @@ class StaffSettings(BaseSettings):
     )
 
 
+class ReportSettings(BaseSettings):
+    """Sales reports and the owners' daily digest."""
+
+    model_config = _config("REPORT_")
+
+    digest_hour: int = Field(
+        9, ge=0, le=23, description="Shop-local hour when owners get yesterday's report"
+    )
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -241,6 +251,7 @@ class Settings:
         self.outbox = OutboxSettings()
         self.cart = CartSettings()
         self.staff = StaffSettings()
+        self.reports = ReportSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -258,5 +269,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     OutboxSettings,
     CartSettings,
     StaffSettings,
+    ReportSettings,
     WorkerSettings,
 )

@@ -19,6 +19,7 @@ from souk.middlewares.throttling import ThrottlingMiddleware
 from souk.services.outbox import OutboxFactory
 from souk.services.ratelimit import Rate, RateLimiter
 from souk.services.staff import PinGuard
+from souk.workers.kick import Jobs
 
 
 def build_dispatcher(
@@ -30,6 +31,7 @@ def build_dispatcher(
     i18n: I18n,
     outbox: OutboxFactory,
     embedder: Embedder,
+    jobs: Jobs,
 ) -> Dispatcher:
     """One per process. Per-user isolation is the inbox's job (see `channels.processor`),
     so aiogram's own event isolation stays off; FSM state lives in Redis, keyed by bot."""
@@ -48,6 +50,7 @@ def build_dispatcher(
         outbox=outbox,
         embedder=embedder,
         pin_guard=pin_guard,
+        jobs=jobs,
     )
     # Order matters: the session first, then who is talking, then whether they may.
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))

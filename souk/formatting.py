@@ -12,6 +12,7 @@ from souk.db.models import Order, OrderItem, OrderStatus, PaymentMethod, Product
 from souk.services.cart import CartView
 from souk.services.catalog import localized
 from souk.services.orders import Quote
+from souk.services.reports import SalesReport
 
 _DESCRIPTION_LIMIT = 700  # a card stays well under the 4096 of a message
 MESSAGE_LIMIT = 4096
@@ -276,4 +277,46 @@ def staff_product_text(product: Product, language: str) -> str:
     ]
     if not product.is_active:
         lines.append(_("Not on sale (hidden from customers)."))
+    return "\n".join(lines)
+
+
+def report_text(report: SalesReport, shop_name: str, language: str) -> str:
+    """The sales report as staff read it: totals, margin, top products, stock aging."""
+    currency = report.currency
+    period = report.period
+    span = (
+        period.first.isoformat()
+        if period.first == period.last
+        else f"{period.first.isoformat()} – {period.last.isoformat()}"
+    )
+    margin = f"{report.margin}%" if report.margin is not None else "—"
+    lines = [
+        _("<b>{shop}</b>: sales {span}").format(shop=escape(shop_name), span=span),
+        _("Orders: {count}").format(count=report.orders),
+        _("Revenue: {amount}").format(amount=money(report.revenue, currency, language)),
+        _("Cost of goods: {amount}").format(amount=money(report.cost, currency, language)),
+        _("Gross profit: {amount} (margin {margin})").format(
+            amount=money(report.profit, currency, language), margin=margin
+        ),
+    ]
+    if report.lines_without_cost:
+        lines.append(
+            _("⚠️ {count} sold line(s) have no cost yet: the profit is overstated.").format(
+                count=report.lines_without_cost
+            )
+        )
+    if report.top:
+        lines += ["", _("Top products:")]
+        lines += [
+            f"{n}. {escape(p.title)} × {p.quantity} = {money(p.revenue, currency, language)}"
+            for n, p in enumerate(report.top, start=1)
+        ]
+    lines += ["", _("Stock by age (days since last received):")]
+    for bucket in report.aging:
+        span_days = f"{bucket.low}–{bucket.high}" if bucket.high else f"{bucket.low}+"
+        lines.append(
+            _("{days} d: {units} units, {value}").format(
+                days=span_days, units=bucket.units, value=money(bucket.value, currency, language)
+            )
+        )
     return "\n".join(lines)

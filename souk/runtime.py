@@ -32,6 +32,8 @@ from souk.services.inbox import InboxWriter, StoredUpdate
 from souk.services.outbox import OutboxFactory
 from souk.services.ratelimit import RateLimiter
 from souk.services.shops import ChannelInfo
+from souk.workers.app import create_celery
+from souk.workers.kick import Jobs
 
 log = get_logger("souk.runtime")
 
@@ -114,6 +116,7 @@ class Runtime:
                 i18n=runtime.i18n,
                 outbox=runtime.outbox,
                 embedder=runtime.embedder,
+                jobs=Jobs(create_celery(settings, urls)),
             )
             runtime.processor = UpdateProcessor(
                 dispatcher=runtime.dispatcher,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import CartSettings
 from souk.db.models import Cart, CartItem, Customer, Order, Shop
+from souk.services.shops import shop_zone
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,6 @@ class DueCart:
     shop_id: int
     customer_id: int
     updated_at: datetime
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 class CartReminders:
@@ -61,7 +54,7 @@ class CartReminders:
         return [
             DueCart(cart_id, shop_id, customer_id, updated_at)
             for cart_id, shop_id, customer_id, updated_at, timezone in rows
-            if not settings.quiet_at(now.astimezone(_zone(timezone)).hour)
+            if not settings.quiet_at(now.astimezone(shop_zone(timezone)).hour)
         ]
 
     async def mark_reminded(self, cart_id: int, now: datetime) -> None:

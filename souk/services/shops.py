@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -150,3 +151,11 @@ def _info(channel: ShopChannel, slug: str, name: str) -> ChannelInfo:
         webhook_secret=channel.webhook_secret,
         payment_token=channel.payment_token,
     )
+
+
+def shop_zone(name: str) -> ZoneInfo:
+    """A shop's time zone; an unknown name counts as UTC rather than failing a job."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -19,6 +19,8 @@ PURGE_TASK = "souk.inbox.purge"
 EMBED_TASK = "souk.embeddings.refresh"
 REMIND_TASK = "souk.carts.remind"
 EXPIRE_TASK = "souk.orders.expire_unpaid"
+REPORT_TASK = "souk.reports.send"
+DIGEST_TASK = "souk.reports.digest"
 
 
 def broker_url(redis_url: str) -> str:
@@ -62,6 +64,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": REMIND_TASK,
                 "schedule": timedelta(seconds=settings.cart.reminder_check_seconds),
                 "options": {"expires": settings.cart.reminder_check_seconds},
+            },
+            "daily-digest": {
+                "task": DIGEST_TASK,
+                "schedule": timedelta(minutes=10),
+                "options": {"expires": 600},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,

@@ -8,7 +8,7 @@ import threading
 from celery import Celery
 
 from souk.logs import get_logger
-from souk.workers.app import DELIVER_TASK
+from souk.workers.app import DELIVER_TASK, REPORT_TASK
 
 log = get_logger("souk.outbox")
 
@@ -41,3 +41,30 @@ class NotifierKick:
             log.warning("notifier kick failed; the sweep will deliver", error=type(error).__name__)
         finally:
             self._busy.release()
+
+
+class Jobs:
+    """Work handlers hand to the workers (a report with its chart). Publishing blocks, so
+    it runs in the default executor; False when the broker could not take it."""
+
+    def __init__(self, celery: Celery) -> None:
+        self._celery = celery
+
+    async def send_report(
+        self, *, shop_id: int, bot_id: int, chat_id: int, kind: str, language: str
+    ) -> bool:
+        kwargs = {
+            "shop_id": shop_id,
+            "bot_id": bot_id,
+            "chat_id": chat_id,
+            "kind": kind,
+            "language": language,
+        }
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: self._celery.send_task(REPORT_TASK, kwargs=kwargs)
+            )
+        except Exception as error:
+            log.warning("report job not queued", error=type(error).__name__)
+            return False
+        return True

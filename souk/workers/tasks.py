@@ -13,15 +13,19 @@ from souk.runtime import Runtime
 from souk.services.embeddings import EmbeddingService
 from souk.services.inbox import InboxService
 from souk.services.outbox import OutboxService
+from souk.services.reports import PeriodKind
 from souk.workers.app import (
     DELIVER_TASK,
+    DIGEST_TASK,
     EMBED_TASK,
     EXPIRE_TASK,
     PURGE_TASK,
     REMIND_TASK,
+    REPORT_TASK,
     SWEEP_TASK,
 )
 from souk.workers.context import context_for
+from souk.workers.reports import send_digests, send_report
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
 
 log = get_logger("souk.workers")
@@ -120,6 +124,36 @@ def remind_carts(self: Task) -> int:  # type: ignore[type-arg]
 def expire_unpaid(self: Task) -> int:  # type: ignore[type-arg]
     """Beat: release the stock of orders whose online payment did not come in time."""
     return context_for(self.app).run(lambda runtime: expire_unpaid_orders(runtime, _now()))
+
+
+@shared_task(name=REPORT_TASK, bind=True)
+def report(
+    self: Task,  # type: ignore[type-arg]
+    *,
+    shop_id: int,
+    bot_id: int,
+    chat_id: int,
+    kind: str,
+    language: str,
+) -> bool:
+    """A sales report asked for by a staff member (/report), with its chart."""
+    return context_for(self.app).run(
+        lambda runtime: send_report(
+            runtime,
+            shop_id=shop_id,
+            bot_id=bot_id,
+            chat_id=chat_id,
+            kind=PeriodKind(kind),
+            language=language,
+            now=_now(),
+        )
+    )
+
+
+@shared_task(name=DIGEST_TASK, bind=True)
+def daily_digest(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: yesterday's report to the owners of shops whose digest hour it is."""
+    return context_for(self.app).run(lambda runtime: send_digests(runtime, _now()))
 
 
 def _now() -> datetime:

@@ -72,6 +72,7 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "adjust",
         "undo",
         "export",
+        "report",
         "ping",
         "help",
     ]

@@ -39,6 +39,7 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="adjust", description=_("Correct the stock: /adjust SKU -2 why")),
         BotCommand(command="undo", description=_("Undo your last price or stock change")),
         BotCommand(command="export", description=_("The catalog as a CSV file")),
+        BotCommand(command="report", description=_("Sales report: today, week, month")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),
     ]
