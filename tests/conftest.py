@@ -78,9 +78,14 @@ async def fake_api() -> AsyncIterator[FakeBotAPI]:
     await api.close()
 
 
+# A platform admin (ADMIN_TELEGRAM_IDS) of the test runtime.
+ADMIN_ID = 990001
+
+
 def make_settings(fake_api: FakeBotAPI, data_dir: Path) -> Settings:
     settings = Settings()
     settings.core.data_dir = data_dir
+    settings.core.admin_telegram_ids = [ADMIN_ID]
     settings.telegram.api_base = fake_api.base_url
     settings.inbox.sweep_seconds = 0.5
     settings.inbox.stale_seconds = 1.0

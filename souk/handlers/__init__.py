@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from souk.handlers import errors
+from souk.handlers import admin, errors
 from souk.handlers.customer import (
     cart,
     catalog,
@@ -36,6 +36,7 @@ def admin_router() -> Router:
     router = Router(name="admin")
     router.message.filter(IsAdmin())
     router.callback_query.filter(IsAdmin())
+    router.include_routers(admin.router)
     return router
 
 

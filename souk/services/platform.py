@@ -1,0 +1,88 @@
+"""What platform admins see across every shop: the shops and the platform's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from souk.db.models import Customer, Order, Product, Shop, Staff
+from souk.services.reports import SOLD
+
+
+@dataclass(frozen=True)
+class ShopLine:
+    slug: str
+    name: str
+    active: bool
+    products: int
+    customers: int
+    staff: int
+    orders_today: int
+
+
+@dataclass(frozen=True)
+class PlatformFigures:
+    shops: int
+    customers: int
+    blocked: int
+    orders_day: int
+    revenue_day: dict[str, Decimal]  # currency -> orders' totals of the last 24 h
+
+
+class PlatformService:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def shops(self, now: datetime, *, limit: int = 50) -> list[ShopLine]:
+        """Every shop (the newest first) with what it holds and its orders of 24 h."""
+
+        def count(
+            shop_id: InstrumentedAttribute[int], *where: ColumnElement[bool]
+        ) -> ScalarSelect[int]:
+            return select(func.count()).where(shop_id == Shop.id, *where).scalar_subquery()
+
+        rows = await self._session.execute(
+            select(
+                Shop.slug,
+                Shop.name,
+                Shop.is_active,
+                count(Product.shop_id),
+                count(Customer.shop_id),
+                count(Staff.shop_id),
+                count(Order.shop_id, Order.created_at >= now - timedelta(days=1)),
+            )
+            .order_by(Shop.id.desc())
+            .limit(limit)
+        )
+        return [ShopLine(*row) for row in rows]
+
+    async def figures(self, now: datetime) -> PlatformFigures:
+        day_ago = now - timedelta(days=1)
+        shops = await self._session.scalar(select(func.count()).select_from(Shop))
+        customers, blocked = (
+            await self._session.execute(
+                select(func.count(), func.count().filter(Customer.blocked.is_(True))).select_from(
+                    Customer
+                )
+            )
+        ).one()
+        sold = (Order.created_at >= day_ago, Order.status.in_(SOLD))
+        orders = await self._session.scalar(select(func.count()).select_from(Order).where(*sold))
+        revenue = await self._session.execute(
+            select(Order.currency, func.sum(Order.total))
+            .where(*sold)
+            .group_by(Order.currency)
+            .order_by(Order.currency)
+        )
+        return PlatformFigures(
+            shops or 0,
+            customers,
+            blocked,
+            orders or 0,
+            {currency: total for currency, total in revenue},
+        )
