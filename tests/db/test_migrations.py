@@ -99,8 +99,8 @@ async def index_definition(engine: AsyncEngine, name: str) -> str:
 async def test_search_indexes_exist(db: AsyncEngine) -> None:
     hnsw = await index_definition(db, "ix_products_embedding_hnsw")
     assert "USING hnsw (embedding vector_cosine_ops)" in hnsw
-    assert "m='16'" in hnsw
-    assert "ef_construction='64'" in hnsw
+    assert "m='32'" in hnsw
+    assert "ef_construction='400'" in hnsw
     assert "USING gin (search_vector)" in await index_definition(db, "ix_products_search_vector")
     assert "USING gin (titles gin_trgm_ops)" in await index_definition(
         db, "ix_products_titles_trgm"

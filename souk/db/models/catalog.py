@@ -67,7 +67,7 @@ class Product(Base):
             "ix_products_embedding_hnsw",
             "embedding",
             postgresql_using="hnsw",
-            postgresql_with={"m": 16, "ef_construction": 64},
+            postgresql_with={"m": 32, "ef_construction": 400},
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
         Index("ix_products_search_vector", "search_vector", postgresql_using="gin"),
