@@ -256,6 +256,77 @@ def export(
         console.print(f"{catalog.products} products written to {output}")
 
 
+@app.command("import")
+def import_catalog(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file, first row the columns")],
+    shop: Annotated[str, typer.Option(help="The shop's slug")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report only; change nothing")
+    ] = False,
+) -> None:
+    """Import a catalog file: check every row, apply the valid ones in one transaction
+    (with --dry-run: none) and print the report; rejected rows by row, column, reason."""
+    from rich.progress import Progress
+
+    from souk.services.import_messages import reason_text, refusal_text
+    from souk.services.import_reader import check_size
+    from souk.services.import_rows import Columns
+    from souk.services.imports import CatalogImport, ImportPlan, ImportRefused, read_table
+    from souk.services.shops import ShopService
+
+    try:
+        check_size(file.stat().st_size)  # before reading a byte of it
+        table = read_table(file.read_bytes(), file.name)
+        Columns.of(table.header)
+    except OSError as unreadable:
+        console.print(f"[red]error:[/red] cannot read {file}: {unreadable.strerror}")
+        raise typer.Exit(1) from None
+    except ImportRefused as refused:
+        console.print(f"[red]error:[/red] {refusal_text(refused)}")
+        raise typer.Exit(1) from None
+    settings = _settings(ctx)
+
+    async def work(urls: ServiceURLs) -> ImportPlan:
+        engine = create_engine(urls.database_url, pool_size=1)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                found = await ShopService(session).get_by_slug(shop)
+                importer = CatalogImport(session, found.id)
+                with Progress(console=console) as progress:
+                    checking = progress.add_task("checking", total=len(table.rows))
+                    plan = await importer.plan(
+                        table,
+                        lock=not dry_run,
+                        progress=lambda done: progress.advance(checking, done),
+                    )
+                    if not dry_run:
+                        total = len(plan.inserts) + len(plan.updates)
+                        applying = progress.add_task("applying", total=total)
+                        await importer.apply(
+                            plan, progress=lambda done: progress.advance(applying, done)
+                        )
+                return plan
+        finally:
+            await engine.dispose()
+
+    with services(settings) as urls:
+        plan = run_async(lambda: work(urls))
+    summary = plan.summary
+    console.print(
+        f"{summary.rows} rows: {summary.new} new, {summary.changed} changed, "
+        f"{summary.unchanged} unchanged, {summary.rejected} rejected"
+    )
+    if summary.new_categories:
+        console.print(f"new categories: {', '.join(summary.new_categories)}")
+    for row_error in plan.errors[:20]:
+        column = f", {row_error.column}" if row_error.column else ""
+        console.print(f"row {row_error.row}{column}: {reason_text(row_error)}", markup=False)
+    if len(plan.errors) > 20:
+        console.print(f"... and {len(plan.errors) - 20} more errors")
+    console.print("dry run: nothing changed" if dry_run else "applied")
+
+
 @staff_app.command("invite")
 def staff_invite(
     ctx: typer.Context,

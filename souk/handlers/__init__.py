@@ -17,7 +17,7 @@ from souk.handlers.customer import (
     search,
     start,
 )
-from souk.handlers.seller import menu, ping, products, reports
+from souk.handlers.seller import imports, menu, ping, products, reports
 from souk.handlers.seller import orders as staff_orders
 from souk.middlewares.roles import IsAdmin, IsStaff
 
@@ -27,7 +27,12 @@ def seller_router() -> Router:
     router.message.filter(IsStaff())
     router.callback_query.filter(IsStaff())
     router.include_routers(
-        menu.router, staff_orders.router, products.router, reports.router, ping.router
+        menu.router,
+        staff_orders.router,
+        imports.router,
+        products.router,
+        reports.router,
+        ping.router,
     )
     return router
 

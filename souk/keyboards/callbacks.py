@@ -132,3 +132,15 @@ class StaffOrdersCD(CallbackData, prefix="sos"):
 
     status: str
     page: int
+
+
+class ImportAction(enum.StrEnum):
+    APPLY = "apply"
+    CANCEL = "cancel"
+
+
+class ImportCD(CallbackData, prefix="imp"):
+    """Apply or cancel the previewed import `ticket` (a newer preview makes it stale)."""
+
+    action: ImportAction
+    ticket: str

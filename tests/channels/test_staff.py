@@ -71,6 +71,7 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "receive",
         "adjust",
         "undo",
+        "import",
         "export",
         "report",
         "ping",

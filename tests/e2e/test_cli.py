@@ -148,3 +148,64 @@ async def test_export_prints_the_catalog_as_csv(
     code, output = await run(env, "export", "--shop", shop.slug, "--output", str(target))
     assert code == 0 and "8 products written" in output
     assert target.read_text(encoding="utf-8").splitlines()[0] == ",".join(COLUMNS)
+
+
+async def test_import_checks_previews_with_dry_run_applies_and_reports(
+    env: dict[str, str],
+    make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from souk.db.models import PriceChange, Product
+
+    shop, ids = await stock_shop(make_shop, session_factory)
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_bytes(
+        "\ufeffprice;sku;title;stock\n"
+        "250;PH-1;Phone 1;10\n15;NEW-1;Лампа;3\n-3;NEW-2;Bad;1\n".encode()
+    )
+    code, output = await run(env, "import", str(catalog), "--shop", shop.slug, "--dry-run")
+    assert code == 0, output
+    assert "3 rows: 1 new, 1 changed, 0 unchanged, 1 rejected" in output
+    assert "row 4, price: “-3” is negative" in output and "dry run: nothing changed" in output
+    async with session_factory() as session:
+        phone = await session.get_one(Product, ids["PH-1"])
+        assert phone.price == Decimal("200.90")
+
+    code, output = await run(env, "import", str(catalog), "--shop", shop.slug)
+    assert code == 0 and "applied" in output, output
+    async with session_factory() as session:
+        phone = await session.get_one(Product, ids["PH-1"])
+        lamp = await session.scalar(
+            select(Product).where(Product.shop_id == shop.shop_id, Product.sku == "NEW-1")
+        )
+        audit = await session.scalar(
+            select(PriceChange).where(PriceChange.product_id == ids["PH-1"])
+        )
+    assert phone.price == Decimal("250.00") and lamp is not None and lamp.title == "Лампа"
+    assert audit is not None and audit.actor_telegram_id is None
+
+    exported = tmp_path / "exported.csv"
+    code, output = await run(env, "export", "--shop", shop.slug, "--output", str(exported))
+    assert code == 0, output
+    code, output = await run(env, "import", str(exported), "--shop", shop.slug, "--dry-run")
+    assert "9 rows: 0 new, 0 changed, 9 unchanged, 0 rejected" in output, output
+
+
+async def test_import_of_a_file_that_cannot_be_read_fails_clearly(
+    env: dict[str, str], make_shop: MakeShop, tmp_path: Path
+) -> None:
+    shop = await make_shop()
+    missing = tmp_path / "nope.csv"
+    code, output = await run(env, "import", str(missing), "--shop", shop.slug)
+    assert code == 1 and "cannot read" in output and "Traceback" not in output
+    merged = tmp_path / "bad.csv"
+    merged.write_text("title,price\nMug,3\n")
+    code, output = await run(env, "import", str(merged), "--shop", shop.slug)
+    assert code == 1 and "The file has no “sku” column." in output, output
+    code, output = await run(env, "import", str(merged), "--shop", "no-such-shop")
+    assert code == 1

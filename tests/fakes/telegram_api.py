@@ -85,6 +85,7 @@ class FakeBotAPI(MethodsMixin):
         self._app.router.add_post("/_fake/config", self._ctl_config)
         self._app.router.add_post("/_fake/updates/{bot_id:-?\\d+}", self._ctl_update)
         self._app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._app.router.add_get("/file/bot{token}/{path:.+}", self._download)
 
     # -- configuration ---------------------------------------------------------------
 
@@ -111,6 +112,18 @@ class FakeBotAPI(MethodsMixin):
         self._limiter.limits = FakeLimits(**current)
         self._limiter.reset()
         return self._limiter.limits
+
+    def add_file(self, file_id: str, data: bytes) -> None:
+        """Make ``file_id`` (as in a document of an update) downloadable with ``data``."""
+        self._files[file_id] = data
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """What was stored under ``file_id``: added, or uploaded by a bot (sendDocument)."""
+        return self._files[file_id]
+
+    def uploaded_file(self, filename: str) -> bytes:
+        """The bytes of the last file a bot uploaded under ``filename``."""
+        return self._files[self._upload_names[filename]]
 
     def block(self, chat_id: int) -> None:
         """Make ``chat_id`` answer 403 as if the user blocked the bot."""
@@ -304,6 +317,7 @@ class FakeBotAPI(MethodsMixin):
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             params = await parse_params(request)
+            self._uploads = await _uploaded_parts(request)
             if self.is_sending(method):
                 self._inject(params)
             result = handler(bot_id, params)
@@ -321,6 +335,16 @@ class FakeBotAPI(MethodsMixin):
         self._record(bot_id, method, params, status)
         await self._notify()
         return web.Response(text=json.dumps(body), status=status, content_type="application/json")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """GET /file/bot<token>/<file_path>: the bytes of a file getFile returned a path of."""
+        if request.match_info["token"] not in self._tokens:
+            return web.json_response({"ok": False, "error_code": 401}, status=401)
+        path = request.match_info["path"]
+        file_id = next((f for f, p in self._file_paths.items() if p == path), None)
+        if file_id is None:
+            return web.json_response({"ok": False, "error_code": 404}, status=404)
+        return web.Response(body=self._files[file_id], content_type="application/octet-stream")
 
     async def _ctl_calls(self, request: web.Request) -> web.Response:
         query = request.query
@@ -388,6 +412,18 @@ class FakeBotAPI(MethodsMixin):
         except (TypeError, ValueError) as exc:
             return web.json_response({"ok": False, "description": str(exc)}, status=400)
         return web.json_response({"ok": True, "limits": asdict(limits)})
+
+
+async def _uploaded_parts(request: web.Request) -> dict[str, bytes]:
+    """The file parts of a multipart request (aiohttp keeps the parsed form)."""
+    if not request.content_type.startswith("multipart/"):
+        return {}
+    parts = {}
+    for key, value in (await request.post()).items():
+        if isinstance(value, web.FileField):
+            value.file.seek(0)
+            parts[key] = value.file.read()
+    return parts
 
 
 async def _serve(args: argparse.Namespace) -> None:

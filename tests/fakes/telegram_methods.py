@@ -41,10 +41,12 @@ METHODS = (
     "deleteMyCommands",
     "getMyCommands",
     "getUpdates",
+    "getFile",
     "close",
     "logOut",
 )
 _CANONICAL = {name.lower(): name for name in METHODS}
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download
 _CHAT_ACTIONS = frozenset(
     {
         "typing",
@@ -129,6 +131,10 @@ class MethodsMixin:
         self._webhooks = {}
         self._commands: dict[tuple[int, str, str], list[Params]] = {}
         self._file_seq = itertools.count(1)
+        self._files: dict[str, bytes] = {}
+        self._file_paths: dict[str, str] = {}
+        self._upload_names: dict[str, str] = {}  # file name -> file_id of its last upload
+        self._uploads: dict[str, bytes] = {}  # the file parts of the request being handled
         self._bot_users: dict[int, Params] = {}
         self._handlers: dict[str, Handler] = {name: getattr(self, "_m_" + name) for name in METHODS}
 
@@ -198,13 +204,18 @@ class MethodsMixin:
 
     def _file(self, params: Params, field: str) -> tuple[str, Params | None]:
         """Resolve a URL, file_id or uploaded part (direct or ``attach://``)."""
-        value = params.get(field)
+        value, part = params.get(field), field
         if isinstance(value, str) and value.startswith("attach://"):
-            value = params.get(value[len("attach://") :])
+            part = value[len("attach://") :]
+            value = params.get(part)
             if value is None:
                 raise bad_request(f"wrong file identifier/HTTP URL specified for {field}")
         if isinstance(value, dict):
-            return f"F{field[:3]}{next(self._file_seq):09d}", value
+            # Like Telegram, an uploaded file can be fetched again by its new file_id.
+            file_id = f"F{field[:3]}{next(self._file_seq):09d}"
+            self._files[file_id] = self._uploads.get(part, b"")
+            self._upload_names[str(value.get("filename"))] = file_id
+            return file_id, value
         if not isinstance(value, str) or not value:
             raise bad_request(f"there is no {field} in the request")
         if value.startswith(("http://", "https://")):
@@ -378,6 +389,25 @@ class MethodsMixin:
     def _m_deleteMyCommands(self, bot_id: int, params: Params) -> bool:
         self._commands.pop(self._commands_key(bot_id, params), None)
         return True
+
+    def _m_getFile(self, bot_id: int, params: Params) -> Params:
+        file_id = params.get("file_id")
+        if not isinstance(file_id, str) or not file_id:
+            raise bad_request("file_id is empty")
+        data = self._files.get(file_id)
+        if data is None:
+            raise bad_request("invalid file_id")
+        if len(data) > MAX_DOWNLOAD_BYTES:
+            raise bad_request("file is too big")
+        path = self._file_paths.setdefault(
+            file_id, f"documents/file_{len(self._file_paths) + 1}.bin"
+        )
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(data),
+            "file_path": path,
+        }
 
     def _m_close(self, bot_id: int, params: Params) -> bool:
         return True

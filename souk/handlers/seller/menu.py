@@ -38,6 +38,7 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="receive", description=_("Goods received: /receive SKU QTY COST")),
         BotCommand(command="adjust", description=_("Correct the stock: /adjust SKU -2 why")),
         BotCommand(command="undo", description=_("Undo your last price or stock change")),
+        BotCommand(command="import", description=_("Import a catalog file (CSV or XLSX)")),
         BotCommand(command="export", description=_("The catalog as a CSV file")),
         BotCommand(command="report", description=_("Sales report: today, week, month")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
