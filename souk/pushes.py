@@ -15,8 +15,8 @@ from souk.formatting import cart_lines, staff_order_text, status_push
 from souk.keyboards.callbacks import CartAction, CartCD, CheckoutAction, CheckoutCD, RemindersCD
 from souk.keyboards.checkout import open_order_keyboard
 from souk.keyboards.staff import staff_order_keyboard
+from souk.notify import CustomerNotifier, StaffNotifier
 from souk.services.cart import CartService
-from souk.services.notify import CustomerNotifier, StaffNotifier
 from souk.services.orders import OrderService, StatusChange
 from souk.services.reminders import DueCart
 

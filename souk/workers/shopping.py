@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from souk.db.models import OrderStatus
 from souk.logs import get_logger
+from souk.notify import CustomerNotifier
 from souk.pushes import push_cart_reminder, push_order_status
 from souk.runtime import Runtime
-from souk.services.notify import CustomerNotifier
 from souk.services.orders import OrderService, unpaid_orders
 from souk.services.reminders import CartReminders
 

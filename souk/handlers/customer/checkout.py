@@ -35,11 +35,11 @@ from souk.keyboards.checkout import (
     open_order_keyboard,
     shipping_keyboard,
 )
+from souk.notify import StaffNotifier
 from souk.pushes import push_order_to_staff
 from souk.services.cart import CartService
 from souk.services.catalog import localized
 from souk.services.customers import CustomerService, Person, normalize_phone
-from souk.services.notify import StaffNotifier
 from souk.services.orders import (
     EmptyCart,
     OrderService,

@@ -17,9 +17,9 @@ from souk.formatting import order_text, status_name
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import OrderAction, OrderCD, OrdersCD
 from souk.keyboards.checkout import cancel_sure_keyboard, order_keyboard, orders_keyboard
+from souk.notify import StaffNotifier
 from souk.pushes import push_order_to_staff
 from souk.services.customers import Person
-from souk.services.notify import StaffNotifier
 from souk.services.orders import OrderService, StatusNotAllowed
 from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo

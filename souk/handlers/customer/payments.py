@@ -10,9 +10,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.errors import NotFoundError
+from souk.notify import StaffNotifier
 from souk.pushes import push_order_to_staff
 from souk.services.customers import Person
-from souk.services.notify import StaffNotifier
 from souk.services.orders import OrderService
 from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo

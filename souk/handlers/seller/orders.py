@@ -21,8 +21,8 @@ from souk.formatting import staff_order_text, status_name
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import StaffOrderAction, StaffOrderCD, StaffOrdersCD
 from souk.keyboards.staff import staff_order_keyboard, staff_orders_keyboard
+from souk.notify import CustomerNotifier
 from souk.pushes import push_order_status, push_return_refused
-from souk.services.notify import CustomerNotifier
 from souk.services.orders import OrderService, StatusNotAllowed
 from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo

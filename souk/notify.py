@@ -1,4 +1,5 @@
-"""Pushes to one customer: on their channel, in their language, through the outbox."""
+"""Pushes to a customer or to a shop's staff: on their channel, in their language, through
+the outbox (rendered with aiogram's keyboards and translations, so not a service)."""
 
 from __future__ import annotations
 
