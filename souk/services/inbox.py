@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ARRAY, Text, cast, delete, func, select
+from sqlalchemy import update as update_rows
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from souk.db.models import ChannelKind, InboundStatus, InboundUpdate
@@ -154,6 +156,26 @@ class InboxService:
             .limit(limit)
         )
         return [ChatRef(channel, receiver, chat_key) for channel, receiver, chat_key in rows]
+
+    @staticmethod
+    async def redact_text(session: AsyncSession, *, receiver: str, update_id: int) -> None:
+        """Blank the text of a stored Telegram message (a PIN typed into the chat must not
+        stay in the inbox until retention ends); within the caller's transaction."""
+        await session.execute(
+            update_rows(InboundUpdate)
+            .where(
+                InboundUpdate.channel == ChannelKind.TELEGRAM,
+                InboundUpdate.receiver == receiver,
+                InboundUpdate.external_id == str(update_id),
+            )
+            .values(
+                payload=func.jsonb_set(
+                    InboundUpdate.payload,
+                    cast(["message", "text"], ARRAY(Text)),
+                    cast("[redacted]", JSONB),  # bound as JSON: the string [redacted]
+                )
+            )
+        )
 
     @staticmethod
     async def purge(session: AsyncSession, *, older_than: timedelta) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import ClientSession
@@ -120,6 +121,10 @@ async def test_customers_cannot_reach_staff_commands_and_only_the_owner_sets_the
     # The PIN does not stay readable in the chat (the fake cannot know the user's message
     # ids, so it refuses; Telegram lets a bot delete incoming messages in private chats).
     assert fake_api.calls("deleteMessage", chat_id=6511, ok_only=False)
+    rows = await settled(session_factory, shop, 0)
+    stored = [json.dumps(row.payload, ensure_ascii=False) for row in rows]
+    assert not any("2580" in payload for payload in stored)  # nor does it stay in the inbox
+    assert any('"text": "[redacted]"' in payload for payload in stored)
     await settled(session_factory, shop, 0)
     async with session_factory() as session:
         staff = StaffService(session, shop.shop_id)

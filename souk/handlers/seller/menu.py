@@ -8,7 +8,7 @@ import contextlib
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BotCommand, BotCommandScopeChat, Message
+from aiogram.types import BotCommand, BotCommandScopeChat, Message, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.db.models import StaffRole
 from souk.errors import InvalidInput
 from souk.services.customers import Person
+from souk.services.inbox import InboxService
 from souk.services.shops import ChannelInfo
 from souk.services.staff import StaffService
 
@@ -58,6 +59,16 @@ async def install_staff_menu(
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
 
 
+async def forget_pin(message: Message, session: AsyncSession, update: Update) -> None:
+    """A message holding a PIN: deleted from the chat, its text blanked in the inbox."""
+    with contextlib.suppress(TelegramBadRequest):
+        await message.delete()
+    assert message.bot is not None
+    await InboxService.redact_text(
+        session, receiver=str(message.bot.id), update_id=update.update_id
+    )
+
+
 @router.message(Command("pin"))
 async def pin_command(
     message: Message,
@@ -65,13 +76,12 @@ async def pin_command(
     session: AsyncSession,
     shop: ChannelInfo,
     person: Person,
+    event_update: Update,
 ) -> None:
     if person.staff_role is not StaffRole.OWNER:
         await message.answer(_("Only the shop's owner can set the PIN."))
         return
-    # The PIN should not stay readable in the chat.
-    with contextlib.suppress(TelegramBadRequest):
-        await message.delete()
+    await forget_pin(message, session, event_update)
     try:
         await StaffService(session, shop.shop_id).set_pin(command.args or "")
     except InvalidInput:

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +16,7 @@ from souk.db.models import OrderStatus
 from souk.errors import NotFoundError
 from souk.formatting import staff_order_text, status_name
 from souk.handlers.screens import replace_screen
+from souk.handlers.seller.menu import forget_pin
 from souk.keyboards.callbacks import StaffOrderAction, StaffOrderCD, StaffOrdersCD
 from souk.keyboards.staff import staff_order_keyboard, staff_orders_keyboard
 from souk.notify import CustomerNotifier
@@ -234,10 +232,10 @@ async def pin_typed(
     i18n: I18n,
     outbox: OutboxFactory,
     pin_guard: PinGuard,
+    event_update: Update,
 ) -> None:
     assert message.text is not None and message.from_user is not None
-    with contextlib.suppress(TelegramBadRequest):  # the PIN should not stay in the chat
-        await message.delete()
+    await forget_pin(message, session, event_update)
     staff_id = message.from_user.id
     wait = await pin_guard.locked_for(shop.shop_id, staff_id)
     if wait:
