@@ -270,14 +270,16 @@ def import_catalog(
     from rich.progress import Progress
 
     from souk.services.import_messages import reason_text, refusal_text
-    from souk.services.import_reader import check_size
+    from souk.services.import_reader import ImportLimits, check_size
     from souk.services.import_rows import Columns
     from souk.services.imports import CatalogImport, ImportPlan, ImportRefused, read_table
     from souk.services.shops import ShopService
 
+    settings = _settings(ctx)
+    limits = ImportLimits(settings.imports.max_bytes, settings.imports.max_rows)
     try:
-        check_size(file.stat().st_size)  # before reading a byte of it
-        table = read_table(file.read_bytes(), file.name)
+        check_size(file.stat().st_size, limits)  # before reading a byte of it
+        table = read_table(file.read_bytes(), file.name, limits)
         Columns.of(table.header)
     except OSError as unreadable:
         console.print(f"[red]error:[/red] cannot read {file}: {unreadable.strerror}")
@@ -285,7 +287,6 @@ def import_catalog(
     except ImportRefused as refused:
         console.print(f"[red]error:[/red] {refusal_text(refused)}")
         raise typer.Exit(1) from None
-    settings = _settings(ctx)
 
     async def work(urls: ServiceURLs) -> ImportPlan:
         engine = create_engine(urls.database_url, pool_size=1)

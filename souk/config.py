@@ -220,6 +220,19 @@ class StaffSettings(BaseSettings):
     )
 
 
+class ImportSettings(BaseSettings):
+    """Catalog files staff import (through the bot or `souk import`)."""
+
+    model_config = _config("IMPORT_")
+
+    max_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1024,
+        description="Largest catalog file read (Telegram lets bots download up to 20 MB)",
+    )
+    max_rows: int = Field(50_000, ge=1, description="Most rows of one catalog file")
+
+
 class ReportSettings(BaseSettings):
     """Sales reports and the owners' daily digest."""
 
@@ -252,6 +265,7 @@ class Settings:
         self.cart = CartSettings()
         self.staff = StaffSettings()
         self.reports = ReportSettings()
+        self.imports = ImportSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -270,5 +284,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     CartSettings,
     StaffSettings,
     ReportSettings,
+    ImportSettings,
     WorkerSettings,
 )

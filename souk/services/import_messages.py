@@ -8,7 +8,7 @@ import io
 from collections.abc import Callable, Iterable
 
 from souk.services.catalog_files import COLUMNS
-from souk.services.import_reader import MAX_BYTES, MAX_ROWS, FileProblem, ImportRefused
+from souk.services.import_reader import FileProblem, ImportRefused
 from souk.services.import_rows import Problem, RowError
 
 Translate = Callable[[str], str]
@@ -21,11 +21,10 @@ def _same(text: str) -> str:
 def refusal_text(error: ImportRefused, _: Translate = _same) -> str:
     """Why a whole file is refused, and what to do about it."""
     detail, problem = error.detail, error.problem
-    limit_mb = MAX_BYTES // 1024 // 1024
     if problem is FileProblem.TOO_LARGE:
         return (
             _("The file is {size} MB; an import reads files up to {limit} MB.").format(
-                size=detail, limit=limit_mb
+                size=detail, limit=error.limit // 1024 // 1024
             )
             + " "
             + _("Split it into parts and send them one by one.")
@@ -33,7 +32,7 @@ def refusal_text(error: ImportRefused, _: Translate = _same) -> str:
     if problem is FileProblem.TOO_MANY_ROWS:
         return (
             _("The file has {rows} rows; an import reads up to {limit}.").format(
-                rows=detail, limit=f"{MAX_ROWS:,}"
+                rows=detail, limit=f"{error.limit:,}"
             )
             + " "
             + _("Split it into parts and send them one by one.")

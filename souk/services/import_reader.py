@@ -15,10 +15,6 @@ from decimal import Decimal
 
 from souk.errors import InvalidInput
 
-# Telegram lets a bot download files up to 20 MB; the CLI keeps the same bound so that a
-# file which imports from the shell also imports through the bot.
-MAX_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 50_000
 TEXT_SUFFIXES = frozenset({"csv", "tsv", "txt"})
 XLSX_SUFFIXES = frozenset({"xlsx", "xlsm"})
 _DELIMITERS = (",", ";", "\t", "|")
@@ -40,14 +36,28 @@ class FileProblem(enum.StrEnum):
     FORMULA_WITHOUT_VALUE = "formula_without_value"
 
 
+@dataclass(frozen=True)
+class ImportLimits:
+    """How big a file may be (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS). Telegram lets a bot
+    download files up to 20 MB; the CLI keeps the same bound by default, so that a file
+    which imports from the shell also imports through the bot."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_rows: int = 50_000
+
+
+DEFAULT_LIMITS = ImportLimits()
+
+
 class ImportRefused(InvalidInput):
     """The file cannot be imported at all; nothing of it is applied. `detail` is what the
-    message names (a size, the missing columns, a cell)."""
+    message names (a size, the missing columns, a cell); `limit` the bound it broke."""
 
-    def __init__(self, problem: FileProblem, detail: str = "") -> None:
+    def __init__(self, problem: FileProblem, detail: str = "", limit: int = 0) -> None:
         super().__init__(f"{problem.value}: {detail}" if detail else problem.value)
         self.problem = problem
         self.detail = detail
+        self.limit = limit
 
 
 @dataclass
@@ -73,21 +83,24 @@ def file_kind(filename: str) -> str:
     raise ImportRefused(FileProblem.FORMAT, suffix)
 
 
-def check_size(size: int) -> None:
-    if size > MAX_BYTES:
-        raise ImportRefused(FileProblem.TOO_LARGE, f"{size / 1024 / 1024:.1f}")
+def check_size(size: int, limits: ImportLimits = DEFAULT_LIMITS) -> None:
+    if size > limits.max_bytes:
+        raise ImportRefused(
+            FileProblem.TOO_LARGE, f"{size / 1024 / 1024:.1f}", limit=limits.max_bytes
+        )
 
 
-def read_table(data: bytes, filename: str) -> Table:
+def read_table(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS) -> Table:
     """The table of a CSV (utf-8, utf-8 with BOM, utf-16 or cp1251; comma, semicolon, tab
     or bar) or of the first sheet of an XLSX (cached values of formulas)."""
-    check_size(len(data))
+    check_size(len(data), limits)
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE compound file: Excel 97-2003
         raise ImportRefused(FileProblem.OLD_EXCEL, "xls")
     kind = "xlsx" if data.startswith(b"PK\x03\x04") else file_kind(filename)
-    table = read_xlsx(data) if kind == "xlsx" else read_csv(data)
-    if len(table.rows) > MAX_ROWS:
-        raise ImportRefused(FileProblem.TOO_MANY_ROWS, str(len(table.rows)))
+    rows = limits.max_rows
+    table = read_xlsx(data, rows) if kind == "xlsx" else read_csv(data, rows)
+    if len(table.rows) > rows:
+        raise ImportRefused(FileProblem.TOO_MANY_ROWS, str(len(table.rows)), limit=rows)
     return table
 
 
@@ -125,7 +138,7 @@ def normal_name(name: str) -> str:
     return name.strip().strip("\ufeff").lower().replace(" ", "_")
 
 
-def read_csv(data: bytes) -> Table:
+def read_csv(data: bytes, max_rows: int) -> Table:
     text, encoding = decode(data)
     if "\x00" in text or re.search(r"[\x01-\x08\x0e-\x1f]", text[:4096]):
         raise ImportRefused(FileProblem.FORMAT, "binary")
@@ -140,7 +153,7 @@ def read_csv(data: bytes) -> Table:
         for number, cells in enumerate(reader, start=2):
             if any(cell.strip() for cell in cells):
                 table.rows.append((number, cells))
-                if len(table.rows) > MAX_ROWS:
+                if len(table.rows) > max_rows:
                     break  # enough to refuse; the rest need not be read
     except csv.Error as error:
         raise ImportRefused(FileProblem.UNREADABLE, f"line {reader.line_num}: {error}") from None
@@ -160,7 +173,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(data: bytes) -> Table:
+def read_xlsx(data: bytes, max_rows: int) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -183,7 +196,7 @@ def read_xlsx(data: bytes) -> Table:
     if _FORMULA.search(xml):
         formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         values = _cached_values(values, formulas.worksheets[0].iter_rows(values_only=True))
-    return _table_of(values)
+    return _table_of(values, max_rows)
 
 
 def _cached_values(
@@ -202,7 +215,7 @@ def _cached_values(
         yield row
 
 
-def _table_of(values: Iterator[tuple[object, ...]]) -> Table:
+def _table_of(values: Iterator[tuple[object, ...]], max_rows: int) -> Table:
     header: list[str] | None = None
     table = Table([])
     for number, row in enumerate(values, start=1):
@@ -213,7 +226,7 @@ def _table_of(values: Iterator[tuple[object, ...]]) -> Table:
             header = table.header = cells
             continue
         table.rows.append((number, cells))
-        if len(table.rows) > MAX_ROWS:
+        if len(table.rows) > max_rows:
             break
     if header is None:
         raise ImportRefused(FileProblem.EMPTY)

@@ -25,12 +25,10 @@ from souk.db.models import (
 )
 from souk.errors import NotFoundError
 from souk.services.demo import content_hash
-from souk.services.import_reader import MAX_BYTES, MAX_ROWS, ImportRefused, Table, read_table
+from souk.services.import_reader import ImportRefused, Table, read_table
 from souk.services.import_rows import Problem, ProductRow, RowError, read_rows
 
 __all__ = [
-    "MAX_BYTES",
-    "MAX_ROWS",
     "CatalogImport",
     "ImportPlan",
     "ImportRefused",

@@ -20,7 +20,13 @@ from souk.db.models import (
 )
 from souk.services.catalog_files import export_csv
 from souk.services.import_messages import error_report, reason_text, refusal_text
-from souk.services.import_reader import MAX_ROWS, FileProblem, ImportRefused, read_table
+from souk.services.import_reader import (
+    DEFAULT_LIMITS,
+    FileProblem,
+    ImportLimits,
+    ImportRefused,
+    read_table,
+)
 from souk.services.import_rows import Problem, read_rows
 from souk.services.imports import CatalogImport, ImportSummary
 from tests.channels.test_catalog import stock_shop
@@ -162,7 +168,7 @@ def test_xlsx_reads_cached_formula_values_and_refuses_formulas_without_them() ->
             "The file is 60.0 MB; an import reads files up to 20 MB.",
         ),
         (
-            b"sku\n" + b"A\n" * (MAX_ROWS + 1),
+            b"sku\n" + b"A\n" * (DEFAULT_LIMITS.max_rows + 1),
             "c.csv",
             FileProblem.TOO_MANY_ROWS,
             "The file has 50001 rows; an import reads up to 50,000.",
@@ -354,3 +360,15 @@ def test_attributes_column_round_trips_json() -> None:
     data = csv_bytes([["sku", "attributes"], ["A", json.dumps({"a": [1, 2], "b": "ü"})]])
     valid, _ = read_rows(read_table(data, "c.csv"))
     assert valid[0].attributes == {"a": [1, 2], "b": "ü"}
+
+
+def test_the_limits_come_from_the_settings_and_the_refusal_names_them() -> None:
+    limits = ImportLimits(max_bytes=2048, max_rows=2)
+    with pytest.raises(ImportRefused) as rows:
+        read_table(b"sku,price\nA,1\nB,2\nC,3\n", "c.csv", limits)
+    assert rows.value.problem is FileProblem.TOO_MANY_ROWS
+    assert refusal_text(rows.value).startswith("The file has 3 rows; an import reads up to 2.")
+    with pytest.raises(ImportRefused) as size:
+        read_table(b"sku\n" + b"x" * 4096, "c.csv", limits)
+    assert size.value.problem is FileProblem.TOO_LARGE and size.value.limit == 2048
+    assert read_table(b"sku,price\nA,1\nB,2\n", "c.csv", limits).rows  # within both

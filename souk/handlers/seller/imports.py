@@ -24,6 +24,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from souk.config import Settings
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import ImportAction, ImportCD
 from souk.services.catalog_files import COLUMNS
@@ -32,6 +33,7 @@ from souk.services.import_reader import (
     TEXT_SUFFIXES,
     XLSX_SUFFIXES,
     FileProblem,
+    ImportLimits,
     ImportRefused,
     check_size,
     read_table,
@@ -97,14 +99,14 @@ def _counts(summary: ImportSummary) -> dict[str, object]:
     return {**asdict(summary), "new_categories": list(summary.new_categories)}
 
 
-async def _download(bot: Bot, document: Document) -> bytes:
-    check_size(document.file_size or 0)  # refused before a byte is downloaded
+async def _download(bot: Bot, document: Document, limits: ImportLimits) -> bytes:
+    check_size(document.file_size or 0, limits)  # refused before a byte is downloaded
     buffer = io.BytesIO()
     try:
         await bot.download(document, destination=buffer)
     except TelegramBadRequest as error:
         if "too big" in error.message:
-            raise ImportRefused(FileProblem.TOO_LARGE, "> 20") from None
+            raise ImportRefused(FileProblem.TOO_LARGE, "> 20", limit=limits.max_bytes) from None
         raise
     return buffer.getvalue()
 
@@ -115,10 +117,12 @@ async def _plan(
     shop: ChannelInfo,
     actor: int,
     document: Document,
+    settings: Settings,
     *,
     lock: bool,
 ) -> tuple[CatalogImport, ImportPlan]:
-    table = read_table(await _download(bot, document), document.file_name or "")
+    limits = ImportLimits(settings.imports.max_bytes, settings.imports.max_rows)
+    table = read_table(await _download(bot, document, limits), document.file_name or "", limits)
     importer = CatalogImport(session, shop.shop_id, actor_telegram_id=actor)
     return importer, await importer.plan(table, lock=lock)
 
@@ -136,13 +140,18 @@ async def import_command(message: Message) -> None:
 
 @router.message(F.document.func(_is_table))
 async def import_file(
-    message: Message, bot: Bot, state: FSMContext, session: AsyncSession, shop: ChannelInfo
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    settings: Settings,
 ) -> None:
     assert message.document is not None and message.from_user is not None
     document = message.document
     try:
         _importer, plan = await _plan(
-            bot, session, shop, message.from_user.id, document, lock=False
+            bot, session, shop, message.from_user.id, document, settings, lock=False
         )
     except ImportRefused as refused:
         await message.answer(refusal_text(refused, _))
@@ -180,6 +189,7 @@ async def import_decision(
     state: FSMContext,
     session: AsyncSession,
     shop: ChannelInfo,
+    settings: Settings,
 ) -> None:
     data = await state.get_data()
     if (
@@ -195,7 +205,9 @@ async def import_decision(
         return
     document = Document.model_validate(data["document"])
     try:
-        importer, plan = await _plan(bot, session, shop, query.from_user.id, document, lock=True)
+        importer, plan = await _plan(
+            bot, session, shop, query.from_user.id, document, settings, lock=True
+        )
     except ImportRefused as refused:  # the file cannot be fetched again as it was
         await state.clear()
         await replace_screen(query, refusal_text(refused, _), None)
