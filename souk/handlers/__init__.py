@@ -49,12 +49,14 @@ def build_routers() -> list[Router]:
     """The feature routers are module-level and can join one dispatcher per process."""
     customer = Router(name="customer")
     customer.include_routers(
-        payments.router,
-        checkout.router,  # its states take text before search does
-        orders.router,
+        # The commands and buttons most updates are for come first: each router tried
+        # costs every update that passes it.
         start.router,
         catalog.router,
         cart.router,
+        checkout.router,  # its states take text before search does
+        orders.router,
+        payments.router,
         compare.router,
         membership.router,
         search.router,
