@@ -12,7 +12,6 @@ from sqlalchemy.orm import aliased
 
 from souk.db.models import PriceChange, PriceSource, Product, StockMovement, StockReason
 from souk.errors import ConflictError, InvalidInput, NotFoundError
-from souk.services.catalog import CatalogService
 
 MOST_PRICE = Decimal("1000000000")  # numeric(12,2) holds less than 10^10; more is a typo
 MOST_STOCK = 1_000_000
@@ -63,13 +62,13 @@ class ProductAdmin:
         self._shop_id = shop_id
         self._actor = actor_telegram_id
 
-    async def by_sku(self, sku: str) -> Product:
-        """The product with this SKU (active or not), locked for the change to come."""
-        product = await self._session.scalar(
-            select(Product)
-            .where(Product.shop_id == self._shop_id, func.lower(Product.sku) == sku.lower())
-            .with_for_update()
+    async def by_sku(self, sku: str, *, lock: bool = True) -> Product:
+        """The product with this SKU (active or not), locked for the change to come unless
+        it is only read."""
+        statement = select(Product).where(
+            Product.shop_id == self._shop_id, func.lower(Product.sku) == sku.lower()
         )
+        product = await self._session.scalar(statement.with_for_update() if lock else statement)
         if product is None:
             raise UnknownSku(sku, await self.closest_skus(sku))
         return product
@@ -185,10 +184,8 @@ class ProductAdmin:
         return list(found)
 
     async def product(self, sku: str) -> Product:
-        found = await CatalogService(self._session, self._shop_id).product_by_sku(sku)
-        if found is None:
-            return await self.by_sku(sku)  # inactive ones too, or UnknownSku
-        return found
+        """A product to look at (on sale or not), or UnknownSku."""
+        return await self.by_sku(sku, lock=False)
 
     async def undo(self) -> Change:
         """Revert this staff member's last price or stock change that is not undone yet;
