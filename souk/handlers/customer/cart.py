@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.errors import NotFoundError
 from souk.formatting import cart_text, short_title
+from souk.handlers.filters import PLAIN_TEXT
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import CartAction, CartCD, RemindersCD
 from souk.keyboards.cart import cart_keyboard
@@ -129,7 +130,7 @@ async def _ask_quantity(
         )
 
 
-@router.message(Command("cancel"), TypedQuantity.waiting)
+@router.message(StateFilter(TypedQuantity.waiting), Command("cancel"))
 async def quantity_cancelled(
     message: Message,
     state: FSMContext,
@@ -142,7 +143,7 @@ async def quantity_cancelled(
     await cart_command(message, shop, person, session, i18n)
 
 
-@router.message(TypedQuantity.waiting, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(TypedQuantity.waiting), PLAIN_TEXT)
 async def quantity_typed(
     message: Message,
     state: FSMContext,

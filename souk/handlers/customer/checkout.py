@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.db.models import Order, PaymentMethod
 from souk.errors import NotFoundError
 from souk.formatting import cart_text, checkout_summary, money, shipping_name
+from souk.handlers.filters import PLAIN_TEXT, Matches
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import CheckoutAction, CheckoutCD, ConfirmCD, ShippingCD
 from souk.keyboards.cart import cart_keyboard
@@ -120,7 +121,7 @@ async def _cancelled(state: FSMContext) -> str:
     return _("Checkout cancelled. Your cart is kept: /cart")
 
 
-@router.message(Command("cancel"), StateFilter(Checkout))
+@router.message(StateFilter(Checkout), Command("cancel"))
 async def cancel_command(message: Message, state: FSMContext) -> None:
     await message.answer(await _cancelled(state), reply_markup=ReplyKeyboardRemove())
 
@@ -133,7 +134,7 @@ async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.edit_text(text)
 
 
-@router.callback_query(Checkout.shipping, ShippingCD.filter())
+@router.callback_query(StateFilter(Checkout.shipping), ShippingCD.filter())
 async def shipping_chosen(
     query: CallbackQuery,
     callback_data: ShippingCD,
@@ -188,7 +189,7 @@ async def _phone_given(
     await _summary(message, state, session, shop, person, language)
 
 
-@router.message(Checkout.contact, F.contact)
+@router.message(StateFilter(Checkout.contact), Matches(F.contact))
 async def contact_shared(
     message: Message,
     state: FSMContext,
@@ -205,7 +206,7 @@ async def contact_shared(
     await _phone_given(message, phone, state, session, shop, person, i18n.current_locale)
 
 
-@router.message(Checkout.contact, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Checkout.contact), PLAIN_TEXT)
 async def phone_typed(
     message: Message,
     state: FSMContext,
@@ -227,7 +228,7 @@ async def phone_typed(
     await _phone_given(message, phone, state, session, shop, person, i18n.current_locale)
 
 
-@router.message(Checkout.address, F.location)
+@router.message(StateFilter(Checkout.address), Matches(F.location))
 async def location_shared(
     message: Message,
     state: FSMContext,
@@ -242,7 +243,7 @@ async def location_shared(
     await _summary(message, state, session, shop, person, i18n.current_locale)
 
 
-@router.message(Checkout.address, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Checkout.address), PLAIN_TEXT)
 async def address_typed(
     message: Message,
     state: FSMContext,
@@ -265,7 +266,7 @@ async def address_typed(
     await _summary(message, state, session, shop, person, i18n.current_locale)
 
 
-@router.message(StateFilter(Checkout.contact, Checkout.address), ~F.text.startswith("/"))
+@router.message(StateFilter(Checkout.contact, Checkout.address), Matches(~F.text.startswith("/")))
 async def checkout_expects_text(message: Message, state: FSMContext) -> None:
     """A sticker or a photo where a phone or an address was asked for."""
     if await state.get_state() == Checkout.contact.state:
@@ -307,7 +308,7 @@ async def _summary(
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.callback_query(Checkout.confirm, ConfirmCD.filter())
+@router.callback_query(StateFilter(Checkout.confirm), ConfirmCD.filter())
 async def confirmed(
     query: CallbackQuery,
     callback_data: ConfirmCD,

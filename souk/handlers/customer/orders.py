@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.db.models import OrderStatus
 from souk.errors import InvalidInput, NotFoundError
 from souk.formatting import order_text, status_name
+from souk.handlers.filters import PLAIN_TEXT
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import OrderAction, OrderCD, OrdersCD
 from souk.keyboards.checkout import cancel_sure_keyboard, order_keyboard, orders_keyboard
@@ -132,13 +133,13 @@ async def order_button(
     await replace_screen(query, text, keyboard)
 
 
-@router.message(Command("cancel"), ReturnRequest.reason)
+@router.message(StateFilter(ReturnRequest.reason), Command("cancel"))
 async def return_cancelled(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("All right, no return. Your orders: /orders"))
 
 
-@router.message(ReturnRequest.reason, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(ReturnRequest.reason), PLAIN_TEXT)
 async def return_reason(
     message: Message,
     state: FSMContext,
@@ -171,6 +172,6 @@ async def return_reason(
     )
 
 
-@router.message(ReturnRequest.reason)
+@router.message(StateFilter(ReturnRequest.reason))
 async def return_expects_text(message: Message) -> None:
     await message.answer(_("Please describe the reason in a few words (or /cancel)."))

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.errors import NotFoundError
+from souk.handlers.filters import Matches
 from souk.notify import StaffNotifier
 from souk.pushes import push_order_to_staff
 from souk.services.customers import Person
@@ -57,7 +58,7 @@ async def pre_checkout(
     await query.answer(ok=False, error_message=messages[problem])
 
 
-@router.message(F.successful_payment)
+@router.message(Matches(F.successful_payment))
 async def payment_received(
     message: Message,
     session: AsyncSession,

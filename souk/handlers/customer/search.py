@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import replace
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.ai.embedder import Embedder
 from souk.db.models import Product
 from souk.formatting import amount, product_summary
+from souk.handlers.filters import PLAIN_TEXT
 from souk.handlers.screens import answer_opening, replace_screen, show_product
 from souk.keyboards.callbacks import SearchHitCD, SearchPageCD
 from souk.keyboards.catalog import categories_keyboard, product_keyboard
@@ -180,7 +181,7 @@ async def search_command(
     )
 
 
-@router.message(F.text, ~F.text.startswith("/"))
+@router.message(PLAIN_TEXT)
 async def free_text(
     message: Message,
     state: FSMContext,

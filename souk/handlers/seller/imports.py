@@ -25,6 +25,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import Settings
+from souk.handlers.filters import Matches
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import ImportAction, ImportCD
 from souk.services.catalog_files import COLUMNS
@@ -138,7 +139,7 @@ async def import_command(message: Message) -> None:
     )
 
 
-@router.message(F.document.func(_is_table))
+@router.message(Matches(F.document.func(_is_table)))
 async def import_file(
     message: Message,
     bot: Bot,
