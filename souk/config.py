@@ -218,6 +218,9 @@ class StaffSettings(BaseSettings):
     pin_lock_minutes: int = Field(
         15, ge=1, description="How long the PIN is locked after too many wrong tries"
     )
+    edit_minutes: int = Field(
+        10, ge=1, le=24 * 60, description="How long an order stays open for edits after the PIN"
+    )
 
 
 class ImportSettings(BaseSettings):

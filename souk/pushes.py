@@ -11,13 +11,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import Order
-from souk.formatting import cart_lines, staff_order_text, status_push
+from souk.formatting import cart_lines, money, staff_order_text, status_push
 from souk.keyboards.callbacks import CartAction, CartCD, CheckoutAction, CheckoutCD, RemindersCD
 from souk.keyboards.checkout import open_order_keyboard
 from souk.keyboards.staff import staff_order_keyboard
 from souk.notify import CustomerNotifier, StaffNotifier
 from souk.services.cart import CartService
-from souk.services.orders import OrderService, StatusChange
+from souk.services.orders import LineChange, OrderService, StatusChange
 from souk.services.reminders import DueCart
 
 
@@ -103,4 +103,30 @@ async def push_return_refused(
 
     return await notifier.send(
         order.customer_id, render, kind="order_status", key=f"return-refused:{order.id}:{event}"
+    )
+
+
+async def push_order_changed(notifier: CustomerNotifier, change: LineChange, *, event: str) -> bool:
+    """Tell the customer the shop took (part of) a line out of their order, and the new
+    total; `event` (the staff's update) makes each change one push."""
+    order = change.order
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        if change.after:
+            what = _("{title}: {before} → {after} pcs.").format(
+                title=escape(change.title), before=change.before, after=change.after
+            )
+        else:
+            what = _("{title}: removed.").format(title=escape(change.title))
+        lines = [
+            _("The shop changed your order #{number}.").format(number=order.number),
+            what,
+            _("New total: {total}").format(total=money(order.total, order.currency, language)),
+        ]
+        if order.paid_at is not None:
+            lines.append(_("The difference will be refunded."))
+        return "\n".join(lines), open_order_keyboard(order.id)
+
+    return await notifier.send(
+        order.customer_id, render, kind="order_status", key=f"order-changed:{order.id}:{event}"
     )

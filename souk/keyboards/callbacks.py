@@ -118,6 +118,7 @@ class StaffOrderAction(enum.StrEnum):
     SHIP = "ship"
     DELIVER = "deliver"
     CANCEL = "cancel"  # asks for the shop PIN
+    EDIT = "edit"  # asks for the shop PIN
     ACCEPT_RETURN = "return+"
     REFUSE_RETURN = "return-"  # asks for the reason
 
@@ -125,6 +126,20 @@ class StaffOrderAction(enum.StrEnum):
 class StaffOrderCD(CallbackData, prefix="so"):
     action: StaffOrderAction
     order_id: int
+
+
+class LineEdit(enum.StrEnum):
+    LESS = "-"
+    REMOVE = "x"
+    DONE = "done"
+
+
+class StaffEditCD(CallbackData, prefix="soe"):
+    """A change to line `item_id` of an order being edited (after the PIN)."""
+
+    action: LineEdit
+    order_id: int
+    item_id: int = 0
 
 
 class StaffOrdersCD(CallbackData, prefix="sos"):

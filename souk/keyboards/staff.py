@@ -6,9 +6,15 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from souk.db.models import Order, OrderStatus
+from souk.db.models import Order, OrderItem, OrderStatus
 from souk.formatting import order_line
-from souk.keyboards.callbacks import StaffOrderAction, StaffOrderCD, StaffOrdersCD
+from souk.keyboards.callbacks import (
+    LineEdit,
+    StaffEditCD,
+    StaffOrderAction,
+    StaffOrderCD,
+    StaffOrdersCD,
+)
 
 
 def _actions(status: OrderStatus) -> list[tuple[str, StaffOrderAction]]:
@@ -17,6 +23,7 @@ def _actions(status: OrderStatus) -> list[tuple[str, StaffOrderAction]]:
     if status in (OrderStatus.CONFIRMED, OrderStatus.PAID):
         return [
             (_("📦 Shipped"), StaffOrderAction.SHIP),
+            (_("Edit (PIN)"), StaffOrderAction.EDIT),
             (_("Cancel (PIN)"), StaffOrderAction.CANCEL),
         ]
     if status is OrderStatus.SHIPPED:
@@ -37,6 +44,30 @@ def staff_order_keyboard(order: Order) -> InlineKeyboardMarkup | None:
     for text, action in actions:
         builder.button(text=text, callback_data=StaffOrderCD(action=action, order_id=order.id))
     builder.adjust(2)
+    return builder.as_markup()
+
+
+def order_edit_keyboard(order: Order, items: list[OrderItem]) -> InlineKeyboardMarkup:
+    """One row a line: take one out, take the line out (not the only line); then done."""
+    builder = InlineKeyboardBuilder()
+    rows = []
+    for item in items:
+        buttons = []
+        if item.quantity > 1:
+            buttons.append((_("−1 {title}").format(title=item.title[:24]), LineEdit.LESS))
+        if len(items) > 1:
+            buttons.append((_("✕ {title}").format(title=item.title[:24]), LineEdit.REMOVE))
+        for text, action in buttons:
+            builder.button(
+                text=text,
+                callback_data=StaffEditCD(action=action, order_id=order.id, item_id=item.id),
+            )
+        if buttons:
+            rows.append(len(buttons))
+    builder.button(
+        text=_("✅ Done"), callback_data=StaffEditCD(action=LineEdit.DONE, order_id=order.id)
+    )
+    builder.adjust(*rows, 1)
     return builder.as_markup()
 
 

@@ -53,6 +53,8 @@ _RESTOCKING = {
 CANCELLABLE = frozenset(
     status for status, following in TRANSITIONS.items() if OrderStatus.CANCELLED in following
 )
+# Staff may take lines out of an accepted order until it ships (with the shop PIN).
+EDITABLE = frozenset({OrderStatus.CONFIRMED, OrderStatus.PAID})
 
 
 def cents(amount: Decimal) -> int:
@@ -113,6 +115,20 @@ class Quote:
 class StatusChange:
     order: Order
     previous: OrderStatus
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """A line of an order reduced by staff: `after` is 0 when it was removed."""
+
+    order: Order
+    title: str
+    before: int
+    after: int
+
+
+class LastLine(InvalidInput):
+    """Removing the only line would empty the order: that is a cancellation."""
 
 
 @dataclass(frozen=True)
@@ -350,27 +366,68 @@ class OrderService:
         self, order: Order, reason: StockReason, actor_telegram_id: int | None
     ) -> None:
         for item in await self.items(order.id):
-            if item.product_id is None:  # the product was deleted since
-                continue
-            stock = await self._session.scalar(
-                update(Product)
-                .where(Product.id == item.product_id)
-                .values(stock=Product.stock + item.quantity)
-                .returning(Product.stock)
-            )
-            if stock is not None:
-                self._session.add(
-                    StockMovement(
-                        shop_id=self._shop_id,
-                        product_id=item.product_id,
-                        delta=item.quantity,
-                        stock_after=stock,
-                        reason=reason,
-                        unit_cost=item.unit_cost if reason is StockReason.RETURN else None,
-                        order_id=order.id,
-                        actor_telegram_id=actor_telegram_id,
-                    )
+            await self._put_back(order, item, item.quantity, reason, actor_telegram_id)
+
+    async def _put_back(
+        self,
+        order: Order,
+        item: OrderItem,
+        quantity: int,
+        reason: StockReason,
+        actor_telegram_id: int | None,
+    ) -> None:
+        """`quantity` of the line back into stock, in the ledger."""
+        if item.product_id is None:  # the product was deleted since
+            return
+        stock = await self._session.scalar(
+            update(Product)
+            .where(Product.id == item.product_id)
+            .values(stock=Product.stock + quantity)
+            .returning(Product.stock)
+        )
+        if stock is not None:
+            self._session.add(
+                StockMovement(
+                    shop_id=self._shop_id,
+                    product_id=item.product_id,
+                    delta=quantity,
+                    stock_after=stock,
+                    reason=reason,
+                    unit_cost=item.unit_cost if reason is StockReason.RETURN else None,
+                    order_id=order.id,
+                    actor_telegram_id=actor_telegram_id,
                 )
+            )
+
+    async def reduce_line(
+        self, order_id: int, item_id: int, *, by: int | None, actor_telegram_id: int
+    ) -> LineChange:
+        """Take `by` units (None: all) of a line out of an accepted order: the stock comes
+        back, the totals are recomputed, and a paid order is marked for a refund."""
+        order = await self.get(order_id, lock=True)
+        if order.status not in EDITABLE:
+            raise StatusNotAllowed(order, order.status)
+        items = await self.items(order.id)
+        item = next((line for line in items if line.id == item_id), None)
+        if item is None:
+            raise NotFoundError("no such line in this order")
+        taken = item.quantity if by is None else min(by, item.quantity)
+        if taken < 1:
+            raise InvalidInput("nothing to take out")
+        before = item.quantity
+        if taken == before and len(items) == 1:
+            raise LastLine("the order's only line")
+        await self._put_back(order, item, taken, StockReason.RELEASE, actor_telegram_id)
+        if taken == before:
+            await self._session.delete(item)
+            items.remove(item)
+        else:
+            item.quantity = before - taken
+        order.subtotal = sum((line.unit_price * line.quantity for line in items), Decimal("0"))
+        order.total = order.subtotal + order.shipping_price
+        order.refund_due = order.refund_due or order.paid_at is not None
+        await self._session.flush()
+        return LineChange(order, item.title, before, before - taken)
 
     async def request_return(self, order_id: int, customer_id: int, reason: str) -> StatusChange:
         reason = " ".join(reason.split())

@@ -30,7 +30,7 @@ from souk.services.cart import CartService
 from souk.services.orders import OrderService, cents
 from souk.services.staff import StaffService
 from tests.channels.test_catalog import Chat, buttons
-from tests.channels.test_checkout import Buyer, button_data, checkout_shop
+from tests.channels.test_checkout import Buyer, button_data, checkout_shop, stock_of
 from tests.channels.webhook_client import settled
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI, RecordedCall
@@ -60,12 +60,17 @@ async def deliver(runtime: Runtime) -> None:
     await deliverer.run(time_budget=20)
 
 
-async def ask_pin(owner: Chat, order_id: int) -> RecordedCall:
-    """Press Cancel on the order; the bot asks for the PIN in a new message."""
+async def ask_pin(owner: Chat, order_id: int, action: str = "cancel") -> RecordedCall:
+    """Press Cancel (or Edit) on the order; the bot asks for the PIN in a new message."""
     before = len(owner.calls("sendMessage"))
-    await owner.tap_only(f"so:cancel:{order_id}", message_id=1)
+    await owner.tap_only(f"so:{action}:{order_id}", message_id=1)
     await owner.api.wait_for(lambda _: len(owner.calls("sendMessage")) > before)
     return owner.calls("sendMessage")[-1]
+
+
+def rubles(amount: Decimal) -> str:
+    """Dollars as the Russian locale writes them: 407,80 $."""
+    return f"{amount:.2f}".replace(".", ",") + "\xa0$"
 
 
 def datas(payload: dict[str, Any]) -> list[str]:
@@ -103,6 +108,7 @@ async def test_staff_get_the_order_act_on_it_and_the_customer_hears_each_change(
     assert card is not None and card.params["text"].startswith("Заказ №1001 — подтверждён")
     assert [d for row in buttons(card) for _, d in row] == [
         f"so:ship:{order.id}",
+        f"so:edit:{order.id}",
         f"so:cancel:{order.id}",
     ]
     owner = Chat(http, server, shop, fake_api, OWNER)
@@ -174,6 +180,86 @@ async def test_cancelling_a_confirmed_order_needs_the_pin_and_locks_after_three_
     assert told[-1] == "Ваш заказ №1001 теперь: отменён."
 
 
+async def test_editing_a_confirmed_order_takes_lines_out_after_the_pin(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    runtime: Runtime,
+) -> None:
+    shop, ids = await checkout_shop(make_shop, session_factory, staff={OWNER: StaffRole.OWNER})
+    buyer = Buyer(http, server, shop, fake_api, 6607)
+    await buyer.tap_only(f"cart:add:{ids['PH-1']}")
+    await buyer.tap_only(f"cart:add:{ids['PH-1']}")
+    summary = await buyer.to_summary(ids["PH-2"])
+    await buyer.press(button_data(summary, "confirm:cod:"))
+    (order,) = await _orders(session_factory, shop)
+    async with session_factory() as session:
+        phone_1, phone_2 = await OrderService(session, shop.shop_id).items(order.id)
+    assert (phone_1.sku, phone_1.quantity, phone_2.sku) == ("PH-1", 2, "PH-2")
+    await deliver(runtime)
+    owner = Buyer(http, server, shop, fake_api, OWNER)
+    await owner.press(f"so:accept:{order.id}")
+
+    no_pin = await owner.tap_only(f"so:edit:{order.id}", message_id=1)
+    assert "Чтобы изменить подтверждённый заказ, нужен PIN" in no_pin.params["text"]
+    await owner.say("/pin 2580")
+    asked = await ask_pin(owner, order.id, "edit")
+    assert asked.params["text"] == "Введите PIN магазина, чтобы изменить заказ №1001 (или /cancel)."
+    assert (await owner.say("1111")).params["text"] == "Неверный PIN. Осталось попыток: 2."
+    screen = await owner.say("2580")
+    less, drop_1, drop_2 = (
+        f"soe:-:{order.id}:{phone_1.id}",
+        f"soe:x:{order.id}:{phone_1.id}",
+        f"soe:x:{order.id}:{phone_2.id}",
+    )
+    done = f"soe:done:{order.id}:0"
+    assert datas(screen.params) == [less, drop_1, drop_2, done]
+
+    answer, card = await owner.press(less)
+    total = order.total - phone_1.unit_price
+    assert answer.params["text"] == f"Новая сумма: {rubles(total)}"
+    assert card is not None and "Phone 1 (PH-1) × 1" in card.params["text"]
+    assert await stock_of(session_factory, shop, ids["PH-1"]) == 9
+    await owner.press(drop_2)
+    assert await stock_of(session_factory, shop, ids["PH-2"]) == 10
+    (edited,) = await _orders(session_factory, shop)
+    assert edited.total == order.total - phone_1.unit_price - phone_2.unit_price
+    assert edited.subtotal == phone_1.unit_price and edited.status is OrderStatus.CONFIRMED
+    async with session_factory() as session:
+        movements = (
+            await session.scalars(
+                select(StockMovement)
+                .where(StockMovement.order_id == order.id)
+                .where(StockMovement.reason == StockReason.RELEASE)
+                .order_by(StockMovement.id)
+            )
+        ).all()
+    assert [(m.delta, m.actor_telegram_id) for m in movements] == [(1, OWNER), (1, OWNER)]
+
+    only_line = await owner.tap_only(drop_1, message_id=1)  # a stale button of the first screen
+    assert "единственная позиция" in only_line.params["text"]
+    assert await stock_of(session_factory, shop, ids["PH-1"]) == 9
+
+    told = [p["text"] for p in await pushes(session_factory, shop, 6607)]
+    assert told[-2:] == [
+        "Магазин изменил ваш заказ №1001.\nPhone 1: 2 → 1 шт.\n"
+        f"Новая сумма: {rubles(order.total - phone_1.unit_price)}",
+        f"Магазин изменил ваш заказ №1001.\nPhone 2: убран.\nНовая сумма: {rubles(edited.total)}",
+    ]
+
+    _, closed = await owner.press(done)
+    assert closed is not None and datas(closed.params)[:2] == [
+        f"so:ship:{order.id}",
+        f"so:edit:{order.id}",
+    ]
+    after_done = await owner.tap_only(less, message_id=1)
+    assert "нужен PIN" in after_done.params["text"]
+    customer_tries = await buyer.tap_only(less, message_id=1)
+    assert customer_tries.params["text"] == "Эта кнопка устарела. Откройте меню заново."
+
+
 async def test_staff_list_orders_by_status_with_pages(
     http: ClientSession,
     server: TestServer,
@@ -186,6 +272,7 @@ async def test_staff_list_orders_by_status_with_pages(
         buyer = Buyer(http, server, shop, fake_api, user_id)
         summary = await buyer.to_summary(ids["PH-3"], shipping="pickup")
         await buyer.press(button_data(summary, "confirm:cod:"))
+    await settled(session_factory, shop, 0)  # the last confirm commits after its reply
     owner = Chat(http, server, shop, fake_api, OWNER)
     listing = await owner.say("/orders new")
     assert listing.params["text"] == "Заказы (новый), страница 1:"

@@ -1,10 +1,13 @@
 """Staff and orders: /orders [status] with pages, the action buttons of an order push
-(accept, reject, shipped, delivered), and cancelling a confirmed order with the PIN."""
+(accept, reject, shipped, delivered), and cancelling or editing a confirmed order with
+the PIN (editing takes lines or units out; the order stays open for edits a while)."""
 
 from __future__ import annotations
 
+import time
+
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -12,16 +15,24 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from souk.config import Settings
 from souk.db.models import OrderStatus
 from souk.errors import NotFoundError
-from souk.formatting import staff_order_text, status_name
+from souk.formatting import money, staff_order_text, status_name
+from souk.handlers.filters import PLAIN_TEXT, Matches
 from souk.handlers.screens import replace_screen
 from souk.handlers.seller.menu import forget_pin
-from souk.keyboards.callbacks import StaffOrderAction, StaffOrderCD, StaffOrdersCD
-from souk.keyboards.staff import staff_order_keyboard, staff_orders_keyboard
+from souk.keyboards.callbacks import (
+    LineEdit,
+    StaffEditCD,
+    StaffOrderAction,
+    StaffOrderCD,
+    StaffOrdersCD,
+)
+from souk.keyboards.staff import order_edit_keyboard, staff_order_keyboard, staff_orders_keyboard
 from souk.notify import CustomerNotifier
-from souk.pushes import push_order_status, push_return_refused
-from souk.services.orders import OrderService, StatusNotAllowed
+from souk.pushes import push_order_changed, push_order_status, push_return_refused
+from souk.services.orders import EDITABLE, LastLine, OrderService, StatusNotAllowed
 from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo
 from souk.services.staff import PinGuard, StaffService
@@ -44,6 +55,14 @@ class StaffPin(StatesGroup):
 
 class ReturnRefusal(StatesGroup):
     reason = State()
+
+
+class OrderEdit(StatesGroup):
+    editing = State()
+
+
+# What the PIN is typed for.
+_CANCEL, _EDIT = "cancel", "edit"
 
 
 async def _orders_page(
@@ -144,8 +163,9 @@ async def order_action(
     orders, language = OrderService(session, shop.shop_id), i18n.current_locale
     action, order_id = callback_data.action, callback_data.order_id
     try:
-        if action is StaffOrderAction.CANCEL:
-            await _ask_pin(query, state, session, shop, orders, order_id, pin_guard)
+        if action in (StaffOrderAction.CANCEL, StaffOrderAction.EDIT):
+            purpose = _CANCEL if action is StaffOrderAction.CANCEL else _EDIT
+            await _ask_pin(query, state, session, shop, orders, order_id, pin_guard, purpose)
             return
         if action is StaffOrderAction.REFUSE_RETURN:
             await _ask_refusal(query, state, orders, order_id)
@@ -186,13 +206,16 @@ async def _ask_pin(
     orders: OrderService,
     order_id: int,
     pin_guard: PinGuard,
+    purpose: str,
 ) -> None:
     order = await orders.get(order_id)
-    if order.status not in (OrderStatus.CONFIRMED, OrderStatus.PAID):
+    if order.status not in EDITABLE:
         raise StatusNotAllowed(order, OrderStatus.CANCELLED)
     if not await StaffService(session, shop.shop_id).has_pin():
         await query.answer(
-            _("Cancelling a confirmed order needs the shop PIN. The owner sets it with /pin."),
+            _("Cancelling a confirmed order needs the shop PIN. The owner sets it with /pin.")
+            if purpose == _CANCEL
+            else _("Editing a confirmed order needs the shop PIN. The owner sets it with /pin."),
             show_alert=True,
         )
         return
@@ -201,14 +224,15 @@ async def _ask_pin(
         await query.answer(_locked(wait), show_alert=True)
         return
     await state.set_state(StaffPin.waiting)
-    await state.set_data({"order_id": order.id})
+    await state.set_data({"order_id": order.id, "purpose": purpose})
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Type the shop PIN to cancel order #{number} (or /cancel).").format(
-                number=order.number
-            )
+        prompt = (
+            _("Type the shop PIN to cancel order #{number} (or /cancel).")
+            if purpose == _CANCEL
+            else _("Type the shop PIN to edit order #{number} (or /cancel).")
         )
+        await query.message.answer(prompt.format(number=order.number))
 
 
 def _locked(seconds: int) -> str:
@@ -217,13 +241,13 @@ def _locked(seconds: int) -> str:
     )
 
 
-@router.message(Command("cancel"), StaffPin.waiting)
+@router.message(StateFilter(StaffPin.waiting), Command("cancel"))
 async def pin_cancelled(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("All right, the order stays as it is."))
 
 
-@router.message(StaffPin.waiting, F.text)
+@router.message(StateFilter(StaffPin.waiting), Matches(F.text))
 async def pin_typed(
     message: Message,
     state: FSMContext,
@@ -233,6 +257,7 @@ async def pin_typed(
     outbox: OutboxFactory,
     pin_guard: PinGuard,
     event_update: Update,
+    settings: Settings,
 ) -> None:
     assert message.text is not None and message.from_user is not None
     await forget_pin(message, session, event_update)
@@ -251,9 +276,15 @@ async def pin_typed(
             await message.answer(_locked(await pin_guard.locked_for(shop.shop_id, staff_id)))
         return
     await pin_guard.succeeded(shop.shop_id, staff_id)
-    order_id = int((await state.get_data())["order_id"])
+    data = await state.get_data()
+    order_id = int(data["order_id"])
     await state.clear()
     orders = OrderService(session, shop.shop_id)
+    if data.get("purpose") == _EDIT:
+        await _start_editing(
+            message, state, orders, order_id, settings=settings, language=i18n.current_locale
+        )
+        return
     try:
         done = await _moved(
             orders,
@@ -269,6 +300,120 @@ async def pin_typed(
         return
     text, keyboard = await _order_screen(orders, order_id, i18n.current_locale)
     await message.answer(f"{done}\n\n{text}", reply_markup=keyboard)
+
+
+async def _edit_screen(
+    orders: OrderService, order_id: int, language: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    order = await orders.get(order_id)
+    items = await orders.items(order.id)
+    text = staff_order_text(order, items, await orders.buyer(order), language)
+    hint = _("Take out what the shop cannot deliver; the customer is told each change.")
+    return f"{text}\n\n{hint}", order_edit_keyboard(order, items)
+
+
+async def _start_editing(
+    message: Message,
+    state: FSMContext,
+    orders: OrderService,
+    order_id: int,
+    *,
+    settings: Settings,
+    language: str,
+) -> None:
+    try:
+        order = await orders.get(order_id)
+    except NotFoundError:
+        await message.answer(_("This order was not found."))
+        return
+    if order.status not in EDITABLE:
+        await message.answer(
+            _("Order #{number} is {status} now; that is no longer possible.").format(
+                number=order.number, status=status_name(order.status)
+            )
+        )
+        return
+    await state.set_state(OrderEdit.editing)
+    await state.set_data(
+        {"order_id": order.id, "until": time.time() + settings.staff.edit_minutes * 60}
+    )
+    text, keyboard = await _edit_screen(orders, order.id, language)
+    await message.answer(text, reply_markup=keyboard)
+
+
+@router.callback_query(StateFilter(OrderEdit.editing), StaffEditCD.filter())
+async def line_edited(
+    query: CallbackQuery,
+    callback_data: StaffEditCD,
+    state: FSMContext,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    i18n: I18n,
+    outbox: OutboxFactory,
+    event_update: Update,
+) -> None:
+    data = await state.get_data()
+    if data.get("order_id") != callback_data.order_id or time.time() > float(data["until"]):
+        await _edit_needs_pin(query)
+        return
+    orders, language = OrderService(session, shop.shop_id), i18n.current_locale
+    if callback_data.action is LineEdit.DONE:
+        await state.clear()
+        await query.answer(_("Done."))
+        text, keyboard = await _order_screen(orders, callback_data.order_id, language)
+        await replace_screen(query, text, keyboard)
+        return
+    by = 1 if callback_data.action is LineEdit.LESS else None
+    try:
+        change = await orders.reduce_line(
+            callback_data.order_id,
+            callback_data.item_id,
+            by=by,
+            actor_telegram_id=query.from_user.id,
+        )
+    except LastLine:
+        await query.answer(
+            _("That is the order's only line: cancel the order instead."), show_alert=True
+        )
+        return
+    except NotFoundError:
+        await query.answer(_("This line is no longer in the order."), show_alert=True)
+    except StatusNotAllowed as refused:
+        await state.clear()
+        await query.answer(
+            _("Order #{number} is {status} now; that is no longer possible.").format(
+                number=refused.order.number, status=status_name(refused.order.status)
+            ),
+            show_alert=True,
+        )
+        text, keyboard = await _order_screen(orders, callback_data.order_id, language)
+        await replace_screen(query, text, keyboard)
+        return
+    else:
+        await push_order_changed(
+            CustomerNotifier(session, outbox(session), i18n),
+            change,
+            event=str(event_update.update_id),
+        )
+        await query.answer(
+            _("New total: {total}").format(
+                total=money(change.order.total, change.order.currency, language)
+            )
+        )
+    text, keyboard = await _edit_screen(orders, callback_data.order_id, language)
+    await replace_screen(query, text, keyboard)
+
+
+@router.callback_query(StaffEditCD.filter())
+async def edit_without_pin(query: CallbackQuery) -> None:
+    await _edit_needs_pin(query)
+
+
+async def _edit_needs_pin(query: CallbackQuery) -> None:
+    await query.answer(
+        _("Editing this order needs the PIN again: open the order and tap Edit."),
+        show_alert=True,
+    )
 
 
 async def _ask_refusal(
@@ -289,13 +434,13 @@ async def _ask_refusal(
         )
 
 
-@router.message(Command("cancel"), ReturnRefusal.reason)
+@router.message(StateFilter(ReturnRefusal.reason), Command("cancel"))
 async def refusal_cancelled(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("All right, the return request stays open."))
 
 
-@router.message(ReturnRefusal.reason, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(ReturnRefusal.reason), PLAIN_TEXT)
 async def refusal_reason(
     message: Message,
     state: FSMContext,
