@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
-import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -24,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import telegram_limits as lim
+from tests.fakes.http_fake import serve_until_stopped
 from tests.fakes.telegram_limits import ApiError, FakeLimits, RateLimiter
 from tests.fakes.telegram_methods import MethodsMixin
 from tests.fakes.telegram_protocol import (
@@ -55,12 +54,15 @@ class FakeBotAPI(MethodsMixin):
     ``reset()`` clears records and per-test state but keeps tokens and limits.
     """
 
+    label = "fake Telegram"
+
     def __init__(
         self,
         tokens: Iterable[str] = (),
         limits: FakeLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__()
         self._clock = clock
         self._tokens: dict[str, int] = {}
         for token in tokens:
@@ -71,14 +73,7 @@ class FakeBotAPI(MethodsMixin):
         self._failures: deque[tuple[int, str]] = deque()
         self._storms: dict[int, list[int]] = {}
         self._blocked: set[int] = set()
-        self._cond = asyncio.Condition()
-        self._waiters = 0
-        self._closing = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
         self._init_state()
-        self._app = web.Application(client_max_size=64 * 1024 * 1024)
         self._app.router.add_get("/_fake/calls", self._ctl_calls)
         self._app.router.add_get("/_fake/stats", self._ctl_stats)
         self._app.router.add_post("/_fake/reset", self._ctl_reset)
@@ -189,55 +184,11 @@ class FakeBotAPI(MethodsMixin):
         """True while a getUpdates long poll of ``bot_id`` is waiting for updates."""
         return self._polling.get(bot_id, 0) > 0
 
-    # The ``timeout`` argument is part of the agreed test-facing API, hence the noqa.
-    async def wait_for(
-        self,
-        predicate: Callable[[FakeBotAPI], object],
-        timeout: float = 10.0,  # noqa: ASYNC109
-    ) -> None:
-        """Wait until ``predicate(self)`` is true; re-checked on every call and update."""
-        try:
-            await self._wait(lambda: bool(predicate(self)), timeout)
-        except TimeoutError:
-            last = ", ".join(
-                f"{c.method}(chat_id={c.params.get('chat_id')})->{c.status}"
-                for c in self._calls[-5:]
-            )
-            name = getattr(predicate, "__qualname__", repr(predicate))
-            msg = (
-                f"fake Telegram: {name} still false after {timeout}s; "
-                f"{len(self._calls)} calls recorded, last: [{last}]"
-            )
-            raise TimeoutError(msg) from None
-
-    # -- lifecycle -------------------------------------------------------------------
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on ``host:port`` (0 picks a free port); return ``http://host:port``."""
-        self._closing = False
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        # Pending long polls are woken by close(), so a short grace period suffices.
-        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        await web.SockSite(self._runner, sock, backlog=1024).start()
-        self.base_url = f"http://{host}:{sock.getsockname()[1]}"
-        return self.base_url
-
-    async def close(self) -> None:
-        self._closing = True
-        await self._notify()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> FakeBotAPI:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    def _recent(self) -> str:
+        last = ", ".join(
+            f"{c.method}(chat_id={c.params.get('chat_id')})->{c.status}" for c in self._calls[-5:]
+        )
+        return f"{len(self._calls)} calls recorded, last: [{last}]"
 
     # -- plumbing shared with MethodsMixin -------------------------------------------
 
@@ -267,30 +218,6 @@ class FakeBotAPI(MethodsMixin):
             if storm[0] <= 0:
                 del self._storms[chat_id]
             raise lim.too_many_requests(storm[1])
-
-    async def _wait(self, check: Callable[[], bool], seconds: float) -> None:
-        if check():
-            return
-        self._waiters += 1
-        try:
-            async with asyncio.timeout(seconds), self._cond:
-                await self._cond.wait_for(check)
-        finally:
-            self._waiters -= 1
-
-    async def _notify(self) -> None:
-        # Skipping the lock when nobody waits keeps the hot path cheap at ~1.5k req/s.
-        if self._waiters:
-            async with self._cond:
-                self._cond.notify_all()
-
-    def _wake(self) -> None:
-        """Synchronous variant of _notify for sync callers such as push_update()."""
-        if not self._waiters:
-            return
-        task = asyncio.get_running_loop().create_task(self._notify())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def _record(self, bot_id: int, method: str, params: Params, status: int) -> None:
         self._calls.append(RecordedCall(bot_id, method, params, status, self._clock()))
@@ -428,16 +355,7 @@ async def _uploaded_parts(request: web.Request) -> dict[str, bytes]:
 
 async def _serve(args: argparse.Namespace) -> None:
     api = FakeBotAPI(tokens=args.token, limits=FakeLimits(enabled=not args.no_limits))
-    base_url = await api.start(host=args.host, port=args.port)
-    print(f"READY {base_url}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await api.close()
+    await serve_until_stopped(api, args.host, args.port)
 
 
 def main(argv: list[str] | None = None) -> None:

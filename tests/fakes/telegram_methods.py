@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.fakes import telegram_limits as lim
+from tests.fakes.http_fake import FakeHTTPServer
 from tests.fakes.telegram_limits import ApiError, bad_request
 from tests.fakes.telegram_protocol import WebhookConfig, chat_object
 
@@ -89,7 +90,7 @@ def _int_param(params: Params, key: str, default: int) -> int:
     return value
 
 
-class MethodsMixin:
+class MethodsMixin(FakeHTTPServer):
     """Handlers of the supported Bot API methods; mixed into FakeBotAPI."""
 
     _webhooks: dict[int, WebhookConfig]
@@ -97,17 +98,6 @@ class MethodsMixin:
     # Provided by FakeBotAPI (declared here so this module type-checks on its own).
     def _admit(self, bot_id: int, chat_id: int | None, counted: bool = True) -> None:
         raise NotImplementedError
-
-    async def _wait(self, check: Callable[[], bool], seconds: float) -> None:
-        raise NotImplementedError
-
-    async def _notify(self) -> None:
-        raise NotImplementedError
-
-    def _wake(self) -> None:
-        raise NotImplementedError
-
-    _closing: bool
 
     @staticmethod
     def canonical(method: str) -> str:
