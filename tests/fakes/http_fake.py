@@ -16,6 +16,19 @@ from typing import Self
 from aiohttp import web
 
 
+class ManualClock:
+    """A clock for the fakes' ``clock=`` that only moves when told to."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class FakeHTTPServer:
     """Lifecycle and waiting of a fake HTTP API; ``base_url`` is set by ``start()``."""
 

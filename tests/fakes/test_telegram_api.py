@@ -37,6 +37,7 @@ from aiogram.types import (
 )
 
 from tests.fakes import telegram_limits as lim
+from tests.fakes.http_fake import ManualClock
 from tests.fakes.telegram_api import FakeBotAPI, FakeLimits, message_update
 from tests.fakes.telegram_limits import ApiError, RateLimiter
 
@@ -45,19 +46,6 @@ BOT_ID = 123456
 USER = 1001
 GROUP = -100200
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class ManualClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def make_bot(base_url: str, token: str = TOKEN) -> Bot:

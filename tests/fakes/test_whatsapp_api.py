@@ -1,0 +1,782 @@
+"""Tests of the fake WhatsApp Cloud API over real HTTP with an aiohttp client.
+
+Every limit is tried at its edge (accepted) and one past it (refused with the right HTTP
+status and Graph error code). Time-based limits use a manual clock: nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import hmac
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from tests.fakes import whatsapp_webhooks as wh
+from tests.fakes.http_fake import ManualClock
+from tests.fakes.whatsapp_api import FakeWhatsAppAPI, WhatsAppLimits
+from tests.fakes.whatsapp_limits import SendLimiter
+
+PNID = "106540352242922"
+OTHER_PNID = "106540352242923"
+TOKEN = "EAAG-test-token"
+OTHER_TOKEN = "EAAG-other-token"
+USER = "16505551234"
+USER2 = "16505550000"
+BSUID = "US.13491208655302741918"
+ROOT = Path(__file__).resolve().parents[2]
+DAY = 24 * 3600.0
+
+Json = dict[str, Any]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest_asyncio.fixture
+async def api(clock: ManualClock) -> AsyncIterator[FakeWhatsAppAPI]:
+    fake = FakeWhatsAppAPI({PNID: TOKEN, OTHER_PNID: OTHER_TOKEN}, clock=clock)
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+class Graph:
+    """A minimal Cloud API client: POST a body, get (HTTP status, JSON)."""
+
+    def __init__(self, http: aiohttp.ClientSession, api: FakeWhatsAppAPI) -> None:
+        self.http = http
+        self.api = api
+
+    async def send(self, body: Json, number: str = PNID, token: str = TOKEN) -> tuple[int, Json]:
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"{self.api.base_url}/{number}/messages"
+        async with self.http.post(url, json=body, headers=headers) as resp:
+            return resp.status, await resp.json()
+
+    async def code(self, body: Json, number: str = PNID) -> int | None:
+        """The Graph error code of a send, None if it was accepted."""
+        status, answer = await self.send(body, number)
+        return None if status == 200 else int(answer["error"]["code"])
+
+
+@pytest.fixture
+def graph(http: aiohttp.ClientSession, api: FakeWhatsAppAPI) -> Graph:
+    return Graph(http, api)
+
+
+def text(body: str = "hi", to: str = USER) -> Json:
+    return {"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": body}}
+
+
+def buttons(count: int = 3, title: str = "Buy") -> Json:
+    replies = [
+        {"type": "reply", "reply": {"id": f"b{n}", "title": f"{title} {n}"}} for n in range(count)
+    ]
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": USER,
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "header": {"type": "text", "text": "Tea"},
+            "body": {"text": "Pick one"},
+            "footer": {"text": "souk"},
+            "action": {"buttons": replies},
+        },
+    }
+
+
+def listing(sections: int = 1, rows: int = 10) -> Json:
+    per = rows // sections
+    return {
+        "messaging_product": "whatsapp",
+        "to": USER,
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "header": {"type": "text", "text": "Catalog"},
+            "body": {"text": "Our teas"},
+            "footer": {"text": "souk"},
+            "action": {
+                "button": "Choose",
+                "sections": [
+                    {
+                        "title": f"Section {s}",
+                        "rows": [
+                            {"id": f"r{s}-{r}", "title": f"Tea {r}", "description": "Green"}
+                            for r in range(per)
+                        ],
+                    }
+                    for s in range(sections)
+                ],
+            },
+        },
+    }
+
+
+def changed(body: Json, path: str, value: Any) -> Json:
+    """A deep copy of ``body`` with the dotted ``path`` (list indexes as digits) set."""
+    result = copy.deepcopy(body)
+    *parents, last = path.split(".")
+    node: Any = result
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return result
+
+
+BUTTON = "interactive.action.buttons"
+ROWS = "interactive.action.sections.0.rows"
+# (name, body at the limit, body one past it, Graph code, field named in the details)
+EDGES: list[tuple[str, Json, Json, int, str]] = [
+    ("text", text("x" * 4096), text("x" * 4097), 100, "text['body']"),
+    ("empty text", text("x"), text(""), 100, "text['body']"),
+    ("buttons", buttons(3), buttons(4), 131009, "['buttons']"),
+    ("no buttons", buttons(1), buttons(0), 131009, "['buttons']"),
+    (
+        "button title",
+        changed(buttons(1), f"{BUTTON}.0.reply.title", "t" * 20),
+        changed(buttons(1), f"{BUTTON}.0.reply.title", "t" * 21),
+        131009,
+        "['buttons'][0]['reply']['title']",
+    ),
+    (
+        "button id",
+        changed(buttons(1), f"{BUTTON}.0.reply.id", "i" * 256),
+        changed(buttons(1), f"{BUTTON}.0.reply.id", "i" * 257),
+        131009,
+        "['reply']['id']",
+    ),
+    (
+        "button ids unique",
+        buttons(2),
+        changed(buttons(2), f"{BUTTON}.1.reply.id", "b0"),
+        131009,
+        "unique ids",
+    ),
+    (
+        "button body",
+        changed(buttons(), "interactive.body.text", "b" * 1024),
+        changed(buttons(), "interactive.body.text", "b" * 1025),
+        131009,
+        "interactive['body']['text']",
+    ),
+    (
+        "button header",
+        changed(buttons(), "interactive.header.text", "h" * 60),
+        changed(buttons(), "interactive.header.text", "h" * 61),
+        131009,
+        "interactive['header']['text']",
+    ),
+    (
+        "button footer",
+        changed(buttons(), "interactive.footer.text", "f" * 60),
+        changed(buttons(), "interactive.footer.text", "f" * 61),
+        131009,
+        "interactive['footer']['text']",
+    ),
+    (
+        "list button",
+        changed(listing(), "interactive.action.button", "l" * 20),
+        changed(listing(), "interactive.action.button", "l" * 21),
+        131009,
+        "interactive['action']['button']",
+    ),
+    ("sections", listing(10, 10), listing(11, 11), 131009, "['sections']"),
+    ("total rows", listing(2, 10), listing(2, 12), 131009, "rows in all"),
+    ("rows in a section", listing(1, 10), listing(1, 11), 131009, "['rows']"),
+    (
+        "row title",
+        changed(listing(), f"{ROWS}.0.title", "r" * 24),
+        changed(listing(), f"{ROWS}.0.title", "r" * 25),
+        131009,
+        "['rows'][0]['title']",
+    ),
+    (
+        "row id",
+        changed(listing(), f"{ROWS}.0.id", "i" * 200),
+        changed(listing(), f"{ROWS}.0.id", "i" * 201),
+        131009,
+        "['rows'][0]['id']",
+    ),
+    (
+        "row ids unique",
+        listing(),
+        changed(listing(), f"{ROWS}.1.id", "r0-0"),
+        131009,
+        "unique row ids",
+    ),
+    (
+        "row description",
+        changed(listing(), f"{ROWS}.0.description", "d" * 72),
+        changed(listing(), f"{ROWS}.0.description", "d" * 73),
+        131009,
+        "['description']",
+    ),
+    (
+        "section title",
+        changed(listing(), "interactive.action.sections.0.title", "s" * 24),
+        changed(listing(), "interactive.action.sections.0.title", "s" * 25),
+        131009,
+        "['sections'][0]['title']",
+    ),
+    (
+        "section title with several sections",
+        changed(listing(1, 2), "interactive.action.sections.0.title", None),
+        changed(listing(2, 2), "interactive.action.sections.1.title", None),
+        131009,
+        "['sections'][1]['title'] is required",
+    ),
+    (
+        "list body",
+        changed(listing(), "interactive.body.text", "b" * 4096),
+        changed(listing(), "interactive.body.text", "b" * 4097),
+        131009,
+        "interactive['body']['text']",
+    ),
+    (
+        "list footer",
+        changed(listing(), "interactive.footer.text", "f" * 60),
+        changed(listing(), "interactive.footer.text", "f" * 61),
+        131009,
+        "interactive['footer']['text']",
+    ),
+    (
+        "list header",
+        changed(listing(), "interactive.header.text", "h" * 60),
+        changed(listing(), "interactive.header.text", "h" * 61),
+        131009,
+        "interactive['header']['text']",
+    ),
+    (
+        "caption",
+        {**text(), "type": "image", "image": {"link": "https://x.y/a.jpg", "caption": "c" * 1024}},
+        {**text(), "type": "image", "image": {"link": "https://x.y/a.jpg", "caption": "c" * 1025}},
+        131009,
+        "image['caption']",
+    ),
+    (
+        "latitude",
+        {**text(), "type": "location", "location": {"latitude": 90, "longitude": -180}},
+        {**text(), "type": "location", "location": {"latitude": 90.5, "longitude": 0}},
+        131009,
+        "location['latitude']",
+    ),
+]
+
+
+# -- limits, no HTTP -----------------------------------------------------------------
+
+
+def test_pair_rate_bucket(clock: ManualClock) -> None:
+    limiter = SendLimiter(WhatsAppLimits(pair_burst=2), clock)
+    for _ in range(2):
+        assert limiter.pair_error(PNID, USER) is None
+        limiter.take(PNID, USER)
+    error = limiter.pair_error(PNID, USER)
+    assert error is not None and (error.status, error.code) == (400, 131056)
+    assert limiter.pair_error(PNID, USER2) is None  # other users are independent
+    assert limiter.pair_error(OTHER_PNID, USER) is None  # so are other numbers
+    clock.advance(5.9)
+    assert limiter.pair_error(PNID, USER) is not None
+    clock.advance(0.1)  # one message every 6 s
+    assert limiter.pair_error(PNID, USER) is None
+    off = SendLimiter(WhatsAppLimits(pair_burst=1, pair_enabled=False), clock)
+    off.take(PNID, USER)
+    assert off.pair_error(PNID, USER) is None
+
+
+# -- sending over HTTP ---------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_text_roundtrip(api: FakeWhatsAppAPI, graph: Graph, clock: ManualClock) -> None:
+    assert api.base_url.endswith("/v23.0")
+    api.customer_wrote(PNID, USER)
+    status, answer = await graph.send({**text("hello"), "to": "+1 650-555-1234"})
+    assert status == 200
+    wamid = answer["messages"][0]["id"]
+    assert wamid.startswith("wamid.")
+    assert answer == {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": "+1 650-555-1234", "wa_id": USER}],
+        "messages": [{"id": wamid}],
+    }
+    reply = {**text("again"), "context": {"message_id": "wamid.customer"}}
+    assert (await graph.send(reply))[0] == 200
+    assert api.delivered_texts(USER) == ["hello", "again"]
+    call = api.delivered("+16505551234")[1]
+    assert (call.method, call.path, call.endpoint, call.phone_number_id) == (
+        "POST",
+        f"/{PNID}/messages",
+        "messages",
+        PNID,
+    )
+    assert (call.status, call.code, call.type, call.at) == (200, None, "text", clock.now)
+    assert call.body["context"] == {"message_id": "wamid.customer"}
+    assert api.message(wamid) == api.delivered(USER)[0]
+    unversioned = f"{api.root_url}/{PNID}/messages"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with graph.http.post(unversioned, json=text("plain"), headers=headers) as resp:
+        assert resp.status == 200
+    assert api.calls(to=USER)[-1].path == f"/{PNID}/messages"
+
+
+@pytest.mark.asyncio
+async def test_auth_and_unknown_number(
+    api: FakeWhatsAppAPI, graph: Graph, http: aiohttp.ClientSession
+) -> None:
+    for token in ("wrong", ""):
+        status, answer = await graph.send(text(), token=token)
+        assert status == 401
+        error = answer["error"]
+        assert (error["type"], error["code"]) == ("OAuthException", 190)
+        assert error["message"].startswith("Invalid OAuth access token")
+        assert error["fbtrace_id"]
+    status, answer = await graph.send(text(), number="999")
+    assert (status, answer["error"]["code"], answer["error"]["error_subcode"]) == (400, 100, 33)
+    assert "Object with ID '999' does not exist" in answer["error"]["message"]
+    # A real token that may not use this number is refused the same way.
+    assert (await graph.send(text(), number=OTHER_PNID))[0] == 400
+    url = f"{api.base_url}/{PNID}/messages"
+    async with http.post(url, params={"access_token": TOKEN}, json=text()) as resp:
+        assert (await resp.json())["error"]["code"] == 131047  # authorized, window closed
+    async with http.post(f"{api.base_url}/{PNID}/nope", json={}) as resp:
+        assert (resp.status, (await resp.json())["error"]["code"]) == (400, 2500)
+    codes = [c.code for c in api.calls()]
+    assert codes == [190, 190, 100, 100, 131047, 2500]
+
+
+@pytest.mark.parametrize(
+    ("name", "edge", "past", "code", "where"), EDGES, ids=[e[0] for e in EDGES]
+)
+@pytest.mark.asyncio
+async def test_content_limits(
+    api: FakeWhatsAppAPI, graph: Graph, name: str, edge: Json, past: Json, code: int, where: str
+) -> None:
+    api.configure_limits(pair_enabled=False)
+    api.customer_wrote(PNID, USER)
+    status, answer = await graph.send(edge)
+    assert status == 200, answer
+    status, answer = await graph.send(past)
+    assert status == 400
+    error = answer["error"]
+    assert error["code"] == code
+    assert error["type"] == "OAuthException"
+    assert error["message"].startswith(f"(#{code}) ")
+    assert where in error["error_data"]["details"]
+    assert error["error_data"]["messaging_product"] == "whatsapp"
+    assert [c.code for c in api.calls()] == [None, code]
+    assert len(api.delivered(USER)) == 1
+
+
+@pytest.mark.asyncio
+async def test_malformed_sends(api: FakeWhatsAppAPI, graph: Graph) -> None:
+    api.customer_wrote(PNID, USER)
+    image = {**text(), "type": "image"}
+    cases: list[tuple[Json, int, str]] = [
+        ({"to": USER, "text": {"body": "x"}}, 100, "messaging_product is required"),
+        ({**text(), "messaging_product": "sms"}, 100, "messaging_product"),
+        ({**text(), "type": "audio"}, 100, "Param type"),
+        ({k: v for k, v in text().items() if k != "to"}, 100, "parameter to is required"),
+        ({**text(), "to": "call me"}, 100, "Param to"),
+        ({**text(), "text": "hi"}, 100, "text must be a JSON object"),
+        ({**image, "image": {"link": "https://a/b.jpg", "id": "1"}}, 100, "exactly one"),
+        ({**image, "image": {"link": "ftp://a/b.jpg"}}, 100, "image['link']"),
+        ({**image, "image": {"id": "404"}}, 131009, "image['id'] is not a valid media ID"),
+        ({**text(), "type": "location", "location": {"latitude": 1}}, 100, "longitude"),
+        (changed(buttons(1), f"{BUTTON}.0.type", "url"), 100, "must be 'reply'"),
+        (changed(buttons(1), "interactive.type", "flow"), 100, "interactive['type']"),
+    ]
+    for body, code, words in cases:
+        status, answer = await graph.send(body)
+        assert (status, answer["error"]["code"]) == (400, code), body
+        assert words in answer["error"]["message"] + answer["error"]["error_data"]["details"]
+    async with graph.http.post(
+        f"{api.base_url}/{PNID}/messages",
+        data=b"not json",
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    ) as resp:
+        assert "messaging_product is required" in (await resp.json())["error"]["message"]
+    assert api.delivered(USER) == []
+
+
+@pytest.mark.asyncio
+async def test_templates(api: FakeWhatsAppAPI, graph: Graph) -> None:
+    def template(name: str, language: str = "en_US", params: int = 1) -> Json:
+        values = [{"type": "text", "text": f"#{n}"} for n in range(params)]
+        components = [{"type": "body", "parameters": values}]
+        spec = {"name": name, "language": {"code": language}, "components": components}
+        return {**text(), "type": "template", "template": spec}
+
+    status, answer = await graph.send(template("order_ready"))
+    assert (status, answer["error"]["code"]) == (404, 132001)
+    assert "order_ready" in answer["error"]["error_data"]["details"]
+    api.add_template("order_ready", "en_US", body_parameters=1)
+    assert await graph.code(template("order_ready")) is None  # no window needed
+    assert await graph.code(template("order_ready", "ar")) == 132001
+    assert await graph.code(template("order_ready", params=2)) == 132000
+    assert api.delivered(USER)[0].body["template"]["components"][0]["parameters"] == [
+        {"type": "text", "text": "#0"}
+    ]
+    assert api.delivered_texts(USER) == ["order_ready"]
+
+
+@pytest.mark.asyncio
+async def test_customer_service_window(
+    api: FakeWhatsAppAPI, graph: Graph, clock: ManualClock
+) -> None:
+    status, answer = await graph.send(text())
+    assert (status, answer["error"]["code"]) == (400, 131047)
+    assert answer["error"]["message"] == "(#131047) Re-engagement message"
+    assert "24 hours" in answer["error"]["error_data"]["details"]
+    api.customer_wrote(PNID, USER)
+    clock.advance(DAY)
+    assert await graph.code(text()) is None  # the last second of the window
+    clock.advance(1)
+    assert await graph.code(text()) == 131047
+    assert await graph.code(buttons()) == 131047
+    api.customer_wrote(PNID, USER, at=clock.now - 10)
+    assert await graph.code(text()) is None
+    api.configure_limits(window_enabled=False)
+    assert await graph.code(text(to=USER2)) is None
+
+
+@pytest.mark.asyncio
+async def test_window_per_number_and_bsuid(api: FakeWhatsAppAPI, graph: Graph) -> None:
+    other = graph
+    payload = api.inbound(wh.text_message(PNID, USER, "hi", user_id=BSUID, name="Sheena"))
+    assert payload["entry"][0]["changes"][0]["value"]["contacts"][0]["user_id"] == BSUID
+    assert await other.code(text()) is None
+    status, answer = await other.send(text(), OTHER_PNID, OTHER_TOKEN)
+    assert (status, answer["error"]["code"]) == (400, 131047)  # the window is per number
+    by_bsuid = {k: v for k, v in text("via bsuid").items() if k != "to"} | {"recipient": BSUID}
+    status, answer = await other.send(by_bsuid)
+    assert status == 200
+    assert answer["contacts"] == [{"input": BSUID, "user_id": BSUID}]
+    assert api.delivered_texts(USER) == ["hi", "via bsuid"]  # one customer, two ids
+    api.inbound(wh.text_message(PNID, None, "no phone", user_id="BR.77"))
+    assert await other.code({**by_bsuid, "recipient": "BR.77"}) is None
+
+
+@pytest.mark.asyncio
+async def test_throughput_limit(api: FakeWhatsAppAPI, graph: Graph, clock: ManualClock) -> None:
+    api.configure_limits(pair_enabled=False)
+    api.customer_wrote(PNID, USER)
+    results = await asyncio.gather(*(graph.code(text(str(n))) for n in range(80)))
+    assert results == [None] * 80
+    status, answer = await graph.send(text("81"))
+    assert (status, answer["error"]["code"]) == (429, 130429)
+    assert answer["error"]["message"] == "(#130429) Rate limit hit"
+    api.customer_wrote(OTHER_PNID, USER)
+    assert (await graph.send(text(), OTHER_PNID, OTHER_TOKEN))[0] == 200  # per number
+    clock.advance(1 / 80)
+    assert await graph.code(text("81")) is None
+    assert api.stats()["messages"] == {"ok": 82, "rate_limited": 1, "errors": 0}
+
+
+@pytest.mark.asyncio
+async def test_pair_rate_limit(api: FakeWhatsAppAPI, graph: Graph, clock: ManualClock) -> None:
+    assert (api.limits.pair_interval, api.limits.pair_burst) == (6.0, 45)
+    api.customer_wrote(PNID, USER)
+    api.customer_wrote(PNID, USER2)
+    for n in range(45):
+        assert await graph.code(text(str(n))) is None
+    status, answer = await graph.send(text("46"))
+    assert (status, answer["error"]["code"]) == (400, 131056)
+    assert "pair rate limit hit" in answer["error"]["message"]
+    assert await graph.code(text(to=USER2)) is None
+    assert await graph.code(text("")) == 100  # refused sends consume nothing ...
+    clock.advance(6)
+    assert await graph.code(text("46")) is None  # ... so the next token is there
+    assert await graph.code(text("47")) == 131056
+    api.configure_limits(pair_burst=1)
+    assert await graph.code(text()) is None
+    assert await graph.code(text()) == 131056
+    api.configure_limits(pair_enabled=False)
+    assert [await graph.code(text()) for _ in range(3)] == [None] * 3
+    assert api.stats()["messages"]["rate_limited"] == 3
+
+
+@pytest.mark.asyncio
+async def test_block_and_failure_injection(api: FakeWhatsAppAPI, graph: Graph) -> None:
+    api.customer_wrote(PNID, USER)
+    api.block("+1 650 555 1234")
+    status, answer = await graph.send(text())
+    assert (status, answer["error"]["code"]) == (400, 131026)
+    api.unblock(USER)
+    assert await graph.code(text()) is None
+    api.fail_next(2, status=503, code=2, message="(#2) Service temporarily unavailable")
+    for _ in range(2):
+        status, answer = await graph.send(text())
+        assert (status, answer["error"]["code"]) == (503, 2)
+        assert answer["error"]["message"] == "(#2) Service temporarily unavailable"
+    assert await graph.code(text()) is None
+    api.fail_next()
+    status, answer = await graph.send(text())
+    assert (status, answer["error"]["message"]) == (500, "(#131000) Something went wrong")
+    assert api.stats()["messages"]["errors"] == 4
+
+
+@pytest.mark.asyncio
+async def test_media_roundtrip(
+    api: FakeWhatsAppAPI, graph: Graph, http: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def upload(data: bytes, mime: str, product: str = "whatsapp") -> tuple[int, Json]:
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", product)
+        form.add_field("type", mime)
+        form.add_field("file", data, filename="photo", content_type=mime)
+        async with http.post(f"{api.base_url}/{PNID}/media", data=form, headers=auth) as resp:
+            return resp.status, await resp.json()
+
+    png = b"\x89PNG\r\n" + b"p" * 100
+    status, answer = await upload(png, "image/png")
+    assert status == 200
+    media_id = answer["id"]
+    async with http.get(f"{api.base_url}/{media_id}", headers=auth) as resp:
+        info = await resp.json()
+    assert info["id"] == media_id and info["messaging_product"] == "whatsapp"
+    assert (info["mime_type"], info["file_size"]) == ("image/png", len(png))
+    assert info["sha256"] == hashlib.sha256(png).hexdigest()
+    async with http.get(info["url"], headers=auth) as resp:
+        assert (resp.status, await resp.read()) == (200, png)
+    async with http.get(info["url"]) as resp:
+        assert resp.status == 401
+    clock.advance(301)
+    async with http.get(info["url"], headers=auth) as resp:
+        assert resp.status == 404  # download URLs expire after 5 minutes
+    api.customer_wrote(PNID, USER)
+    sent = {**text(), "type": "image", "image": {"id": media_id, "caption": "Tea"}}
+    assert await graph.code(sent) is None
+    assert (await upload(b"GIF89a", "image/gif"))[1]["error"]["code"] == 100
+    assert (await upload(png, "image/png", product="sms"))[1]["error"]["code"] == 100
+    status, answer = await upload(b"j" * (5 * 1024 * 1024 + 1), "image/jpeg")
+    assert (status, answer["error"]["code"]) == (400, 131053)
+    inbound = api.add_media("4490709327384033", b"jpeg bytes")
+    async with http.get(f"{api.base_url}/{inbound.id}", headers=auth) as resp:
+        assert (await resp.json())["sha256"] == hashlib.sha256(b"jpeg bytes").hexdigest()
+    async with http.delete(f"{api.base_url}/{inbound.id}", headers=auth) as resp:
+        assert await resp.json() == {"success": True}
+    async with http.get(f"{api.base_url}/{inbound.id}", headers=auth) as resp:
+        assert (resp.status, (await resp.json())["error"]["code"]) == (400, 100)
+    assert api.media(media_id).data == png
+    assert api.stats()["media_download"] == {"ok": 1, "rate_limited": 0, "errors": 2}
+
+
+# -- webhook payloads ----------------------------------------------------------------
+
+
+def _value(payload: Json) -> Json:
+    assert payload["object"] == "whatsapp_business_account"
+    (entry,) = payload["entry"]
+    assert entry["id"] == wh.WABA_ID
+    (change,) = entry["changes"]
+    value = change["value"]
+    assert value["messaging_product"] == "whatsapp"
+    assert value["metadata"] == {
+        "display_phone_number": wh.DISPLAY_PHONE_NUMBER,
+        "phone_number_id": PNID,
+    }
+    assert change["field"] in ("messages", "user_preferences")
+    return value  # type: ignore[no-any-return]
+
+
+def _message(payload: Json, kind: str) -> Json:
+    value = _value(payload)
+    (contact,) = value["contacts"]
+    assert contact["wa_id"] == USER and contact["profile"]["name"]
+    (message,) = value["messages"]
+    assert (message["from"], message["type"]) == (USER, kind)
+    assert message["id"].startswith("wamid.") and message["timestamp"].isdigit()
+    return message  # type: ignore[no-any-return]
+
+
+def test_message_builders() -> None:
+    builders: list[tuple[str, Callable[[], Json]]] = [
+        ("text", lambda: wh.text_message(PNID, USER, "hi", timestamp=1749416383)),
+        ("interactive", lambda: wh.button_reply(PNID, USER, "wamid.B", "buy:1", "Buy")),
+        ("interactive", lambda: wh.list_reply(PNID, USER, "wamid.L", "r1", "Tea", "Green")),
+        ("location", lambda: wh.location(PNID, USER, 25.2, 55.3, place="Shop", address="Main")),
+        ("contacts", lambda: wh.contacts(PNID, USER, "Ann Lee", "+971500000000")),
+        ("image", lambda: wh.image(PNID, USER, "4490", sha256="ab", caption="this one")),
+        ("sticker", lambda: wh.sticker(PNID, USER, "4491", sha256="cd")),
+        ("unsupported", lambda: wh.unsupported(PNID, USER)),
+    ]
+    messages = [_message(build(), kind) for kind, build in builders]
+    assert messages[0]["text"] == {"body": "hi"} and messages[0]["timestamp"] == "1749416383"
+    assert messages[1]["interactive"] == {
+        "type": "button_reply",
+        "button_reply": {"id": "buy:1", "title": "Buy"},
+    }
+    assert messages[1]["context"] == {"from": wh.DISPLAY_PHONE_NUMBER, "id": "wamid.B"}
+    assert messages[2]["interactive"]["list_reply"] == {
+        "id": "r1",
+        "title": "Tea",
+        "description": "Green",
+    }
+    assert messages[3]["location"]["name"] == "Shop"
+    assert messages[4]["contacts"][0]["phones"][0]["phone"] == "+971500000000"
+    assert messages[5]["image"] == {
+        "mime_type": "image/jpeg",
+        "sha256": "ab",
+        "id": "4490",
+        "caption": "this one",
+    }
+    assert messages[6]["sticker"]["mime_type"] == "image/webp"
+    assert messages[7]["errors"][0]["code"] == 131051
+    assert len({m["id"] for m in messages}) == len(messages)
+    bsuid_only = _value(wh.text_message(PNID, None, "hi", user_id=BSUID, username="sheena"))
+    assert bsuid_only["contacts"] == [
+        {"profile": {"name": "Customer", "username": "sheena"}, "user_id": BSUID}
+    ]
+    assert "from" not in bsuid_only["messages"][0]
+    assert bsuid_only["messages"][0]["from_user_id"] == BSUID
+    with pytest.raises(ValueError, match="wa_id, a user_id"):
+        wh.text_message(PNID, None, "who?")
+    stop = _value(wh.user_preferences(PNID, USER, "stop"))
+    assert stop["user_preferences"][0]["value"] == "stop"
+
+
+def test_status_builders() -> None:
+    for status in ("sent", "delivered", "read"):
+        (entry,) = _value(wh.statuses(PNID, "wamid.X", USER, status))["statuses"]
+        assert (entry["id"], entry["status"], entry["recipient_id"]) == ("wamid.X", status, USER)
+        assert "errors" not in entry
+    failed = wh.statuses(PNID, "wamid.X", USER, "failed", errors=[131047, (131000, "Oops")])
+    (entry,) = _value(failed)["statuses"]
+    assert [(e["code"], e["title"]) for e in entry["errors"]] == [
+        (131047, "Re-engagement message"),
+        (131000, "Oops"),
+    ]
+    assert "24 hours" in entry["errors"][0]["error_data"]["details"]
+    default = wh.statuses(PNID, "wamid.X", USER, "failed")
+    assert _value(default)["statuses"][0]["errors"][0]["code"] == 131000
+    with pytest.raises(ValueError, match="only a failed status"):
+        wh.statuses(PNID, "wamid.X", USER, "read", errors=[131000])
+
+
+def test_signature_verifies() -> None:
+    body = json.dumps(wh.text_message(PNID, USER, "hi")).encode()
+    signature = wh.sign(body, "app-secret")
+    algorithm, _, digest = signature.partition("=")
+    expected = hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    assert algorithm == "sha256" and hmac.compare_digest(digest, expected)
+    assert wh.sign(body + b" ", "app-secret") != signature
+    assert wh.sign(body, "other-secret") != signature
+    assert wh.verification_query("vt", "42") == {
+        "hub.mode": "subscribe",
+        "hub.verify_token": "vt",
+        "hub.challenge": "42",
+    }
+
+
+# -- waiting, control and standalone -------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_wait_for(api: FakeWhatsAppAPI, graph: Graph) -> None:
+    api.customer_wrote(PNID, USER)
+    waiter = asyncio.create_task(api.wait_for(lambda a: len(a.delivered(USER)) == 2))
+    await graph.send(text("one"))
+    assert not waiter.done()
+    await graph.send(text("two"))
+    await waiter
+    with pytest.raises(TimeoutError, match=r"still false after 0.05s; 2 requests recorded"):
+        await api.wait_for(lambda a: False, timeout=0.05)
+
+
+@pytest.mark.asyncio
+async def test_control_endpoints(
+    api: FakeWhatsAppAPI, graph: Graph, http: aiohttp.ClientSession
+) -> None:
+    ctl = f"{api.root_url}/_fake"
+    config = {
+        "pair_burst": 1,
+        "numbers": {"777": "T7"},
+        "templates": [["hello", "en_US"]],
+        "blocked": [USER2],
+        "customer_wrote": [{"phone_number_id": PNID, "wa_id": USER}],
+    }
+    async with http.post(f"{ctl}/config", json=config) as resp:
+        assert (await resp.json())["limits"]["pair_burst"] == 1
+    async with http.post(f"{ctl}/config", json={"bogus": 1}) as resp:
+        assert resp.status == 400
+    assert await graph.code(text("one")) is None
+    assert await graph.code(text("two")) == 131056
+    api.customer_wrote(PNID, USER2)
+    assert await graph.code(text(to=USER2)) == 131026
+    assert (await graph.send(text(), "777", "T7"))[1]["error"]["code"] == 131047
+    async with http.post(f"{ctl}/inbound", json=wh.text_message("777", USER, "hey")) as resp:
+        assert resp.status == 200
+    assert (await graph.send(text(), "777", "T7"))[0] == 200
+    async with http.get(f"{ctl}/calls", params={"to": USER, "phone_number_id": PNID}) as resp:
+        assert [(c["body"]["text"]["body"], c["code"]) for c in await resp.json()] == [
+            ("one", None),
+            ("two", 131056),
+        ]
+    async with http.get(f"{ctl}/stats") as resp:
+        assert (await resp.json())["messages"] == {"ok": 2, "rate_limited": 1, "errors": 2}
+    async with http.post(f"{ctl}/reset") as resp:
+        assert resp.status == 200
+    assert api.calls() == [] and api.stats() == {}
+    api.customer_wrote("777", USER)
+    assert (await graph.send(text(), "777", "T7"))[0] == 200  # numbers survive a reset
+
+
+@pytest.mark.asyncio
+async def test_runs_as_a_process() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.whatsapp_api",
+        "--port",
+        "0",
+        "--number",
+        f"{PNID}:{TOKEN}",
+        "--no-window",
+        "--no-limits",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()
+        assert line.startswith("READY http://127.0.0.1:") and line.endswith("/v23.0")
+        base_url = line.split()[1]
+        async with aiohttp.ClientSession() as http:
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            for n in range(50):  # no window and no pair rate: all accepted
+                async with http.post(
+                    f"{base_url}/{PNID}/messages", json=text(str(n)), headers=headers
+                ) as resp:
+                    assert resp.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
