@@ -79,7 +79,7 @@ def migrate_database(database_url: str) -> None:
 
 
 def seed_demo_shop(settings: Settings, urls: ServiceURLs) -> None:
-    from souk.services.demo import connect_demo_bot, seed_demo
+    from souk.services.demo import connect_demo_bot, connect_demo_number, seed_demo
 
     async def work() -> None:
         engine = create_engine(urls.database_url, pool_size=1)
@@ -87,12 +87,14 @@ def seed_demo_shop(settings: Settings, urls: ServiceURLs) -> None:
             async with create_session_factory(engine)() as session, session.begin():
                 report = await seed_demo(session)
                 bot_id = await connect_demo_bot(session, settings.telegram)
+                number = await connect_demo_number(session, settings.whatsapp)
         finally:
             await engine.dispose()
         console.print(
             f"demo shop: {report.products} products in {report.categories} categories, "
             f"{report.faq} FAQ entries, {report.shipping} shipping options"
             + (f"; bot {bot_id} connected" if bot_id else "")
+            + (f"; WhatsApp number {number} connected" if number else "")
         )
 
     run_async(work)
@@ -193,15 +195,27 @@ def shop_create(
         str | None,
         typer.Option(help="Payment provider token of the bot (@BotFather → Payments)"),
     ] = None,
+    whatsapp_number_id: Annotated[
+        str | None, typer.Option(help="WhatsApp Cloud API phone_number_id of the shop")
+    ] = None,
+    whatsapp_token: Annotated[
+        str | None, typer.Option(help="Cloud API access token of that number")
+    ] = None,
 ) -> None:
-    """Add a shop, optionally with its Telegram bot (and Telegram Payments)."""
+    """Add a shop, optionally with its Telegram bot (and Telegram Payments) and its
+    WhatsApp number."""
     from souk.services.shops import ShopService
 
     if payment_token and not telegram_token:
         raise typer.BadParameter(
             "--payment-token needs --telegram-token", param_hint="--payment-token"
         )
-    register_secret(telegram_token, payment_token)
+    if bool(whatsapp_number_id) != bool(whatsapp_token):
+        raise typer.BadParameter(
+            "--whatsapp-number-id and --whatsapp-token go together",
+            param_hint="--whatsapp-token",
+        )
+    register_secret(telegram_token, payment_token, whatsapp_token)
     settings = _settings(ctx)
 
     async def work(urls: ServiceURLs) -> str:
@@ -216,6 +230,9 @@ def shop_create(
                         shop, telegram_token, payment_token=payment_token
                     )
                     line += f"; bot {channel.external_id} connected"
+                if whatsapp_number_id and whatsapp_token:
+                    number = await shops.connect_whatsapp(shop, whatsapp_number_id, whatsapp_token)
+                    line += f"; WhatsApp number {number.external_id} connected"
                 return line
         finally:
             await engine.dispose()

@@ -118,6 +118,11 @@ class WhatsAppSettings(BaseSettings):
     api_base: str = Field("https://graph.facebook.com/v23.0", description="Graph API base URL")
     per_number_rate: float = Field(80.0, gt=0, description="Messages per second per number")
     per_user_interval: float = Field(6.0, gt=0, description="Seconds between messages to a user")
+    per_user_burst: int = Field(
+        45, ge=1, description="Messages to one user sent at once before the interval applies"
+    )
+    request_timeout: float = Field(30.0, gt=0, description="Seconds before a Cloud API call fails")
+    max_retries: int = Field(3, ge=0, description="Retries of a message refused for its rate")
 
 
 class AISettings(BaseSettings):

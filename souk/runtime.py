@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiogram import Bot, Dispatcher
+from aiogram import Dispatcher
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from souk.ai.embedder import LazyEmbedder
-from souk.channels.processor import UpdateProcessor
+from souk.channels.processor import Resolved, UpdateProcessor
 from souk.channels.telegram import BotRegistry
 from souk.channels.telegram_limits import OutboundLimitMiddleware
+from souk.channels.whatsapp import WhatsAppNumbers
+from souk.channels.whatsapp_bridge import InboundBridge
 from souk.config import Settings
 from souk.db.models import ChannelKind
 from souk.db.session import create_engine, create_session_factory
@@ -31,7 +33,6 @@ from souk.services.customers import CustomerService
 from souk.services.inbox import InboxWriter, StoredUpdate
 from souk.services.outbox import OutboxFactory
 from souk.services.ratelimit import RateLimiter
-from souk.services.shops import ChannelInfo
 from souk.workers.app import create_celery
 from souk.workers.kick import Jobs
 
@@ -53,6 +54,7 @@ class Runtime:
     limiter: RateLimiter
     i18n: I18n
     registry: BotRegistry
+    numbers: WhatsAppNumbers
     outbox: OutboxFactory
     embedder: LazyEmbedder
     dispatcher: Dispatcher | None = None
@@ -104,6 +106,12 @@ class Runtime:
             limiter=limiter,
             i18n=build_i18n(),
             registry=registry,
+            numbers=WhatsAppNumbers(
+                session_factory=session_factory,
+                settings=settings.whatsapp,
+                redis=redis,
+                limiter=limiter,
+            ),
             outbox=OutboxFactory(settings.outbox, on_outbox_committed),
             embedder=LazyEmbedder(settings.ai),
         )
@@ -122,19 +130,42 @@ class Runtime:
                 dispatcher=runtime.dispatcher,
                 session_factory=session_factory,
                 autocommit_engine=intake_engine,
-                resolvers={ChannelKind.TELEGRAM.value: runtime.resolve_telegram},
+                resolvers={
+                    ChannelKind.TELEGRAM.value: runtime.resolve_telegram,
+                    ChannelKind.WHATSAPP.value: runtime.resolve_whatsapp,
+                },
                 settings=settings.inbox,
             )
         return runtime
 
-    async def resolve_telegram(
-        self, stored: StoredUpdate
-    ) -> tuple[Bot, ChannelInfo, Update] | None:
+    async def resolve_telegram(self, stored: StoredUpdate) -> Resolved | None:
         entry = await self.registry.get(int(stored.receiver))
         if entry is None:
             return None
         update = Update.model_validate(stored.payload, context={"bot": entry.bot})
-        return entry.bot, entry.channel, update
+        return Resolved(entry.bot, entry.channel, update)
+
+    async def resolve_whatsapp(self, stored: StoredUpdate) -> Resolved | None:
+        """A WhatsApp message as an aiogram update from the customer's internal id."""
+        entry = await self.numbers.get(stored.receiver)
+        if entry is None:
+            return None
+        sender = str(stored.payload["sender"])
+        async with self.session_factory() as session, session.begin():
+            customer_id = await CustomerService(session).ensure(
+                shop_id=entry.channel.shop_id, channel=ChannelKind.WHATSAPP, external_id=sender
+            )
+
+        async def menu(typed: str) -> str | None:
+            return await self.numbers.menus.choice(stored.receiver, customer_id, typed)
+
+        built = await InboundBridge(
+            update_id=stored.id, chat_id=customer_id, payload=stored.payload
+        ).update(menu)
+        update = Update.model_validate(
+            built.model_dump(exclude_none=True), context={"bot": entry.bot}
+        )
+        return Resolved(entry.bot, entry.channel, update, data={"customer_external_id": sender})
 
     async def close(self) -> None:
         if self.processor is not None:
@@ -143,6 +174,7 @@ class Runtime:
             await self.dispatcher.storage.close()
         await self.embedder.close()
         await self.registry.close()
+        await self.numbers.close()
         await self.redis.aclose()
         await self.engine.dispose()
         await self.intake_engine.dispose()

@@ -11,7 +11,13 @@ from aiohttp import web
 from babel.core import negotiate_locale
 from sqlalchemy import func, select, text
 
-from souk.channels.intake import accept_telegram_update
+from souk.channels.intake import accept_telegram_update, accept_whatsapp
+from souk.channels.whatsapp_intake import (
+    SIGNATURE_HEADER,
+    handshake_answer,
+    parse_envelope,
+    signature_valid,
+)
 from souk.db.models import ChannelKind, Product, Shop, ShopChannel
 from souk.languages import DEFAULT_LANGUAGE, LANGUAGES, RTL_LANGUAGES
 from souk.logs import get_logger
@@ -47,6 +53,20 @@ def _refuse(status: int, reason: str, channel: str = "telegram") -> web.Response
     return web.json_response({"ok": False, "error": reason}, status=status)
 
 
+async def _body(request: web.Request, channel: str) -> bytes | web.Response:
+    """The raw body, or the refusal of one over HTTP_MAX_BODY_BYTES."""
+    limit = request.app[RUNTIME].settings.http.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _refuse(413, "too_large", channel)
+    try:
+        body = await request.read()  # bounded by the application's client_max_size
+    except web.HTTPRequestEntityTooLarge:
+        return _refuse(413, "too_large", channel)
+    if len(body) > limit:
+        return _refuse(413, "too_large", channel)
+    return body
+
+
 async def telegram_webhook(request: web.Request) -> web.Response:
     """Store the update before answering 200; process it after (exactly once, in order)."""
     runtime = request.app[RUNTIME]
@@ -57,15 +77,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     # Unknown bot and wrong secret look the same from outside: nothing to probe for.
     if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
         return _refuse(401, "unauthorized")
-    limit = runtime.settings.http.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return _refuse(413, "too_large")
-    try:
-        body = await request.read()  # bounded by the application's client_max_size
-    except web.HTTPRequestEntityTooLarge:
-        return _refuse(413, "too_large")
-    if len(body) > limit:
-        return _refuse(413, "too_large")
+    body = await _body(request, "telegram")
+    if isinstance(body, web.Response):
+        return body
     try:
         raw = body.decode()
         update = json.loads(raw)
@@ -78,6 +92,39 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     except Exception as error:  # storage is down: Telegram keeps the update and retries
         log.error("update not stored", bot_id=bot_id_text, error=type(error).__name__)
         return _refuse(503, "unavailable")
+    return web.json_response({"ok": True})
+
+
+async def whatsapp_handshake(request: web.Request) -> web.Response:
+    """Meta's subscription check: echo hub.challenge when hub.verify_token is ours."""
+    token = request.app[RUNTIME].settings.whatsapp.verify_token
+    challenge = handshake_answer(request.query, token.get_secret_value()) if token else None
+    if challenge is None:
+        return _refuse(403, "verify_failed", "whatsapp")
+    return web.Response(text=challenge)
+
+
+async def whatsapp_webhook(request: web.Request) -> web.Response:
+    """Verify the signature on the raw body, store every message, record statuses, then
+    answer 200 (Meta retries anything else for days)."""
+    runtime = request.app[RUNTIME]
+    secret = runtime.settings.whatsapp.app_secret
+    body = await _body(request, "whatsapp")
+    if isinstance(body, web.Response):
+        return body
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if secret is None or not signature_valid(body, signature, secret.get_secret_value()):
+        return _refuse(401, "unauthorized", "whatsapp")
+    try:
+        envelope = parse_envelope(json.loads(body))
+    except ValueError as error:  # not JSON, not UTF-8, or not a WhatsApp envelope
+        log.warning("whatsapp webhook malformed", error=str(error)[:200])
+        return _refuse(400, "malformed", "whatsapp")
+    try:
+        await accept_whatsapp(runtime, envelope)
+    except Exception as error:  # storage is down: Meta keeps the payload and retries
+        log.error("whatsapp payload not stored", error=type(error).__name__)
+        return _refuse(503, "unavailable", "whatsapp")
     return web.json_response({"ok": True})
 
 
@@ -161,6 +208,8 @@ def build_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=runtime.settings.http.max_body_bytes + 1024)
     app[RUNTIME] = runtime
     app.router.add_post("/webhook/telegram/{bot_id}", telegram_webhook)
+    app.router.add_get("/webhook/whatsapp", whatsapp_handshake)
+    app.router.add_post("/webhook/whatsapp", whatsapp_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

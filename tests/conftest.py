@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +28,7 @@ from souk.logs import setup_logging
 from souk.runtime import Runtime
 from souk.services.shops import ShopService
 from tests.fakes.telegram_api import FakeBotAPI
+from tests.fakes.whatsapp_api import FakeWhatsAppAPI
 
 setup_logging(level="INFO")
 
@@ -78,23 +80,42 @@ async def fake_api() -> AsyncIterator[FakeBotAPI]:
     await api.close()
 
 
+@pytest.fixture(scope="session")
+async def fake_whatsapp() -> AsyncIterator[FakeWhatsAppAPI]:
+    api = FakeWhatsAppAPI()
+    await api.start()
+    yield api
+    await api.close()
+
+
+# The WhatsApp app of the test runtime: it signs webhooks with this secret.
+WHATSAPP_APP_SECRET = "test-app-secret"
+WHATSAPP_VERIFY_TOKEN = "test-verify-token"
+
+
 # A platform admin (ADMIN_TELEGRAM_IDS) of the test runtime.
 ADMIN_ID = 990001
 
 
-def make_settings(fake_api: FakeBotAPI, data_dir: Path) -> Settings:
+def make_settings(
+    fake_api: FakeBotAPI, data_dir: Path, fake_whatsapp: FakeWhatsAppAPI | None = None
+) -> Settings:
     settings = Settings()
     settings.core.data_dir = data_dir
     settings.core.admin_telegram_ids = [ADMIN_ID]
     settings.telegram.api_base = fake_api.base_url
+    if fake_whatsapp is not None:
+        settings.whatsapp.api_base = fake_whatsapp.base_url
+        settings.whatsapp.app_secret = SecretStr(WHATSAPP_APP_SECRET)
+        settings.whatsapp.verify_token = SecretStr(WHATSAPP_VERIFY_TOKEN)
     settings.inbox.sweep_seconds = 0.5
     settings.inbox.stale_seconds = 1.0
     return settings
 
 
 @pytest.fixture(scope="session")
-def settings(fake_api: FakeBotAPI, data_dir: Path) -> Settings:
-    return make_settings(fake_api, data_dir)
+def settings(fake_api: FakeBotAPI, fake_whatsapp: FakeWhatsAppAPI, data_dir: Path) -> Settings:
+    return make_settings(fake_api, data_dir, fake_whatsapp)
 
 
 @pytest.fixture(scope="session")
@@ -140,28 +161,44 @@ class TestShop:
     bot_id: int
     token: str
     secret: str
+    whatsapp_number: str | None = None
 
 
 MakeShop = Callable[..., Awaitable[TestShop]]
 
 
 @pytest.fixture
-def make_shop(session_factory: async_sessionmaker[AsyncSession], fake_api: FakeBotAPI) -> MakeShop:
-    """A new shop with its own bot (known to the fake API), and optionally staff."""
+def make_shop(
+    session_factory: async_sessionmaker[AsyncSession],
+    fake_api: FakeBotAPI,
+    fake_whatsapp: FakeWhatsAppAPI,
+) -> MakeShop:
+    """A new shop with its own bot (known to the fake API), optionally a WhatsApp number
+    (known to the fake Graph API), and optionally staff."""
 
     async def make(
-        *, staff: dict[int, StaffRole] | None = None, payment_token: str | None = None
+        *,
+        staff: dict[int, StaffRole] | None = None,
+        payment_token: str | None = None,
+        whatsapp: bool = False,
     ) -> TestShop:
         token = new_bot_token()
         fake_api.add_bot(token)
         slug = f"t-{secrets.token_hex(5)}"
+        number = str(secrets.randbelow(9 * 10**14) + 10**14) if whatsapp else None
         async with session_factory() as session, session.begin():
             shops = ShopService(session)
             shop = await shops.create(slug=slug, name=f"Shop {slug}")
             channel = await shops.connect_telegram(shop, token, payment_token=payment_token)
+            if number is not None:
+                access = secrets.token_urlsafe(24)
+                fake_whatsapp.add_number(number, access)
+                await shops.connect_whatsapp(shop, number, access)
             for user_id, role in (staff or {}).items():
                 session.add(Staff(shop_id=shop.id, telegram_user_id=user_id, role=role))
         assert channel.webhook_secret is not None
-        return TestShop(shop.id, slug, int(channel.external_id), token, channel.webhook_secret)
+        return TestShop(
+            shop.id, slug, int(channel.external_id), token, channel.webhook_secret, number
+        )
 
     return make

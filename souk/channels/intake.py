@@ -1,4 +1,5 @@
-"""Accepting Telegram updates into the inbox: shared by the webhook and long polling."""
+"""Accepting inbound updates into the inbox: Telegram (the webhook and long polling) and
+WhatsApp (the webhook)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import json
 from collections.abc import Mapping
 
 from souk.channels.telegram import update_chat_key, update_kind
+from souk.channels.whatsapp_intake import Envelope
 from souk.db.models import ChannelKind
+from souk.logs import get_logger
 from souk.metrics import UPDATES_DUPLICATE, UPDATES_IN, UPDATES_REJECTED
 from souk.runtime import Runtime
+from souk.services.deliveries import record_statuses
 from souk.services.inbox import ChatRef, NewUpdate
+
+log = get_logger("souk.intake")
 
 
 async def accept_telegram_update(
@@ -35,3 +41,33 @@ async def accept_telegram_update(
     runtime.processor.submit(chat)
     await runtime.processor.wait_for_room()
     return True
+
+
+async def accept_whatsapp(runtime: Runtime, envelope: Envelope) -> int:
+    """Store the envelope's messages (each once) and record its statuses; returns how
+    many messages were new. A message for a number no active shop has is dropped."""
+    stored = 0
+    for reason in envelope.ignored:
+        UPDATES_REJECTED.labels("whatsapp", "ignored").inc()
+        log.info("whatsapp part ignored", reason=reason)
+    for message in envelope.messages:
+        if await runtime.numbers.get(message.phone_number_id) is None:
+            UPDATES_REJECTED.labels("whatsapp", "unknown_number").inc()
+            log.warning("whatsapp message for an unknown number", number=message.phone_number_id)
+            continue
+        chat = ChatRef(ChannelKind.WHATSAPP, message.phone_number_id, message.sender)
+        new = NewUpdate(chat, message.message_id, message.kind, json.dumps(message.payload))
+        if not await runtime.inbox_writer.store(new):
+            UPDATES_DUPLICATE.labels("whatsapp").inc()
+            continue
+        UPDATES_IN.labels("whatsapp", message.kind).inc()
+        stored += 1
+        assert runtime.processor is not None
+        runtime.processor.submit(chat)
+    if envelope.statuses:
+        async with runtime.session_factory() as session, session.begin():
+            await record_statuses(session, ChannelKind.WHATSAPP, envelope.statuses)
+    if stored:
+        assert runtime.processor is not None
+        await runtime.processor.wait_for_room()
+    return stored

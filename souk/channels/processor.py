@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -28,8 +29,20 @@ from souk.services.shops import ChannelInfo
 
 log = get_logger("souk.inbox")
 
-#: Turns a stored update into the bot that received it, its channel and an aiogram Update.
-UpdateResolver = Callable[[StoredUpdate], Awaitable[tuple[Bot, ChannelInfo, Update] | None]]
+
+@dataclass(frozen=True)
+class Resolved:
+    """A stored update as the dispatcher takes it: the bot that received it, its channel,
+    the aiogram Update, and what else handlers get (e.g. the customer's platform id)."""
+
+    bot: Bot
+    channel: ChannelInfo
+    update: Update
+    data: dict[str, object] = field(default_factory=dict)
+
+
+#: Turns a stored update into what the dispatcher needs; None if its receiver is gone.
+UpdateResolver = Callable[[StoredUpdate], Awaitable[Resolved | None]]
 
 
 class _KeyedLocks:
@@ -166,16 +179,16 @@ class UpdateProcessor:
         resolved = await resolver(stored) if resolver else None
         if resolved is None:
             raise LookupError(f"no active receiver {stored.receiver} for a stored update")
-        bot, channel, update = resolved
         await self._dispatcher.feed_update(
-            bot,
-            update,
+            resolved.bot,
+            resolved.update,
             session=session,
-            shop=channel,
-            shop_id=channel.shop_id,
+            shop=resolved.channel,
+            shop_id=resolved.channel.shop_id,
             channel=stored.channel,
             received_at=stored.received_at.timestamp(),
             outcome=outcome,
+            **resolved.data,
         )
 
     async def sweep(self, *, older_than: timedelta) -> int:

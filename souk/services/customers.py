@@ -42,6 +42,12 @@ SELECT touched.id, touched.language, touched.blocked, touched.opted_in,
 FROM touched
 """
 
+_ENSURE = """
+INSERT INTO customers (shop_id, channel, external_id, last_seen_at) VALUES ($1, $2, $3, now())
+ON CONFLICT (shop_id, channel, external_id) DO UPDATE SET last_seen_at = now()
+RETURNING id
+"""
+
 
 class CustomerService:
     """Finds or creates the customer behind an update; language and reachability."""
@@ -73,6 +79,21 @@ class CustomerService:
             normalize_language(client_language),
         )
         return Person(row[0], row[1], row[2], row[3], StaffRole(row[4]) if row[4] else None)
+
+    async def ensure(self, *, shop_id: int, channel: ChannelKind, external_id: str) -> int:
+        """The id of the customer with this platform id, created if new (the WhatsApp
+        bridge needs it before the update exists: it plays the user and chat id)."""
+        database = await driver(await self._session.connection())
+        found = await database.fetchval(_ENSURE, shop_id, channel.value, external_id)
+        return int(found)
+
+    async def external_id(self, customer_id: int, channel: ChannelKind) -> str | None:
+        """The platform's id of a customer of `channel` (where to send them messages)."""
+        return await self._session.scalar(
+            select(Customer.external_id).where(
+                Customer.id == customer_id, Customer.channel == channel
+            )
+        )
 
     async def set_language(self, customer_id: int, language: str) -> None:
         if language not in LANGUAGES:

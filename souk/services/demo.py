@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.config import TelegramSettings
+from souk.config import TelegramSettings, WhatsAppSettings
 from souk.db.models import Category, FaqEntry, Product, ShippingOption, Shop
 from souk.seed.catalog import DemoCatalog, ProductSeed, load_demo_catalog
 from souk.services.shops import ShopService
@@ -159,3 +159,15 @@ async def connect_demo_bot(session: AsyncSession, settings: TelegramSettings) ->
         payment_token=payments.get_secret_value() if payments else None,
     )
     return int(channel.external_id)
+
+
+async def connect_demo_number(session: AsyncSession, settings: WhatsAppSettings) -> str | None:
+    """Attach WHATSAPP_PHONE_NUMBER_ID (with WHATSAPP_ACCESS_TOKEN) to the demo shop;
+    returns the number id, or None if either is unset."""
+    if settings.phone_number_id is None or settings.access_token is None:
+        return None
+    shop = await demo_shop(session)
+    channel = await ShopService(session).connect_whatsapp(
+        shop, settings.phone_number_id, settings.access_token.get_secret_value()
+    )
+    return channel.external_id

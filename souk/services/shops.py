@@ -77,6 +77,28 @@ class ShopService:
             raise ConflictError(f"a shop with slug {slug!r} already exists") from error
         return shop
 
+    async def connect_whatsapp(self, shop: Shop, phone_number_id: str, token: str) -> ShopChannel:
+        """Attach a WhatsApp number (its Cloud API phone_number_id and access token)."""
+        number = phone_number_id.strip()
+        if not number.isdigit():
+            raise InvalidInput("a WhatsApp phone_number_id is digits, as Meta shows it")
+        if not token.strip():
+            raise InvalidInput("a WhatsApp number needs its access token")
+        channel = await self._session.scalar(
+            select(ShopChannel).where(
+                ShopChannel.kind == ChannelKind.WHATSAPP, ShopChannel.external_id == number
+            )
+        )
+        if channel is not None and channel.shop_id != shop.id:
+            raise ConflictError(f"WhatsApp number {number} already belongs to another shop")
+        if channel is None:
+            channel = ShopChannel(shop_id=shop.id, kind=ChannelKind.WHATSAPP, external_id=number)
+            self._session.add(channel)
+        channel.token = token.strip()
+        channel.is_active = True
+        await self._session.flush()
+        return channel
+
     async def get_by_slug(self, slug: str) -> Shop:
         shop = await self._session.scalar(select(Shop).where(Shop.slug == slug))
         if shop is None:

@@ -16,7 +16,13 @@ from souk.db.models.customer import (
     Direction,
     MessageLog,
 )
-from souk.db.models.messaging import InboundStatus, InboundUpdate, OutboxMessage, OutboxStatus
+from souk.db.models.messaging import (
+    DeliveryStatus,
+    InboundStatus,
+    InboundUpdate,
+    OutboxMessage,
+    OutboxStatus,
+)
 from souk.db.models.order import Cart, CartItem, Order, OrderItem, OrderStatus, PaymentMethod
 from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvite, StaffRole
 
@@ -30,6 +36,7 @@ __all__ = [
     "Conversation",
     "ConversationMode",
     "Customer",
+    "DeliveryStatus",
     "Direction",
     "FaqEntry",
     "InboundStatus",

@@ -114,3 +114,24 @@ class OutboxMessage(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryStatus(Base):
+    """What the platform reported about a message we sent (WhatsApp: sent, delivered,
+    read, failed with an error code), one row per message and status."""
+
+    __tablename__ = "delivery_statuses"
+    __table_args__ = (UniqueConstraint("channel", "receiver", "provider_message_id", "status"),)
+
+    id: Mapped[BigId]
+    channel: Mapped[ChannelKind] = mapped_column(str_enum(ChannelKind, "channel_kind"))
+    receiver: Mapped[str] = mapped_column(String(64))
+    provider_message_id: Mapped[str] = mapped_column(String(128), index=True)
+    recipient: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_title: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

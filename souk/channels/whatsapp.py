@@ -1,0 +1,355 @@
+"""WhatsApp numbers as aiogram bots: a session that sends Telegram methods through the
+Cloud API, and the registry of numbers.
+
+Handlers call `bot.send_message(chat_id, ...)` as on Telegram. A WhatsApp number's
+bot has a `WhatsAppSession` whose `make_request` renders the call
+(`whatsapp_render`), finds who `chat_id` is (the internal customer id that plays the
+chat id: `Recipients`), posts each message to `/{phone_number_id}/messages`, and
+answers the handler with what aiogram expects (a `Message`, or True). A numbered menu
+is remembered for the customer (`MenuMemory`) so the number they type comes back as
+the button. Cloud API errors become aiogram's exceptions, so the shared request
+middleware (limits, retries, blocked users) treats both platforms alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import Chat, Message
+from aiohttp import ClientError, ClientSession, ClientTimeout
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.channels.whatsapp_intake import BSUID_PREFIX
+from souk.channels.whatsapp_render import render_call
+from souk.config import WhatsAppSettings
+from souk.db.models import ChannelKind
+from souk.logs import get_logger, register_secret
+from souk.metrics import OUTBOUND_CALLS, RATE_LIMITED
+from souk.services.customers import CustomerService
+from souk.services.ratelimit import Limit, Rate, RateLimiter
+from souk.services.shops import ChannelInfo, ShopService
+
+log = get_logger("souk.whatsapp.out")
+
+# Cloud API error codes (PLATFORMS.md) and what they mean here.
+THROUGHPUT = 130429  # the number's messages per second
+PAIR_RATE = 131056  # too many messages to one user
+OUTSIDE_WINDOW = 131047  # more than 24 hours since the customer wrote: templates only
+UNDELIVERABLE = 131026  # not on WhatsApp, or blocked us
+_RATE_CODES = frozenset({THROUGHPUT, PAIR_RATE, 4, 80007})
+_MENU_TTL_SECONDS = 24 * 3600
+
+
+class OutsideWindow(TelegramBadRequest):
+    """The customer last wrote more than 24 hours ago: only a template may be sent."""
+
+
+class CloudAPIRefused(TelegramBadRequest):
+    """The Cloud API refused the message (the code and title are in the text)."""
+
+
+# The chat id a handler uses is the customer's internal id; this finds their WhatsApp
+# address (wa_id, or BSUID_PREFIX + a business-scoped user id).
+RecipientLookup = Callable[[int], Awaitable[str | None]]
+# Told the customer id when WhatsApp says a message cannot reach them.
+UnreachableCallback = Callable[[int], Awaitable[None]]
+
+
+class MenuMemory:
+    """The numbered menu last shown to a customer: number typed -> callback data."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    @staticmethod
+    def _key(phone_number_id: str, chat_id: int) -> str:
+        return f"souk:wa:menu:{phone_number_id}:{chat_id}"
+
+    async def remember(self, phone_number_id: str, chat_id: int, menu: dict[str, str]) -> None:
+        key = self._key(phone_number_id, chat_id)
+        await self._redis.set(key, json.dumps(menu), ex=_MENU_TTL_SECONDS)
+
+    async def choice(self, phone_number_id: str, chat_id: int, typed: str) -> str | None:
+        raw = await self._redis.get(self._key(phone_number_id, chat_id))
+        if raw is None:
+            return None
+        found = json.loads(raw).get(typed.strip().rstrip("."))
+        return found if isinstance(found, str) else None
+
+
+def _address(recipient: str) -> dict[str, str]:
+    if recipient.startswith(BSUID_PREFIX):
+        return {"recipient": recipient.removeprefix(BSUID_PREFIX)}
+    return {"to": recipient}
+
+
+_message_ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
+
+
+class WhatsAppSession(BaseSession):
+    """Sends the calls of one number's bot through the Cloud API."""
+
+    def __init__(
+        self,
+        *,
+        channel: ChannelInfo,
+        settings: WhatsAppSettings,
+        http: ClientSession,
+        recipients: RecipientLookup,
+        menus: MenuMemory,
+        limiter: RateLimiter,
+        on_unreachable: UnreachableCallback | None = None,
+    ) -> None:
+        super().__init__(timeout=settings.request_timeout)
+        assert channel.token is not None
+        self._channel = channel
+        self._url = f"{settings.api_base.rstrip('/')}/{channel.external_id}/messages"
+        self._headers = {"Authorization": f"Bearer {channel.token}"}
+        self._http = http
+        self._recipients = recipients
+        self._menus = menus
+        self._limiter = limiter
+        self._on_unreachable = on_unreachable
+        self._max_retries = settings.max_retries
+        self._number = Limit(f"wa:{channel.external_id}", Rate(settings.per_number_rate, burst=1))
+        self._per_user = Rate(1.0 / settings.per_user_interval, burst=settings.per_user_burst)
+
+    async def close(self) -> None:
+        """The HTTP session is shared by every number; the registry closes it."""
+
+    async def stream_content(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> Any:
+        raise NotImplementedError("files are not downloaded through the WhatsApp session")
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
+    ) -> TelegramType:
+        rendered = render_call(method)
+        if rendered is None or not rendered.messages:
+            return cast(TelegramType, True)
+        chat_id = getattr(method, "chat_id", None)
+        if not isinstance(chat_id, int):  # a callback answer: reply to the query's sender
+            chat_id = _callback_chat(method)
+        recipient = await self._recipients(chat_id) if chat_id is not None else None
+        if chat_id is None or recipient is None:
+            raise TelegramBadRequest(method, f"no WhatsApp customer {chat_id}")
+        for body in rendered.messages:
+            await self._post(
+                method, {"messaging_product": "whatsapp", **_address(recipient), **body}
+            )
+        if rendered.menu:
+            await self._menus.remember(self._channel.external_id, chat_id, rendered.menu)
+        if method.__returning__ is bool:
+            return cast(TelegramType, True)
+        return cast(TelegramType, _sent(chat_id))
+
+    async def _send(
+        self,
+        method: TelegramMethod[Any],
+        body: dict[str, Any],
+        limits: list[Limit],
+        chat_id: int,
+    ) -> str:
+        """One Cloud API message within the shared limits; a rate error pauses the limit
+        it names (the user's, else the number's) and retries."""
+        attempt = 0
+        while True:
+            await self._limiter.acquire(limits)
+            try:
+                return await self._post(method, body)
+            except TelegramRetryAfter as error:
+                OUTBOUND_CALLS.labels("whatsapp", method.__api_method__, "429").inc()
+                RATE_LIMITED.labels("whatsapp").inc()
+                if attempt >= self._max_retries:
+                    raise
+                limit = limits[0] if "131056" in error.message else limits[-1]
+                await self._limiter.pause(limit, error.retry_after)
+                attempt += 1
+            except TelegramForbiddenError:
+                OUTBOUND_CALLS.labels("whatsapp", method.__api_method__, "forbidden").inc()
+                if self._on_unreachable is not None:
+                    await self._on_unreachable(chat_id)
+                raise
+
+    async def _post(self, method: TelegramMethod[Any], body: dict[str, Any]) -> str:
+        try:
+            async with self._http.post(
+                self._url,
+                json=body,
+                headers=self._headers,
+                timeout=ClientTimeout(total=self.timeout),
+            ) as response:
+                answer = await response.json(content_type=None)
+                status = response.status
+        except (ClientError, TimeoutError) as error:
+            raise TelegramNetworkError(method, f"{type(error).__name__}") from error
+        if status < 300 and isinstance(answer, dict):
+            OUTBOUND_CALLS.labels("whatsapp", method.__api_method__, "ok").inc()
+            messages = answer.get("messages") or [{}]
+            return str(messages[0].get("id", ""))
+        raise _error(method, status, answer)
+
+
+def _callback_chat(method: TelegramMethod[Any]) -> int | None:
+    """A callback answer's chat: the bridge's query ids are '<chat id>:<message id>'."""
+    query_id = getattr(method, "callback_query_id", None)
+    if isinstance(query_id, str) and ":" in query_id:
+        head = query_id.split(":", 1)[0]
+        return int(head) if head.isdigit() else None
+    return None
+
+
+def _sent(chat_id: int) -> Message:
+    """What a send returns to the handler: a message in the customer's chat."""
+    return Message(
+        message_id=next(_message_ids),
+        date=datetime.now(UTC),
+        chat=Chat(id=chat_id, type="private"),
+    )
+
+
+def _error(method: TelegramMethod[Any], status: int, answer: object) -> Exception:
+    error = answer.get("error") if isinstance(answer, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    title = str(error.get("message") or error.get("title") or "") if isinstance(error, dict) else ""
+    text = f"WhatsApp {code}: {title}"[:300]
+    if code in _RATE_CODES or status == 429:
+        return TelegramRetryAfter(method, text, retry_after=6 if code == PAIR_RATE else 1)
+    if code == OUTSIDE_WINDOW:
+        return OutsideWindow(method, text)
+    if code == UNDELIVERABLE:
+        return TelegramForbiddenError(method, text)
+    if status == 401 or code == 190:
+        return TelegramUnauthorizedError(method, text)
+    if status >= 500:
+        return TelegramServerError(method, text)
+    return CloudAPIRefused(method, text)
+
+
+@dataclass(frozen=True)
+class WhatsAppBot:
+    """A number's bot and the shop it belongs to."""
+
+    bot: Bot
+    channel: ChannelInfo
+
+
+def whatsapp_bot(channel: ChannelInfo, session: WhatsAppSession) -> Bot:
+    """An aiogram Bot for a number: its id is the phone_number_id (the token is only the
+    shape aiogram wants; the access token lives in the session)."""
+    assert channel.token is not None
+    register_secret(channel.token)
+    return Bot(
+        f"{channel.external_id}:whatsapp",
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+_UNKNOWN_TTL_SECONDS = 10.0
+_KNOWN_TTL_SECONDS = 60.0
+
+
+class WhatsAppNumbers:
+    """The shops' WhatsApp numbers as bots, by phone_number_id, sharing one HTTP session
+    and the request middleware of the shared limits."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        settings: WhatsAppSettings,
+        redis: Redis,
+        limiter: RateLimiter,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session_factory = session_factory
+        self._settings = settings
+        self._limiter = limiter
+        self._clock = clock
+        self.menus = MenuMemory(redis)
+        self._http: ClientSession | None = None
+        self._numbers: dict[str, tuple[WhatsAppBot, float]] = {}
+        self._unknown: dict[str, float] = {}
+        self._addresses: dict[int, str] = {}
+
+    def _client(self) -> ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = ClientSession()
+        return self._http
+
+    def _make(self, channel: ChannelInfo) -> WhatsAppBot:
+        session = WhatsAppSession(
+            channel=channel,
+            settings=self._settings,
+            http=self._client(),
+            recipients=self.address,
+            menus=self.menus,
+            limiter=self._limiter,
+            on_unreachable=self._unreachable,
+        )
+        return WhatsAppBot(bot=whatsapp_bot(channel, session), channel=channel)
+
+    async def get(self, phone_number_id: str) -> WhatsAppBot | None:
+        """The number's bot, or None if no active shop owns it."""
+        now = self._clock()
+        cached = self._numbers.get(phone_number_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        if self._unknown.get(phone_number_id, 0.0) > now:
+            return None
+        async with self._session_factory() as session:
+            channel = await ShopService(session).channel(ChannelKind.WHATSAPP, phone_number_id)
+        if channel is None or not channel.token:
+            self._unknown[phone_number_id] = now + _UNKNOWN_TTL_SECONDS
+            self._numbers.pop(phone_number_id, None)
+            return None
+        entry = cached[0] if cached and cached[0].channel == channel else self._make(channel)
+        self._numbers[phone_number_id] = (entry, now + _KNOWN_TTL_SECONDS)
+        return entry
+
+    async def address(self, customer_id: int) -> str | None:
+        """The WhatsApp address of a customer (wa_id or BSUID); never changes, so cached."""
+        found = self._addresses.get(customer_id)
+        if found is None:
+            async with self._session_factory() as session:
+                found = await CustomerService(session).external_id(
+                    customer_id, ChannelKind.WHATSAPP
+                )
+            if found is not None:
+                self._addresses[customer_id] = found
+        return found
+
+    async def _unreachable(self, customer_id: int) -> None:
+        async with self._session_factory() as session, session.begin():
+            await CustomerService(session).set_reachable(customer_id, reachable=False)
+        log.info("whatsapp customer unreachable", customer_id=customer_id)
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()

@@ -1,0 +1,281 @@
+"""The WhatsApp webhook over real HTTP: signed intake, dedupe, statuses, and replies
+rendered by the same handlers through the fake Graph API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import ClientResponse, ClientSession
+from aiohttp.test_utils import TestServer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.db.models import ChannelKind, Customer, DeliveryStatus, InboundStatus, InboundUpdate
+from tests.channels.test_catalog import stock_shop
+from tests.conftest import WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, MakeShop, TestShop
+from tests.fakes.whatsapp_api import FakeWhatsAppAPI
+from tests.fakes.whatsapp_webhooks import (
+    button_reply,
+    envelope,
+    list_reply,
+    sign,
+    text_message,
+    verification_query,
+)
+
+CUSTOMER = "77011234567"
+
+
+async def post(
+    http: ClientSession,
+    server: TestServer,
+    payload: Any,
+    *,
+    secret: str | None = WHATSAPP_APP_SECRET,
+) -> ClientResponse:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Hub-Signature-256"] = sign(body, secret)
+    return await http.post(server.make_url("/webhook/whatsapp"), data=body, headers=headers)
+
+
+async def rows(
+    session_factory: async_sessionmaker[AsyncSession], number: str
+) -> list[InboundUpdate]:
+    async with session_factory() as session:
+        found = await session.scalars(
+            select(InboundUpdate)
+            .where(InboundUpdate.channel == ChannelKind.WHATSAPP, InboundUpdate.receiver == number)
+            .order_by(InboundUpdate.id)
+        )
+        return list(found)
+
+
+async def processed(
+    session_factory: async_sessionmaker[AsyncSession], number: str, count: int
+) -> list[InboundUpdate]:
+    """The number's stored messages once `count` of them are processed (handlers commit
+    after their replies, so a reply can arrive first)."""
+    for _ in range(200):
+        found = await rows(session_factory, number)
+        if len(found) >= count and all(r.status is not InboundStatus.PENDING for r in found):
+            return found
+        await asyncio.sleep(0.05)  # polling the database for the background processor
+    raise AssertionError(f"messages not processed: {[(r.external_id, r.status) for r in found]}")
+
+
+async def wa_shop(
+    make_shop: MakeShop, session_factory: async_sessionmaker[AsyncSession]
+) -> TestShop:
+    shop, _ = await stock_shop(make_shop, session_factory, whatsapp=True)
+    assert shop.whatsapp_number is not None
+    return shop
+
+
+async def test_the_verify_handshake_echoes_the_challenge_for_our_token_only(
+    http: ClientSession, server: TestServer
+) -> None:
+    url = server.make_url("/webhook/whatsapp")
+    good = await http.get(url, params=verification_query(WHATSAPP_VERIFY_TOKEN, "4242"))
+    assert good.status == 200 and await good.text() == "4242"
+    bad = await http.get(url, params=verification_query("guess", "4242"))
+    assert bad.status == 403 and "4242" not in await bad.text()
+
+
+async def test_only_signed_payloads_are_stored_and_each_message_once(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await wa_shop(make_shop, session_factory)
+    number = shop.whatsapp_number
+    assert number is not None
+    payload = fake_whatsapp.inbound(text_message(number, CUSTOMER, "help"))
+    unsigned = await post(http, server, payload, secret=None)
+    forged = await post(http, server, payload, secret="not-the-app-secret")
+    assert (unsigned.status, forged.status) == (401, 401)
+    assert await rows(session_factory, number) == []
+
+    first = await post(http, server, payload)
+    replay = await post(http, server, payload)
+    assert (first.status, replay.status) == (200, 200)
+    await fake_whatsapp.wait_for(lambda _: len(fake_whatsapp.delivered(CUSTOMER, number)) >= 1)
+    (stored,) = await rows(session_factory, number)
+    assert stored.external_id == payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    assert stored.chat_key == CUSTOMER and stored.kind == "text"
+    # The reply went out through the Graph API, rendered for WhatsApp (no HTML left).
+    reply = fake_whatsapp.delivered_texts(CUSTOMER, number)[0]
+    assert reply and "<b>" not in reply and "/catalog" in reply
+    async with session_factory() as session:
+        customer = await session.scalar(
+            select(Customer).where(
+                Customer.shop_id == shop.shop_id, Customer.channel == ChannelKind.WHATSAPP
+            )
+        )
+    assert customer is not None and customer.external_id == CUSTOMER
+
+
+async def test_bad_input_is_answered_without_storing_anything(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await wa_shop(make_shop, session_factory)
+    number = shop.whatsapp_number
+    assert number is not None
+    assert (await post(http, server, b"{not json")).status == 400
+    assert (await post(http, server, {"object": "page", "entry": []})).status == 400
+    huge = json.dumps(text_message(number, CUSTOMER, "x" * (3 * 1024 * 1024))).encode()
+    assert (await post(http, server, huge)).status == 413
+    unknown = await post(http, server, text_message("999000999", CUSTOMER, "hi"))
+    assert unknown.status == 200  # acknowledged: Meta would retry for days, to no use
+    group = text_message(number, CUSTOMER, "hi all")
+    group["entry"][0]["changes"][0]["value"]["messages"][0]["group_id"] = "G-1"
+    assert (await post(http, server, group)).status == 200
+    assert await rows(session_factory, number) == []
+    async with session_factory() as session:
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(InboundUpdate)
+                .where(InboundUpdate.receiver == "999000999")
+            )
+            == 0
+        )
+
+
+async def test_statuses_are_recorded_once_against_our_messages(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await wa_shop(make_shop, session_factory)
+    number = shop.whatsapp_number
+    assert number is not None
+    statuses = {
+        "statuses": [
+            {
+                "id": "wamid.OUT1",
+                "status": "sent",
+                "timestamp": "1795000000",
+                "recipient_id": CUSTOMER,
+            },
+            {
+                "id": "wamid.OUT1",
+                "status": "failed",
+                "timestamp": "1795000005",
+                "recipient_id": CUSTOMER,
+                "errors": [{"code": 131047, "title": "Re-engagement message"}],
+            },
+        ]
+    }
+    for _ in range(2):  # a redelivery records nothing new
+        assert (await post(http, server, envelope(number, statuses))).status == 200
+    async with session_factory() as session:
+        found = (
+            await session.scalars(
+                select(DeliveryStatus)
+                .where(DeliveryStatus.provider_message_id == "wamid.OUT1")
+                .order_by(DeliveryStatus.occurred_at)
+            )
+        ).all()
+    assert [(s.status, s.error_code) for s in found] == [("sent", None), ("failed", 131047)]
+    assert await rows(session_factory, number) == []
+
+
+async def test_a_list_reply_we_never_issued_is_explained(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await wa_shop(make_shop, session_factory)
+    number = shop.whatsapp_number
+    assert number is not None
+    payload = fake_whatsapp.inbound(
+        list_reply(number, CUSTOMER, "wamid.X", "forged:1", "Free stuff")
+    )
+    assert (await post(http, server, payload)).status == 200
+    await fake_whatsapp.wait_for(lambda _: len(fake_whatsapp.delivered(CUSTOMER, number)) >= 1)
+    (reply,) = fake_whatsapp.delivered_texts(CUSTOMER, number)
+    assert "out of date" in reply
+    (stored,) = await processed(session_factory, number, 1)
+    assert stored.status is InboundStatus.DONE
+
+
+class WaCustomer:
+    """A WhatsApp customer of a shop's number: writes, taps, and reads the replies."""
+
+    def __init__(
+        self, http: ClientSession, server: TestServer, api: FakeWhatsAppAPI, number: str, wa_id: str
+    ) -> None:
+        self.http, self.server, self.api, self.number, self.wa_id = http, server, api, number, wa_id
+
+    def received(self) -> list[dict[str, Any]]:
+        return [call.body for call in self.api.delivered(self.wa_id, self.number)]
+
+    async def _send(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """Post one signed message; the messages the bot answered with (at least one)."""
+        before = len(self.received())
+        self.api.inbound(payload)
+        assert (await post(self.http, self.server, payload)).status == 200
+        await self.api.wait_for(lambda _: len(self.received()) > before)
+        return self.received()[before:]
+
+    async def say(self, text: str) -> list[dict[str, Any]]:
+        return await self._send(text_message(self.number, self.wa_id, text))
+
+    async def tap(self, choice_id: str) -> list[dict[str, Any]]:
+        return await self._send(button_reply(self.number, self.wa_id, "wamid.prev", choice_id, "x"))
+
+
+def choices(messages: list[dict[str, Any]]) -> dict[str, str]:
+    """Title -> id of the buttons and list rows the bot offered."""
+    found: dict[str, str] = {}
+    for message in messages:
+        if message.get("type") != "interactive":
+            continue
+        action = message["interactive"]["action"]
+        for button in action.get("buttons", []):
+            found[button["reply"]["title"]] = button["reply"]["id"]
+        for section in action.get("sections", []):
+            for row in section["rows"]:
+                found[row["title"]] = row["id"]
+    return found
+
+
+def pick(messages: list[dict[str, Any]], starting: str) -> str:
+    offered = choices(messages)
+    found = [choice for title, choice in offered.items() if title.startswith(starting)]
+    assert found, f"no choice starting with {starting!r} in {list(offered)}"
+    return found[0]
+
+
+async def test_a_customer_browses_and_fills_the_cart_on_whatsapp(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await wa_shop(make_shop, session_factory)
+    assert shop.whatsapp_number is not None
+    customer = WaCustomer(http, server, fake_whatsapp, shop.whatsapp_number, "77015550001")
+    categories = await customer.say("catalog")
+    products = await customer.tap(pick(categories, "Phones"))
+    card = await customer.tap(pick(products, "Phone 1"))
+    assert any("Phone 1" in str(message) for message in card)
+    added = await customer.tap(pick(card, "Add to cart"))
+    cart = await customer.say("cart")
+    shown = fake_whatsapp.delivered_texts(customer.wa_id, shop.whatsapp_number)
+    assert any("Phone 1 × 1" in text for text in shown[-len(cart) :]), shown[-3:]
+    assert added  # the add answered with something visible (its toast becomes a text)

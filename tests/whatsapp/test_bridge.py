@@ -1,0 +1,93 @@
+"""Inbound WhatsApp messages as the aiogram updates the Telegram handlers take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import Update
+
+from souk.channels.whatsapp_bridge import InboundBridge
+from souk.channels.whatsapp_render import TEXT_BUTTON_PREFIX
+
+CUSTOMER = 4242
+
+
+async def bridged(message: dict[str, Any], menu: dict[str, str] | None = None) -> Update:
+    async def lookup(typed: str) -> str | None:
+        return (menu or {}).get(typed.strip().rstrip("."))
+
+    payload = {
+        "sender": "77011234567",
+        "message": {"from": "77011234567", "id": "wamid.1", "timestamp": "1795000000", **message},
+        "contact": {"profile": {"name": "Aigul"}, "wa_id": "77011234567"},
+    }
+    return await InboundBridge(update_id=77, chat_id=CUSTOMER, payload=payload).update(lookup)
+
+
+async def test_text_is_a_message_from_the_customer_id() -> None:
+    update = await bridged({"type": "text", "text": {"body": "sony headphones"}})
+    assert update.message is not None and update.message.text == "sony headphones"
+    assert update.message.chat.id == CUSTOMER and update.message.from_user is not None
+    assert (
+        update.message.from_user.id == CUSTOMER and update.message.from_user.first_name == "Aigul"
+    )
+
+
+async def test_a_command_word_is_the_command_and_a_menu_number_the_button() -> None:
+    update = await bridged({"type": "text", "text": {"body": " Catalog "}})
+    assert update.message is not None and update.message.text == "/catalog"
+    update = await bridged({"type": "text", "text": {"body": "menu"}})
+    assert update.message is not None and update.message.text == "/start"
+    update = await bridged({"type": "text", "text": {"body": "2."}}, menu={"2": "cat:5:0"})
+    assert update.callback_query is not None and update.callback_query.data == "cat:5:0"
+    assert update.callback_query.id == f"{CUSTOMER}:77"
+    update = await bridged({"type": "text", "text": {"body": "9"}}, menu={"2": "cat:5:0"})
+    assert update.message is not None and update.message.text == "9"  # not in the menu
+
+
+async def test_button_and_list_replies_carry_our_callback_data() -> None:
+    reply = {"type": "button_reply", "button_reply": {"id": "cart:add:7", "title": "Add"}}
+    update = await bridged({"type": "interactive", "interactive": reply})
+    assert update.callback_query is not None and update.callback_query.data == "cart:add:7"
+    row = {"type": "list_reply", "list_reply": {"id": "p:9", "title": "Phone", "description": ""}}
+    update = await bridged({"type": "interactive", "interactive": row})
+    assert update.callback_query is not None and update.callback_query.data == "p:9"
+    typed = {
+        "type": "button_reply",
+        "button_reply": {"id": TEXT_BUTTON_PREFIX + "Cancel", "title": "Cancel"},
+    }
+    update = await bridged({"type": "interactive", "interactive": typed})
+    assert update.message is not None and update.message.text == "Cancel"
+
+
+async def test_location_contacts_and_images() -> None:
+    update = await bridged({"type": "location", "location": {"latitude": 43.2, "longitude": 76.9}})
+    assert update.message is not None and update.message.location is not None
+    assert update.message.location.latitude == 43.2
+    own = {
+        "name": {"first_name": "Aigul", "formatted_name": "Aigul B"},
+        "phones": [{"phone": "+7 701 123 45 67", "wa_id": "77011234567", "type": "CELL"}],
+    }
+    update = await bridged({"type": "contacts", "contacts": [own]})
+    assert update.message is not None and update.message.contact is not None
+    assert update.message.contact.phone_number == "+7 701 123 45 67"
+    assert update.message.contact.user_id == CUSTOMER  # the customer's own number
+    other = {"name": {"formatted_name": "Mom"}, "phones": [{"phone": "+7 702 000 00 00"}]}
+    update = await bridged({"type": "contacts", "contacts": [other]})
+    assert update.message is not None and update.message.contact is not None
+    assert update.message.contact.user_id is None and update.message.contact.first_name == "Mom"
+    update = await bridged(
+        {
+            "type": "image",
+            "image": {"id": "MEDIA1", "mime_type": "image/jpeg", "caption": "this one"},
+        }
+    )
+    assert update.message is not None and update.message.photo is not None
+    assert update.message.photo[0].file_id == "MEDIA1" and update.message.caption == "this one"
+
+
+async def test_other_kinds_are_a_message_without_text_for_the_fallback() -> None:
+    for kind in ("sticker", "audio", "reaction", "unsupported"):
+        update = await bridged({"type": kind, kind: {"id": "x"}})
+        assert update.message is not None
+        assert update.message.text is None and update.message.photo is None
