@@ -80,51 +80,43 @@ def text(body: str = "hi", to: str = USER) -> Json:
     return {"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": body}}
 
 
-def buttons(count: int = 3, title: str = "Buy") -> Json:
-    replies = [
-        {"type": "reply", "reply": {"id": f"b{n}", "title": f"{title} {n}"}} for n in range(count)
-    ]
-    return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": USER,
-        "type": "interactive",
-        "interactive": {
-            "type": "button",
-            "header": {"type": "text", "text": "Tea"},
-            "body": {"text": "Pick one"},
-            "footer": {"text": "souk"},
-            "action": {"buttons": replies},
-        },
+def interactive(kind: str, action: Json) -> Json:
+    parts = {
+        "type": kind,
+        "header": {"type": "text", "text": "Tea"},
+        "body": {"text": "Pick one"},
+        "footer": {"text": "souk"},
+        "action": action,
     }
+    return {**text(), "recipient_type": "individual", "type": "interactive", "interactive": parts}
+
+
+def buttons(count: int = 3) -> Json:
+    replies = [
+        {"type": "reply", "reply": {"id": f"b{n}", "title": f"Buy {n}"}} for n in range(count)
+    ]
+    return interactive("button", {"buttons": replies})
 
 
 def listing(sections: int = 1, rows: int = 10) -> Json:
+    """A list message of ``rows`` rows spread over ``sections`` sections."""
     per = rows // sections
-    return {
-        "messaging_product": "whatsapp",
-        "to": USER,
-        "type": "interactive",
-        "interactive": {
-            "type": "list",
-            "header": {"type": "text", "text": "Catalog"},
-            "body": {"text": "Our teas"},
-            "footer": {"text": "souk"},
-            "action": {
-                "button": "Choose",
-                "sections": [
-                    {
-                        "title": f"Section {s}",
-                        "rows": [
-                            {"id": f"r{s}-{r}", "title": f"Tea {r}", "description": "Green"}
-                            for r in range(per)
-                        ],
-                    }
-                    for s in range(sections)
-                ],
-            },
+    return interactive(
+        "list",
+        {
+            "button": "Choose",
+            "sections": [
+                {
+                    "title": f"Section {s}",
+                    "rows": [
+                        {"id": f"r{s}-{r}", "title": f"Tea {r}", "description": "Green"}
+                        for r in range(per)
+                    ],
+                }
+                for s in range(sections)
+            ],
         },
-    }
+    )
 
 
 def changed(body: Json, path: str, value: Any) -> Json:
@@ -245,6 +237,26 @@ async def test_text_roundtrip(api: FakeWhatsAppAPI, graph: Graph, clock: ManualC
     async with graph.http.post(unversioned, json=text("plain"), headers=headers) as resp:
         assert resp.status == 200
     assert api.calls(to=USER)[-1].path == f"/{PNID}/messages"
+
+
+@pytest.mark.asyncio
+async def test_read_receipt_and_number_profile(
+    api: FakeWhatsAppAPI, graph: Graph, http: aiohttp.ClientSession
+) -> None:
+    receipt = {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.in"}
+    typing = {**receipt, "typing_indicator": {"type": "text"}}
+    for body in (receipt, typing):  # no window needed: it is not a message
+        assert await graph.send(body) == (200, {"success": True})
+    assert await graph.code({**receipt, "message_id": ""}) == 100
+    assert await graph.code({**typing, "typing_indicator": {"type": "audio"}}) == 100
+    assert [c.endpoint for c in api.calls()] == ["mark_read"] * 4
+    assert api.delivered(USER) == [] and api.stats()["mark_read"]["ok"] == 2
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with http.get(f"{api.base_url}/{PNID}", headers=headers) as resp:
+        profile = await resp.json()
+    assert (profile["id"], profile["display_phone_number"]) == (PNID, wh.DISPLAY_PHONE_NUMBER)
+    async with http.get(f"{api.base_url}/{OTHER_PNID}", headers=headers) as resp:
+        assert (resp.status, (await resp.json())["error"]["code"]) == (400, 100)
 
 
 @pytest.mark.asyncio

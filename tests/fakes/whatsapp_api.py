@@ -37,6 +37,7 @@ from tests.fakes.whatsapp_limits import (
 from tests.fakes.whatsapp_messages import phone_digits
 from tests.fakes.whatsapp_protocol import MB, MediaFile, RecordedRequest, visible_text
 from tests.fakes.whatsapp_webhooks import (
+    DISPLAY_PHONE_NUMBER,
     button_reply,
     contacts,
     image,
@@ -96,6 +97,7 @@ class FakeWhatsAppAPI(GraphEndpoints):
         super().__init__(base_path=f"/{api_version}", client_max_size=101 * MB)
         self._clock = clock
         self._numbers: dict[str, str] = {}
+        self._display_numbers: dict[str, str] = {}
         for number, token in (numbers or {}).items():
             self.add_number(number, token)
         self._templates: dict[tuple[str, str], int | None] = {}
@@ -119,17 +121,24 @@ class FakeWhatsAppAPI(GraphEndpoints):
         for prefix in (_VERSION, ""):
             router.add_post(prefix + "/{number}/messages", self._on(self._send, "messages"))
             router.add_post(prefix + "/{number}/media", self._on(self._upload, "media_upload"))
-            router.add_get(prefix + "/{media_id}", self._on(self._media_info, "media"))
+            router.add_get(prefix + "/{media_id}", self._on(self._object_info, "media"))
             router.add_delete(prefix + "/{media_id}", self._on(self._media_delete, "media_delete"))
         router.add_route("*", "/{tail:.*}", self._unknown)
 
     # -- configuration ---------------------------------------------------------------
 
-    def add_number(self, phone_number_id: str, token: str) -> None:
+    def add_number(
+        self,
+        phone_number_id: str,
+        token: str,
+        *,
+        display_phone_number: str = DISPLAY_PHONE_NUMBER,
+    ) -> None:
         """Serve ``phone_number_id`` to requests bearing ``token`` from now on."""
         if not phone_number_id or not token:
             raise ValueError("a number needs a phone_number_id and a token")
         self._numbers[phone_number_id] = token
+        self._display_numbers[phone_number_id] = display_phone_number
 
     def add_template(
         self, name: str, language: str = "en_US", *, body_parameters: int | None = None

@@ -58,6 +58,7 @@ class GraphEndpoints(FakeHTTPServer):
 
     _clock: Callable[[], float]
     _numbers: dict[str, str]  # phone_number_id -> token
+    _display_numbers: dict[str, str]  # phone_number_id -> display phone number
     _templates: dict[tuple[str, str], int | None]  # (name, language) -> body parameters
     _limiter: SendLimiter
     _calls: list[RecordedRequest]
@@ -137,7 +138,7 @@ class GraphEndpoints(FakeHTTPServer):
                 RecordedRequest(
                     request.method,
                     graph_path(request),
-                    endpoint,
+                    exchange.endpoint or endpoint,
                     number,
                     exchange.body,
                     status,
@@ -158,6 +159,9 @@ class GraphEndpoints(FakeHTTPServer):
         number = request.match_info["number"]
         body = exchange.body = await read_body(request)
         exchange.recipient = recipient_of(body)
+        if body.get("status") == "read":
+            exchange.endpoint = "mark_read"
+            return _mark_read(body)
         self._inject()
         message = check_message(body)
         exchange.recipient = message.recipient
@@ -221,7 +225,22 @@ class GraphEndpoints(FakeHTTPServer):
         media = self._store_media(data, mime, number=number, filename=upload.filename)
         return {"id": media.id}
 
-    async def _media_info(self, request: web.Request, exchange: Exchange) -> Params:
+    async def _object_info(self, request: web.Request, exchange: Exchange) -> Params:
+        """GET /{id}: a media file's download URL, or a phone number's profile."""
+        number = request.match_info["media_id"]
+        if number in self._numbers:
+            exchange.endpoint = "number"
+            if self._numbers[number] != bearer(request):
+                raise unknown_object(number, "get")
+            return {
+                "verified_name": "Souk Test Shop",
+                "display_phone_number": self._display_numbers[number],
+                "id": number,
+                "quality_rating": "GREEN",
+                "code_verification_status": "VERIFIED",
+                "platform_type": "CLOUD_API",
+                "throughput": {"level": "STANDARD"},
+            }
         media = self._known_media(request)
         key = secrets.token_urlsafe(16)
         self._media_urls[key] = (media.id, self._clock() + MEDIA_URL_TTL)
@@ -276,3 +295,17 @@ class GraphEndpoints(FakeHTTPServer):
         )
         await self._notify()
         return web.json_response(error.to_json(trace_id()), status=400)
+
+
+def _mark_read(body: Params) -> Params:
+    """``{"status": "read", "message_id"}``: a read receipt (and typing indicator) for an
+    inbound message; not a message, so no window or rate limit applies."""
+    if body.get("messaging_product") != "whatsapp":
+        raise invalid_parameter("The parameter messaging_product is required.")
+    message_id = body.get("message_id")
+    if not isinstance(message_id, str) or not message_id:
+        raise invalid_parameter("The parameter message_id is required.")
+    indicator = body.get("typing_indicator")
+    if indicator is not None and indicator != {"type": "text"}:
+        raise invalid_parameter("Param typing_indicator['type'] must be 'text'.")
+    return {"success": True}

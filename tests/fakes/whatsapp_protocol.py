@@ -46,7 +46,8 @@ class RecordedRequest:
 
     method: str
     path: str  # without the version, e.g. "/1065403/messages"
-    endpoint: str  # messages, media_upload, media, media_delete, media_download, unknown
+    # messages, mark_read, media_upload, media, number, media_delete, media_download, unknown
+    endpoint: str
     phone_number_id: str | None
     body: Params
     status: int
@@ -87,6 +88,7 @@ class Exchange:
     body: Params = field(default_factory=dict)
     recipient: str | None = None
     message_id: str | None = None
+    endpoint: str | None = None  # when it differs from the route's (a read receipt)
 
 
 def graph_path(request: web.Request) -> str:
