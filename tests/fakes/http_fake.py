@@ -8,12 +8,26 @@ record and describe their recent requests in ``_recent()`` for timeout messages.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import signal
 import socket
-from collections.abc import Callable
-from typing import Self
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    L = TypeVar("L", bound=DataclassInstance)
+else:
+    L = TypeVar("L")
 
 from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ManualClock:
@@ -62,6 +76,19 @@ class FakeHTTPServer:
     def _recent(self) -> str:
         """How many requests were recorded and the last few, for timeout messages."""
         raise NotImplementedError
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    async def _ctl_stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats())
+
+    async def _ctl_reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"ok": True})
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -132,3 +159,53 @@ async def serve_until_stopped(api: FakeHTTPServer, host: str, port: int) -> None
         await stop.wait()
     finally:
         await api.close()
+
+
+def changed_limits(limits: L, changes: Mapping[str, Any]) -> L:
+    """A copy of the ``limits`` dataclass with ``changes`` coerced to the fields' types."""
+    current = dataclasses.asdict(limits)
+    unknown = set(changes) - set(current)
+    if unknown:
+        raise ValueError(f"unknown limit fields: {sorted(unknown)}")
+    for key, value in changes.items():
+        current[key] = type(current[key])(value)
+    return type(limits)(**current)
+
+
+def limit_changes(config: dict[str, Any], limits: type, other_keys: set[str]) -> dict[str, Any]:
+    """Split a ``/_fake/config`` body: limit fields (top level or under "limits") are
+    returned; keys that are neither limits nor ``other_keys`` raise ValueError."""
+    names = {f.name for f in dataclasses.fields(limits)}
+    changes = {key: value for key, value in config.items() if key in names}
+    changes.update(config.pop("limits", None) or {})
+    unknown = set(config) - names - other_keys
+    if unknown:
+        raise ValueError(f"unknown config keys: {sorted(unknown)}")
+    return changes
+
+
+@asynccontextmanager
+async def standalone(module: str, *args: str) -> AsyncIterator[str]:
+    """Run ``python -m module --port 0 *args``; yield its base URL, then SIGTERM it and
+    check it exits cleanly."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        "--port",
+        "0",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"{module} did not start: {line!r}")
+        yield line.split()[1]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 30)
+    assert code == 0, f"{module} exited with {code}"

@@ -16,13 +16,13 @@ import json
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes import telegram_limits as lim
-from tests.fakes.http_fake import serve_until_stopped
+from tests.fakes.http_fake import changed_limits, limit_changes, serve_until_stopped
 from tests.fakes.telegram_limits import ApiError, FakeLimits, RateLimiter
 from tests.fakes.telegram_methods import MethodsMixin
 from tests.fakes.telegram_protocol import (
@@ -98,13 +98,7 @@ class FakeBotAPI(MethodsMixin):
 
     def configure_limits(self, **changes: Any) -> FakeLimits:
         """Change limit fields (coerced to their types) and refill all buckets."""
-        current = asdict(self._limiter.limits)
-        unknown = set(changes) - set(current)
-        if unknown:
-            raise ValueError(f"unknown limit fields: {sorted(unknown)}")
-        for key, value in changes.items():
-            current[key] = type(current[key])(value)
-        self._limiter.limits = FakeLimits(**current)
+        self._limiter.limits = changed_limits(self._limiter.limits, changes)
         self._limiter.reset()
         return self._limiter.limits
 
@@ -283,13 +277,6 @@ class FakeBotAPI(MethodsMixin):
         )
         return web.json_response([call.to_json() for call in calls])
 
-    async def _ctl_stats(self, request: web.Request) -> web.Response:
-        return web.json_response(self.stats())
-
-    async def _ctl_reset(self, request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"ok": True})
-
     async def _ctl_update(self, request: web.Request) -> web.Response:
         try:
             update = await request.json()
@@ -309,22 +296,8 @@ class FakeBotAPI(MethodsMixin):
             config = await request.json()
             if not isinstance(config, dict):
                 raise ValueError("config must be a JSON object")
-            limit_names = {f.name for f in fields(FakeLimits)}
-            changes = {k: v for k, v in config.items() if k in limit_names}
-            changes.update(config.pop("limits", None) or {})
-            unknown = (
-                set(config)
-                - limit_names
-                - {
-                    "tokens",
-                    "blocked",
-                    "unblocked",
-                    "fail_next",
-                    "force_retry_after",
-                }
-            )
-            if unknown:
-                raise ValueError(f"unknown config keys: {sorted(unknown)}")
+            others = {"tokens", "blocked", "unblocked", "fail_next", "force_retry_after"}
+            changes = limit_changes(config, FakeLimits, others)
             for token in config.get("tokens", ()):
                 self.add_bot(str(token))
             for chat_id in config.get("blocked", ()):

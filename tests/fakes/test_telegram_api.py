@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +34,7 @@ from aiogram.types import (
 )
 
 from tests.fakes import telegram_limits as lim
-from tests.fakes.http_fake import ManualClock
+from tests.fakes.http_fake import ManualClock, standalone
 from tests.fakes.telegram_api import FakeBotAPI, FakeLimits, message_update
 from tests.fakes.telegram_limits import ApiError, RateLimiter
 
@@ -418,29 +415,11 @@ async def test_control_endpoints(api: FakeBotAPI, bot: Bot, http: aiohttp.Client
 
 @pytest.mark.asyncio
 async def test_runs_as_a_process() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.fakes.telegram_api",
-        "--port",
-        "0",
-        "--token",
-        TOKEN,
-        "--no-limits",
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()
-        assert line.startswith("READY http://127.0.0.1:")
-        client = make_bot(line.split()[1])
+    async with standalone("tests.fakes.telegram_api", "--token", TOKEN, "--no-limits") as url:
+        assert url.startswith("http://127.0.0.1:")
+        client = make_bot(url)
         try:
             for n in range(5):  # --no-limits: no 429 even past the burst
                 await client.send_message(USER, str(n))
         finally:
             await client.session.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 30) == 0

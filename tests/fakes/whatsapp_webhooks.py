@@ -100,7 +100,11 @@ def _contact(wa_id: str | None, meta: Inbound) -> Params:
 
 
 def _message(
-    phone_number_id: str, wa_id: str | None, kind: str, content: Params, meta: Inbound
+    phone_number_id: str,
+    wa_id: str | None,
+    kind: str,
+    content: Params | list[Params],
+    meta: Inbound,
 ) -> Params:
     contact = _contact(wa_id, meta)
     message: Params = {}
@@ -192,9 +196,7 @@ def contacts(
         card_phone["wa_id"] = phone_wa_id
     first = formatted_name.split(" ", 1)[0]
     card = {"name": {"formatted_name": formatted_name, "first_name": first}, "phones": [card_phone]}
-    message = _message(phone_number_id, wa_id, "contacts", {}, meta)
-    message["entry"][0]["changes"][0]["value"]["messages"][0]["contacts"] = [card]
-    return message
+    return _message(phone_number_id, wa_id, "contacts", [card], meta)
 
 
 def image(
