@@ -123,6 +123,15 @@ class WhatsAppSettings(BaseSettings):
     )
     request_timeout: float = Field(30.0, gt=0, description="Seconds before a Cloud API call fails")
     max_retries: int = Field(3, ge=0, description="Retries of a message refused for its rate")
+    templates: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Approved templates for pushes outside the 24-hour window, by push kind, as "
+            'JSON: {"order_status": "order_update:en_US", "cart_reminder": "cart:en_US"} '
+            "(one body parameter: the push's text); a push without one is held and the "
+            "staff told"
+        ),
+    )
 
 
 class AISettings(BaseSettings):

@@ -18,6 +18,7 @@ from souk.keyboards.staff import staff_order_keyboard
 from souk.notify import CustomerNotifier, StaffNotifier
 from souk.services.cart import CartService
 from souk.services.orders import LineChange, OrderService, StatusChange
+from souk.services.outbox import ClaimedPush
 from souk.services.reminders import DueCart
 
 
@@ -130,3 +131,23 @@ async def push_order_changed(notifier: CustomerNotifier, change: LineChange, *, 
     return await notifier.send(
         order.customer_id, render, kind="order_status", key=f"order-changed:{order.id}:{event}"
     )
+
+
+async def push_held_to_staff(notifier: StaffNotifier, push: ClaimedPush) -> int:
+    """Tell the shop's staff a push to a WhatsApp customer was held: their 24-hour window
+    is closed and no approved template is configured for its kind."""
+    if push.shop_id is None:
+        return 0
+    text = str(push.payload.get("text") or push.payload.get("caption") or "")
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        return (
+            _(
+                "A WhatsApp message was not sent: the customer last wrote more than 24 hours "
+                "ago and no approved template is set for “{kind}” (WHATSAPP_TEMPLATES). "
+                "It said:\n\n{text}"
+            ).format(kind=escape(push.kind), text=escape(text[:1000])),
+            None,
+        )
+
+    return await notifier.send(push.shop_id, render, kind="whatsapp_held", key=f"held:{push.id}")

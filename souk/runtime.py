@@ -17,21 +17,24 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from souk.ai.embedder import LazyEmbedder
+from souk.channels.delivery import OutboxDeliverer
 from souk.channels.processor import Resolved, UpdateProcessor
 from souk.channels.telegram import BotRegistry
 from souk.channels.telegram_limits import OutboundLimitMiddleware
 from souk.channels.whatsapp import WhatsAppNumbers
 from souk.channels.whatsapp_bridge import InboundBridge
-from souk.config import Settings
+from souk.config import OutboxSettings, Settings
 from souk.db.models import ChannelKind
 from souk.db.session import create_engine, create_session_factory
 from souk.dispatcher import build_dispatcher
 from souk.embedded import ServiceURLs
 from souk.i18n import build_i18n
 from souk.logs import get_logger
+from souk.notify import StaffNotifier
+from souk.pushes import push_held_to_staff
 from souk.services.customers import CustomerService
 from souk.services.inbox import InboxWriter, StoredUpdate
-from souk.services.outbox import OutboxFactory
+from souk.services.outbox import ClaimedPush, OutboxFactory
 from souk.services.ratelimit import RateLimiter
 from souk.workers.app import create_celery
 from souk.workers.kick import Jobs
@@ -166,6 +169,22 @@ class Runtime:
             built.model_dump(exclude_none=True), context={"bot": entry.bot}
         )
         return Resolved(entry.bot, entry.channel, update, data={"customer_external_id": sender})
+
+    def deliverer(self, settings: OutboxSettings | None = None) -> OutboxDeliverer:
+        """The outbox's deliverer over this process's bots and WhatsApp numbers; a push
+        held by a closed WhatsApp window is reported to the shop's staff."""
+
+        async def held(session: AsyncSession, push: ClaimedPush) -> None:
+            await push_held_to_staff(StaffNotifier(session, self.outbox(session), self.i18n), push)
+
+        return OutboxDeliverer(
+            session_factory=self.session_factory,
+            registry=self.registry,
+            numbers=self.numbers,
+            templates=self.settings.whatsapp.templates,
+            on_held=held,
+            settings=settings or self.settings.outbox,
+        )
 
     async def close(self) -> None:
         if self.processor is not None:

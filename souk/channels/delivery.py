@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiogram.methods
@@ -28,8 +29,10 @@ from aiogram.types import Message
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk.channels.telegram import BotRegistry
+from souk.channels.telegram import BotRegistry, TelegramBot
+from souk.channels.whatsapp import OutsideWindow, WhatsAppBot, WhatsAppNumbers
 from souk.config import OutboxSettings
+from souk.db.models import ChannelKind
 from souk.logs import get_logger
 from souk.metrics import OUTBOX_DELIVERED
 from souk.services.outbox import ClaimedPush, OutboxService
@@ -41,6 +44,9 @@ TELEGRAM_METHODS: dict[str, type[TelegramMethod[object]]] = {
     for cls in vars(aiogram.methods).values()
     if isinstance(cls, type) and issubclass(cls, TelegramMethod) and hasattr(cls, "__api_method__")
 }
+# Told (in the settling transaction) of a push held because the customer's 24-hour
+# WhatsApp window is closed and no template is configured for its kind.
+HeldCallback = Callable[[AsyncSession, ClaimedPush], Awaitable[None]]
 _PERMANENT = (TelegramBadRequest, TelegramNotFound, TelegramUnauthorizedError, ValidationError)
 _TRANSIENT = (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError)
 
@@ -67,10 +73,16 @@ class OutboxDeliverer:
         session_factory: async_sessionmaker[AsyncSession],
         registry: BotRegistry,
         settings: OutboxSettings,
+        numbers: WhatsAppNumbers | None = None,
+        templates: dict[str, str] | None = None,
+        on_held: HeldCallback | None = None,
         concurrency: int = 64,
     ) -> None:
         self._session_factory = session_factory
         self._registry = registry
+        self._numbers = numbers
+        self._templates = templates or {}
+        self._on_held = on_held
         self._settings = settings
         self._slots = asyncio.Semaphore(concurrency)
 
@@ -127,16 +139,31 @@ class OutboxDeliverer:
                 report.failed += 1
                 report.count_error(type(outcome).__name__)
                 OUTBOX_DELIVERED.labels(push.channel.value, "failed").inc()
+                if isinstance(outcome, OutsideWindow) and self._on_held is not None:
+                    await self._on_held(session, push)
         pending.discard(push.id)
+
+    async def _entry(self, push: ClaimedPush) -> TelegramBot | WhatsAppBot | None:
+        if push.channel is ChannelKind.WHATSAPP:
+            return await self._numbers.get(push.receiver) if self._numbers else None
+        return await self._registry.get(int(push.receiver))
 
     async def _send(self, push: ClaimedPush) -> object:
         """The platform's answer, or the exception it raised (never raises itself)."""
         method_class = TELEGRAM_METHODS.get(push.method)
-        entry = await self._registry.get(int(push.receiver))
+        entry = await self._entry(push)
         if method_class is None or entry is None:
             return LookupError(f"no bot {push.receiver} or method {push.method}")
+        method = method_class.model_validate(push.payload)
         try:
-            return await entry.bot(method_class.model_validate(push.payload))
+            try:
+                return await entry.bot(method)
+            except OutsideWindow:
+                template = self._templates.get(push.kind)
+                if template is None or not isinstance(entry, WhatsAppBot):
+                    raise
+                text = str(push.payload.get("text") or push.payload.get("caption") or "")
+                return await entry.session.send_template(method, push.chat_id, template, text)
         except TelegramForbiddenError as error:
             return error  # the request middleware has marked the customer unreachable
         except (*_PERMANENT, *_TRANSIENT, TelegramRetryAfter, TelegramAPIError) as error:

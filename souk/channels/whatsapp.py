@@ -41,7 +41,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.whatsapp_intake import BSUID_PREFIX
-from souk.channels.whatsapp_render import render_call
+from souk.channels.whatsapp_render import html_to_whatsapp, render_call
 from souk.config import WhatsAppSettings
 from souk.db.models import ChannelKind
 from souk.logs import get_logger, register_secret
@@ -168,6 +168,36 @@ class WhatsAppSession(BaseSession):
             return cast(TelegramType, True)
         return cast(TelegramType, _sent(chat_id))
 
+    async def send_template(
+        self, method: TelegramMethod[Any], chat_id: int, template: str, text: str
+    ) -> Message:
+        """`method`'s text as the one body parameter of an approved template
+        ("name:language_code"), for a customer outside the 24-hour window."""
+        recipient = await self._recipients(chat_id)
+        if recipient is None:
+            raise TelegramBadRequest(method, f"no WhatsApp customer {chat_id}")
+        name, _, language = template.partition(":")
+        # A template parameter may not hold line breaks, tabs or runs of spaces.
+        parameter = " ".join(html_to_whatsapp(text).split())[:1024]
+        body = {
+            "messaging_product": "whatsapp",
+            **_address(recipient),
+            "type": "template",
+            "template": {
+                "name": name,
+                "language": {"code": language or "en_US"},
+                "components": [
+                    {"type": "body", "parameters": [{"type": "text", "text": parameter}]}
+                ],
+            },
+        }
+        limits = [
+            Limit(f"wa:{self._channel.external_id}:user:{chat_id}", self._per_user),
+            self._number,
+        ]
+        await self._send(method, body, limits, chat_id)
+        return _sent(chat_id)
+
     async def _send(
         self,
         method: TelegramMethod[Any],
@@ -257,6 +287,10 @@ class WhatsAppBot:
 
     bot: Bot
     channel: ChannelInfo
+
+    @property
+    def session(self) -> WhatsAppSession:
+        return cast(WhatsAppSession, self.bot.session)
 
 
 def whatsapp_bot(channel: ChannelInfo, session: WhatsAppSession) -> Bot:

@@ -48,6 +48,8 @@ class ClaimedPush:
     method: str
     payload: dict[str, object]
     attempts: int
+    kind: str = ""
+    shop_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,8 @@ class OutboxService:
                 OutboxMessage.method,
                 OutboxMessage.payload,
                 OutboxMessage.attempts,
+                OutboxMessage.kind,
+                OutboxMessage.shop_id,
             )
         )
         claimed = [ClaimedPush(*row) for row in rows]

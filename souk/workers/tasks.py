@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from celery import Task, shared_task
 
-from souk.channels.delivery import OutboxDeliverer
 from souk.logs import get_logger
 from souk.runtime import Runtime
 from souk.services.embeddings import EmbeddingService
@@ -40,11 +39,7 @@ def deliver_outbox(self: Task) -> dict[str, int]:  # type: ignore[type-arg]
     """Deliver due pushes until none are left or the time budget is spent."""
 
     async def work(runtime: Runtime) -> dict[str, int]:
-        deliverer = OutboxDeliverer(
-            session_factory=runtime.session_factory,
-            registry=runtime.registry,
-            settings=runtime.settings.outbox,
-        )
+        deliverer = runtime.deliverer()
         report = await deliverer.run(time_budget=DELIVERY_TIME_BUDGET)
         async with runtime.session_factory() as session:
             more = await OutboxService(session, runtime.settings.outbox).has_due()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from aiohttp import ClientResponse, ClientSession
@@ -12,7 +13,17 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk.db.models import ChannelKind, Customer, DeliveryStatus, InboundStatus, InboundUpdate
+from souk.db.models import (
+    ChannelKind,
+    Customer,
+    DeliveryStatus,
+    InboundStatus,
+    InboundUpdate,
+    OutboxMessage,
+    StaffRole,
+)
+from souk.notify import CustomerNotifier
+from souk.runtime import Runtime
 from tests.channels.test_catalog import stock_shop
 from tests.conftest import WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, MakeShop, TestShop
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
@@ -279,3 +290,68 @@ async def test_a_customer_browses_and_fills_the_cart_on_whatsapp(
     shown = fake_whatsapp.delivered_texts(customer.wa_id, shop.whatsapp_number)
     assert any("Phone 1 × 1" in text for text in shown[-len(cart) :]), shown[-3:]
     assert added  # the add answered with something visible (its toast becomes a text)
+
+
+async def push_to(runtime: Runtime, customer_id: int, text: str, key: str) -> None:
+    async with runtime.session_factory() as session, session.begin():
+        notifier = CustomerNotifier(session, runtime.outbox(session), runtime.i18n)
+        assert await notifier.send(
+            customer_id, lambda _: (text, None), kind="order_status", key=key
+        )
+
+
+async def test_pushes_reach_whatsapp_in_the_window_else_a_template_or_the_staff_are_told(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    runtime: Runtime,
+) -> None:
+    shop, _ = await stock_shop(
+        make_shop, session_factory, whatsapp=True, staff={6801: StaffRole.OWNER}
+    )
+    number = shop.whatsapp_number
+    assert number is not None
+    customer = WaCustomer(http, server, fake_whatsapp, number, "77015550002")
+    await customer.say("help")
+    await processed(session_factory, number, 1)
+    async with session_factory() as session:
+        customer_id = await session.scalar(
+            select(Customer.id).where(
+                Customer.shop_id == shop.shop_id, Customer.external_id == customer.wa_id
+            )
+        )
+    assert customer_id is not None
+
+    await push_to(runtime, customer_id, "Your order #1001 is <b>shipped</b>.", "wa-push-1")
+    await runtime.deliverer().run(time_budget=10)
+    assert (
+        fake_whatsapp.delivered_texts(customer.wa_id, number)[-1]
+        == "Your order #1001 is *shipped*."
+    )
+
+    fake_whatsapp.customer_wrote(number, customer.wa_id, at=time.monotonic() - 25 * 3600)
+    await push_to(runtime, customer_id, "Your order #1001 is delivered.", "wa-push-2")
+    report = await runtime.deliverer().run(time_budget=10)
+    assert report.failed == 1 and report.errors == {"OutsideWindow": 1}
+    async with session_factory() as session:
+        held = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.shop_id == shop.shop_id, OutboxMessage.chat_id == 6801
+            )
+        )
+    assert held is not None and "more than 24 hours" in str(held.payload["text"])
+    assert "Your order #1001 is delivered." in str(held.payload["text"])
+
+    fake_whatsapp.add_template("order_update", "en_US", body_parameters=1)
+    runtime.settings.whatsapp.templates = {"order_status": "order_update:en_US"}
+    try:
+        await push_to(runtime, customer_id, "Your order #1001\nis delivered.", "wa-push-3")
+        await runtime.deliverer().run(time_budget=10)
+    finally:
+        runtime.settings.whatsapp.templates = {}
+    last = fake_whatsapp.delivered(customer.wa_id, number)[-1].body
+    assert last["type"] == "template" and last["template"]["name"] == "order_update"
+    (parameter,) = last["template"]["components"][0]["parameters"]
+    assert parameter == {"type": "text", "text": "Your order #1001 is delivered."}

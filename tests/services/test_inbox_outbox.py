@@ -310,6 +310,8 @@ async def test_claim_takes_due_rows_only(
                 "sendMessage",
                 {"chat_id": 5, "text": "hello"},
                 1,
+                "test",
+                shop.shop_id,
             )
         ]
         row = await outbox_row(session, due.idempotency_key)
