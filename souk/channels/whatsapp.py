@@ -1,30 +1,21 @@
-"""WhatsApp numbers as aiogram bots: a session that sends Telegram methods through the
-Cloud API, and the registry of numbers.
+"""WhatsApp numbers as aiogram bots, and their registry.
 
-Handlers call `bot.send_message(chat_id, ...)` as on Telegram. A WhatsApp number's
-bot has a `WhatsAppSession` whose `make_request` renders the call
-(`whatsapp_render`), finds who `chat_id` is (the internal customer id that plays the
-chat id: `Recipients`), posts each message to `/{phone_number_id}/messages`, and
-answers the handler with what aiogram expects (a `Message`, or True). A numbered menu
-is remembered for the customer (`MenuMemory`) so the number they type comes back as
-the button. Cloud API errors become aiogram's exceptions, so the shared request
-middleware (limits, retries, blocked users) treats both platforms alike.
+Handlers call `bot.send_message(chat_id, ...)` as on Telegram. A number's bot has a
+`WhatsAppSession` (a `RenderedSession`): each rendered message is posted to
+`/{phone_number_id}/messages` within the shared limits (the number's throughput, the
+customer's pair rate), a rate refusal pauses the limit it names and is retried, and
+Cloud API errors become aiogram's exceptions so the outbox treats both platforms
+alike (131026 marks the customer unreachable, 131047 is `OutsideWindow`).
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.base import BaseSession
-from aiogram.enums import ParseMode
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -34,14 +25,20 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
-from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, Message
+from aiogram.types import Message
 from aiohttp import ClientError, ClientSession, ClientTimeout
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.channels.rendered import (
+    MenuMemory,
+    RecipientLookup,
+    RenderedSession,
+    rendered_bot,
+    sent_message,
+)
 from souk.channels.whatsapp_intake import BSUID_PREFIX
-from souk.channels.whatsapp_render import html_to_whatsapp, render_call
+from souk.channels.whatsapp_render import html_to_whatsapp
 from souk.config import WhatsAppSettings
 from souk.db.models import ChannelKind
 from souk.logs import get_logger, register_secret
@@ -69,33 +66,8 @@ class CloudAPIRefused(TelegramBadRequest):
     """The Cloud API refused the message (the code and title are in the text)."""
 
 
-# The chat id a handler uses is the customer's internal id; this finds their WhatsApp
-# address (wa_id, or BSUID_PREFIX + a business-scoped user id).
-RecipientLookup = Callable[[int], Awaitable[str | None]]
 # Told the customer id when WhatsApp says a message cannot reach them.
 UnreachableCallback = Callable[[int], Awaitable[None]]
-
-
-class MenuMemory:
-    """The numbered menu last shown to a customer: number typed -> callback data."""
-
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
-
-    @staticmethod
-    def _key(phone_number_id: str, chat_id: int) -> str:
-        return f"souk:wa:menu:{phone_number_id}:{chat_id}"
-
-    async def remember(self, phone_number_id: str, chat_id: int, menu: dict[str, str]) -> None:
-        key = self._key(phone_number_id, chat_id)
-        await self._redis.set(key, json.dumps(menu), ex=_MENU_TTL_SECONDS)
-
-    async def choice(self, phone_number_id: str, chat_id: int, typed: str) -> str | None:
-        raw = await self._redis.get(self._key(phone_number_id, chat_id))
-        if raw is None:
-            return None
-        found = json.loads(raw).get(typed.strip().rstrip("."))
-        return found if isinstance(found, str) else None
 
 
 def _address(recipient: str) -> dict[str, str]:
@@ -104,10 +76,7 @@ def _address(recipient: str) -> dict[str, str]:
     return {"to": recipient}
 
 
-_message_ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
-
-
-class WhatsAppSession(BaseSession):
+class WhatsAppSession(RenderedSession):
     """Sends the calls of one number's bot through the Cloud API."""
 
     def __init__(
@@ -121,61 +90,42 @@ class WhatsAppSession(BaseSession):
         limiter: RateLimiter,
         on_unreachable: UnreachableCallback | None = None,
     ) -> None:
-        super().__init__(timeout=settings.request_timeout)
+        super().__init__(
+            receiver=channel.external_id,
+            recipients=recipients,
+            menus=menus,
+            timeout=settings.request_timeout,
+        )
         assert channel.token is not None
         self._channel = channel
         self._url = f"{settings.api_base.rstrip('/')}/{channel.external_id}/messages"
         self._headers = {"Authorization": f"Bearer {channel.token}"}
         self._http = http
-        self._recipients = recipients
-        self._menus = menus
         self._limiter = limiter
         self._on_unreachable = on_unreachable
         self._max_retries = settings.max_retries
         self._number = Limit(f"wa:{channel.external_id}", Rate(settings.per_number_rate, burst=1))
         self._per_user = Rate(1.0 / settings.per_user_interval, burst=settings.per_user_burst)
 
-    async def close(self) -> None:
-        """The HTTP session is shared by every number; the registry closes it."""
+    def _limits(self, chat_id: int) -> list[Limit]:
+        """The customer's pair rate first, then the number's throughput."""
+        return [
+            Limit(f"wa:{self._channel.external_id}:user:{chat_id}", self._per_user),
+            self._number,
+        ]
 
-    async def stream_content(  # type: ignore[override]
-        self, *args: Any, **kwargs: Any
-    ) -> Any:
-        raise NotImplementedError("files are not downloaded through the WhatsApp session")
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
-    ) -> TelegramType:
-        rendered = render_call(method)
-        if rendered is None or not rendered.messages:
-            return cast(TelegramType, True)
-        chat_id = getattr(method, "chat_id", None)
-        if not isinstance(chat_id, int):  # a callback answer: reply to the query's sender
-            chat_id = _callback_chat(method)
-        recipient = await self._recipients(chat_id) if chat_id is not None else None
-        if chat_id is None or recipient is None:
-            raise TelegramBadRequest(method, f"no WhatsApp customer {chat_id}")
-        for body in rendered.messages:
-            await self._post(
-                method, {"messaging_product": "whatsapp", **_address(recipient), **body}
-            )
-        if rendered.menu:
-            await self._menus.remember(self._channel.external_id, chat_id, rendered.menu)
-        if method.__returning__ is bool:
-            return cast(TelegramType, True)
-        return cast(TelegramType, _sent(chat_id))
+    async def deliver(
+        self, method: TelegramMethod[Any], chat_id: int, recipient: str, body: dict[str, Any]
+    ) -> None:
+        message = {"messaging_product": "whatsapp", **_address(recipient), **body}
+        await self._send(method, message, self._limits(chat_id), chat_id)
 
     async def send_template(
         self, method: TelegramMethod[Any], chat_id: int, template: str, text: str
     ) -> Message:
         """`method`'s text as the one body parameter of an approved template
         ("name:language_code"), for a customer outside the 24-hour window."""
-        recipient = await self._recipients(chat_id)
-        if recipient is None:
-            raise TelegramBadRequest(method, f"no WhatsApp customer {chat_id}")
+        recipient = await self.recipient(method, chat_id)
         name, _, language = template.partition(":")
         # A template parameter may not hold line breaks, tabs or runs of spaces.
         parameter = " ".join(html_to_whatsapp(text).split())[:1024]
@@ -191,12 +141,8 @@ class WhatsAppSession(BaseSession):
                 ],
             },
         }
-        limits = [
-            Limit(f"wa:{self._channel.external_id}:user:{chat_id}", self._per_user),
-            self._number,
-        ]
-        await self._send(method, body, limits, chat_id)
-        return _sent(chat_id)
+        await self._send(method, body, self._limits(chat_id), chat_id)
+        return sent_message(chat_id)
 
     async def _send(
         self,
@@ -245,24 +191,6 @@ class WhatsAppSession(BaseSession):
         raise _error(method, status, answer)
 
 
-def _callback_chat(method: TelegramMethod[Any]) -> int | None:
-    """A callback answer's chat: the bridge's query ids are '<chat id>:<message id>'."""
-    query_id = getattr(method, "callback_query_id", None)
-    if isinstance(query_id, str) and ":" in query_id:
-        head = query_id.split(":", 1)[0]
-        return int(head) if head.isdigit() else None
-    return None
-
-
-def _sent(chat_id: int) -> Message:
-    """What a send returns to the handler: a message in the customer's chat."""
-    return Message(
-        message_id=next(_message_ids),
-        date=datetime.now(UTC),
-        chat=Chat(id=chat_id, type="private"),
-    )
-
-
 def _error(method: TelegramMethod[Any], status: int, answer: object) -> Exception:
     error = answer.get("error") if isinstance(answer, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
@@ -291,18 +219,6 @@ class WhatsAppBot:
     @property
     def session(self) -> WhatsAppSession:
         return cast(WhatsAppSession, self.bot.session)
-
-
-def whatsapp_bot(channel: ChannelInfo, session: WhatsAppSession) -> Bot:
-    """An aiogram Bot for a number: its id is the phone_number_id (the token is only the
-    shape aiogram wants; the access token lives in the session)."""
-    assert channel.token is not None
-    register_secret(channel.token)
-    return Bot(
-        f"{channel.external_id}:whatsapp",
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
 
 
 _UNKNOWN_TTL_SECONDS = 10.0
@@ -347,7 +263,8 @@ class WhatsAppNumbers:
             limiter=self._limiter,
             on_unreachable=self._unreachable,
         )
-        return WhatsAppBot(bot=whatsapp_bot(channel, session), channel=channel)
+        register_secret(channel.token)
+        return WhatsAppBot(bot=rendered_bot(channel.external_id, session), channel=channel)
 
     async def get(self, phone_number_id: str) -> WhatsAppBot | None:
         """The number's bot, or None if no active shop owns it."""

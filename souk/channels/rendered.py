@@ -1,0 +1,140 @@
+"""Bots whose calls are rendered, not sent to Telegram: WhatsApp numbers and the web chat.
+
+A `RenderedSession` turns each aiogram call into messages (`whatsapp_render`, the one
+place of those rules), hands them to its channel (`deliver`), remembers a numbered
+menu so the number the customer types comes back as the button (`MenuMemory`), and
+answers the handler with what aiogram expects (a `Message`, or True). Customers of
+these channels are known by their internal id, which plays the chat id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import Chat, Message
+from redis.asyncio import Redis
+
+from souk.channels.whatsapp_render import render_call
+
+_MENU_TTL_SECONDS = 24 * 3600
+
+# The chat id a handler uses is the customer's internal id; this finds their address on
+# the channel (a wa_id, a web chat session...).
+RecipientLookup = Callable[[int], Awaitable[str | None]]
+
+
+class MenuMemory:
+    """The numbered menu last shown to a customer: number typed -> callback data."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    @staticmethod
+    def _key(receiver: str, chat_id: int) -> str:
+        return f"souk:menu:{receiver}:{chat_id}"
+
+    async def remember(self, receiver: str, chat_id: int, menu: dict[str, str]) -> None:
+        await self._redis.set(self._key(receiver, chat_id), json.dumps(menu), ex=_MENU_TTL_SECONDS)
+
+    async def choice(self, receiver: str, chat_id: int, typed: str) -> str | None:
+        raw = await self._redis.get(self._key(receiver, chat_id))
+        if raw is None:
+            return None
+        found = json.loads(raw).get(typed.strip().rstrip("."))
+        return found if isinstance(found, str) else None
+
+
+_message_ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
+
+
+def sent_message(chat_id: int) -> Message:
+    """What a send returns to the handler: a message in the customer's chat."""
+    return Message(
+        message_id=next(_message_ids), date=datetime.now(UTC), chat=Chat(id=chat_id, type="private")
+    )
+
+
+def _callback_chat(method: TelegramMethod[Any]) -> int | None:
+    """A callback answer's chat: the bridge's query ids are '<chat id>:<update id>'."""
+    query_id = getattr(method, "callback_query_id", None)
+    if isinstance(query_id, str) and ":" in query_id:
+        head = query_id.split(":", 1)[0]
+        return int(head) if head.isdigit() else None
+    return None
+
+
+class RenderedSession(BaseSession):
+    """The aiogram session of a rendered channel; subclasses say how messages go out."""
+
+    def __init__(
+        self, *, receiver: str, recipients: RecipientLookup, menus: MenuMemory, timeout: float
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.receiver = receiver
+        self._recipients = recipients
+        self._menus = menus
+
+    async def deliver(
+        self, method: TelegramMethod[Any], chat_id: int, recipient: str, body: dict[str, Any]
+    ) -> None:
+        """Send one rendered message (a Cloud API message body) to `recipient`."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Shared resources belong to the registry that made the session."""
+
+    async def stream_content(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> Any:
+        raise NotImplementedError("files are not downloaded through a rendered channel")
+
+    async def recipient(self, method: TelegramMethod[Any], chat_id: int | None) -> str:
+        found = await self._recipients(chat_id) if chat_id is not None else None
+        if found is None:
+            raise TelegramBadRequest(method, f"no customer {chat_id} on {self.receiver}")
+        return found
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
+    ) -> TelegramType:
+        rendered = render_call(method)
+        if rendered is None or not rendered.messages:
+            return cast(TelegramType, True)
+        chat_id = getattr(method, "chat_id", None)
+        if not isinstance(chat_id, int):  # a callback answer: reply to the query's sender
+            chat_id = _callback_chat(method)
+        recipient = await self.recipient(method, chat_id)
+        assert chat_id is not None
+        for body in rendered.messages:
+            await self.deliver(method, chat_id, recipient, body)
+        if rendered.menu:
+            await self._menus.remember(self.receiver, chat_id, rendered.menu)
+        if method.__returning__ is bool:
+            return cast(TelegramType, True)
+        return cast(TelegramType, sent_message(chat_id))
+
+
+def rendered_bot(receiver: str, session: RenderedSession) -> Bot:
+    """An aiogram Bot over a rendered session. Its id is the receiver's digits (a
+    phone_number_id) or 1 (the token is only the shape aiogram wants)."""
+    bot_id = receiver if receiver.isdigit() else "1"
+    return Bot(
+        f"{bot_id}:rendered",
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
