@@ -13,13 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from souk.db.models import (
-    Order,
-    PriceChange,
     PriceSchedule,
     PriceScheduleRow,
     PriceSource,
@@ -27,12 +25,11 @@ from souk.db.models import (
     RowResult,
     ScheduleState,
     Shop,
-    Staff,
-    StockMovement,
     StockReason,
 )
 from souk.logs import get_logger
 from souk.services.products import ProductAdmin
+from souk.services.schedule_changes import ChangedBy, ChangeFinder
 
 log = get_logger("souk.schedules")
 
@@ -41,27 +38,6 @@ class ScheduleAction(enum.StrEnum):
     APPLIED = "applied"
     REVERTED = "reverted"
     CANCELLED = "cancelled"
-
-
-class ChangeKind(enum.StrEnum):
-    """Who changed a value after a schedule set it, as far as the audit tells."""
-
-    STAFF = "staff"
-    ORDER = "order"
-    IMPORT = "import"
-    SCHEDULE = "schedule"
-    UNKNOWN = "unknown"
-
-
-_ORDER_REASONS = (StockReason.SALE, StockReason.RESERVE, StockReason.RELEASE, StockReason.RETURN)
-_STAFF_REASONS = (StockReason.ADJUST, StockReason.RECEIVE)
-
-
-@dataclass(frozen=True)
-class ChangedBy:
-    kind: ChangeKind
-    at: datetime
-    who: str = ""  # a staff member's name (or Telegram id); an order's number
 
 
 @dataclass(frozen=True)
@@ -108,6 +84,7 @@ class ScheduleRun:
         self._session = session
         self._schedule = schedule
         self._products = ProductAdmin(session, schedule.shop_id, actor)
+        self._changes = ChangeFinder(session, schedule.shop_id, _tag(schedule))
 
     async def _rows(self, *conditions: ColumnElement[bool]) -> list[PriceScheduleRow]:
         found = await self._session.scalars(
@@ -231,7 +208,7 @@ class ScheduleRun:
                     product.price,
                     row.price,
                     product.currency,
-                    await self._price_changer(product),
+                    await self._changes.price(product.id),
                 )
             ]
         row.price_reverted = RowResult.DONE
@@ -258,7 +235,7 @@ class ScheduleRun:
                     "stock",
                     product.stock,
                     row.stock,
-                    changed_by=await self._stock_changer(product),
+                    changed_by=await self._changes.stock(product.id),
                 )
             ]
         row.stock_reverted = RowResult.DONE
@@ -267,68 +244,6 @@ class ScheduleRun:
                 product, row.old_stock, reason=StockReason.SCHEDULE, note=tag
             )
         return []
-
-    async def _staff_name(self, telegram_id: int | None) -> str:
-        if telegram_id is None:
-            return ""
-        name = await self._session.scalar(
-            select(Staff.name).where(
-                Staff.shop_id == self._schedule.shop_id, Staff.telegram_user_id == telegram_id
-            )
-        )
-        return name or str(telegram_id)
-
-    async def _price_changer(self, product: Product) -> ChangedBy | None:
-        """The last price change of the product after this schedule's own."""
-        own = select(func.coalesce(func.max(PriceChange.id), 0)).where(
-            PriceChange.product_id == product.id,
-            PriceChange.source == PriceSource.SCHEDULE,
-            PriceChange.reason == _tag(self._schedule),
-        )
-        change = await self._session.scalar(
-            select(PriceChange)
-            .where(PriceChange.product_id == product.id, PriceChange.id > own.scalar_subquery())
-            .order_by(PriceChange.id.desc())
-            .limit(1)
-        )
-        if change is None:
-            return None
-        if change.source in (PriceSource.STAFF, PriceSource.UNDO):
-            who = await self._staff_name(change.actor_telegram_id)
-            return ChangedBy(ChangeKind.STAFF, change.created_at, who)
-        kinds = {PriceSource.IMPORT: ChangeKind.IMPORT, PriceSource.SCHEDULE: ChangeKind.SCHEDULE}
-        return ChangedBy(kinds.get(change.source, ChangeKind.UNKNOWN), change.created_at)
-
-    async def _stock_changer(self, product: Product) -> ChangedBy | None:
-        """The last stock movement of the product after this schedule's own."""
-        own = select(func.coalesce(func.max(StockMovement.id), 0)).where(
-            StockMovement.product_id == product.id,
-            StockMovement.reason == StockReason.SCHEDULE,
-            StockMovement.note == _tag(self._schedule),
-        )
-        found = (
-            await self._session.execute(
-                select(StockMovement, Order.number)
-                .outerjoin(Order, Order.id == StockMovement.order_id)
-                .where(
-                    StockMovement.product_id == product.id,
-                    StockMovement.id > own.scalar_subquery(),
-                )
-                .order_by(StockMovement.id.desc())
-                .limit(1)
-            )
-        ).one_or_none()
-        if found is None:
-            return None
-        move, number = found
-        if move.reason in _ORDER_REASONS and number is not None:
-            return ChangedBy(ChangeKind.ORDER, move.created_at, str(number))
-        if move.reason in _STAFF_REASONS:
-            return ChangedBy(
-                ChangeKind.STAFF, move.created_at, await self._staff_name(move.actor_telegram_id)
-            )
-        kinds = {StockReason.IMPORT: ChangeKind.IMPORT, StockReason.SCHEDULE: ChangeKind.SCHEDULE}
-        return ChangedBy(kinds.get(move.reason, ChangeKind.UNKNOWN), move.created_at)
 
 
 # Called in the transaction of each schedule run, after it: queues the staff's summary.

@@ -236,6 +236,7 @@ class PriceSchedules:
             raise ScheduleOver(schedule.id, schedule.state)
         schedule.state = ScheduleState.CANCELLED
         schedule.ended_at, schedule.ended_by = now, self._actor
+        await self._session.flush()
         rows = await self._session.scalar(
             select(func.count(PriceScheduleRow.id)).where(
                 PriceScheduleRow.schedule_id == schedule.id

@@ -32,12 +32,8 @@ from souk.services.import_reader import FileProblem, ImportRefused, read_table
 from souk.services.import_rows import Problem, RowError
 from souk.services.orders import OrderService, cents
 from souk.services.products import ProductAdmin
-from souk.services.schedule_runs import (
-    ChangeKind,
-    ScheduleAction,
-    ScheduleOutcome,
-    ScheduleRunner,
-)
+from souk.services.schedule_changes import ChangeKind
+from souk.services.schedule_runs import ScheduleAction, ScheduleOutcome, ScheduleRunner
 from souk.services.schedule_times import Window
 from souk.services.schedules import PriceSchedules, ScheduleNotFound, ScheduleOver
 from tests.channels.test_catalog import stock_shop
