@@ -203,7 +203,7 @@ class PriceSchedules:
         )
         return schedule
 
-    async def open_schedules(self, *, limit: int = 20) -> list[ScheduleInfo]:
+    async def open_schedules(self, *, limit: int) -> list[ScheduleInfo]:
         """Pending and active schedules, the soonest first, with their row counts."""
         rows = func.count(PriceScheduleRow.id)
         found = await self._session.execute(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,19 +22,26 @@ from souk.services.shops import ChannelInfo
 
 router = Router(name=__name__)
 
+SHOWN = 20  # schedules in the list (each with its button)
+
 
 def schedules_of(session: AsyncSession, shop: ChannelInfo, actor: int) -> PriceSchedules:
     return PriceSchedules(session, shop.shop_id, actor=actor)
 
 
+async def _list_screen(schedules: PriceSchedules) -> tuple[str, InlineKeyboardMarkup]:
+    found = await schedules.open_schedules(limit=SHOWN + 1)
+    text = schedule_list(found[:SHOWN], await schedules.zone())
+    if len(found) > SHOWN:
+        text += "\n" + _("Only the first {count} are shown.").format(count=SHOWN)
+    return text, schedules_keyboard(found[:SHOWN])
+
+
 @router.message(Command("schedule"))
 async def schedule_command(message: Message, session: AsyncSession, shop: ChannelInfo) -> None:
     assert message.from_user is not None
-    schedules = schedules_of(session, shop, message.from_user.id)
-    found = await schedules.open_schedules()
-    await message.answer(
-        schedule_list(found, await schedules.zone()), reply_markup=schedules_keyboard(found)
-    )
+    text, keyboard = await _list_screen(schedules_of(session, shop, message.from_user.id))
+    await message.answer(text, reply_markup=keyboard)
 
 
 async def _unschedule(
@@ -81,8 +88,4 @@ async def unschedule_button(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(text)
-    schedules = schedules_of(session, shop, actor)
-    found = await schedules.open_schedules()
-    await replace_screen(
-        query, schedule_list(found, await schedules.zone()), schedules_keyboard(found)
-    )
+    await replace_screen(query, *await _list_screen(schedules_of(session, shop, actor)))
