@@ -250,6 +250,21 @@ class ImportSettings(BaseSettings):
     max_rows: int = Field(50_000, ge=1, description="Most rows of one catalog file")
 
 
+class ScheduleSettings(BaseSettings):
+    """Scheduled price and stock changes (/schedule)."""
+
+    model_config = _config("SCHEDULE_")
+
+    check_seconds: int = Field(
+        60,
+        ge=5,
+        description="How often beat applies and reverts due schedules (their latest delay)",
+    )
+    max_days_ahead: int = Field(
+        366, ge=1, description="How far ahead a schedule may apply or revert, in days"
+    )
+
+
 class ReportSettings(BaseSettings):
     """Sales reports and the owners' daily digest."""
 
@@ -283,6 +298,7 @@ class Settings:
         self.staff = StaffSettings()
         self.reports = ReportSettings()
         self.imports = ImportSettings()
+        self.schedules = ScheduleSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -302,5 +318,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     StaffSettings,
     ReportSettings,
     ImportSettings,
+    ScheduleSettings,
     WorkerSettings,
 )

@@ -16,10 +16,12 @@ from souk.keyboards.callbacks import CartAction, CartCD, CheckoutAction, Checkou
 from souk.keyboards.checkout import open_order_keyboard
 from souk.keyboards.staff import staff_order_keyboard
 from souk.notify import CustomerNotifier, StaffNotifier
+from souk.schedule_texts import outcome_text
 from souk.services.cart import CartService
 from souk.services.orders import LineChange, OrderService, StatusChange
 from souk.services.outbox import ClaimedPush
 from souk.services.reminders import DueCart
+from souk.services.schedule_runs import ScheduleOutcome
 
 
 async def push_order_status(notifier: CustomerNotifier, change: StatusChange) -> bool:
@@ -151,3 +153,18 @@ async def push_held_to_staff(notifier: StaffNotifier, push: ClaimedPush) -> int:
         )
 
     return await notifier.send(push.shop_id, render, kind="whatsapp_held", key=f"held:{push.id}")
+
+
+async def push_schedule_outcome(notifier: StaffNotifier, outcome: ScheduleOutcome) -> int:
+    """Tell the shop's staff what applying or reverting a schedule did (once per run: a
+    schedule is applied once and reverted once)."""
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        return outcome_text(outcome, language), None
+
+    return await notifier.send(
+        outcome.shop_id,
+        render,
+        kind="schedule",
+        key=f"schedule:{outcome.schedule_id}:{outcome.action}",
+    )

@@ -17,7 +17,15 @@ from souk.handlers.customer import (
     search,
     start,
 )
-from souk.handlers.seller import imports, menu, ping, products, reports
+from souk.handlers.seller import (
+    imports,
+    menu,
+    ping,
+    products,
+    reports,
+    schedule_flow,
+    schedules,
+)
 from souk.handlers.seller import orders as staff_orders
 from souk.middlewares.roles import IsAdmin, IsStaff
 
@@ -29,6 +37,8 @@ def seller_router() -> Router:
     router.include_routers(
         menu.router,
         staff_orders.router,
+        schedule_flow.router,  # its file step takes documents before an import does
+        schedules.router,
         imports.router,
         products.router,
         reports.router,

@@ -159,3 +159,20 @@ class ImportCD(CallbackData, prefix="imp"):
 
     action: ImportAction
     ticket: str
+
+
+class ScheduleButton(enum.StrEnum):
+    NEW = "new"
+    UNSCHEDULE = "cancel"  # cancel (or revert now) schedule `schedule_id`
+    NO_REVERT = "norevert"
+    CONFIRM = "confirm"
+    DROP = "drop"
+
+
+class ScheduleCD(CallbackData, prefix="sch"):
+    """The buttons of /schedule and of a new schedule's steps; `ticket` names the previewed
+    schedule (a newer preview makes it stale)."""
+
+    action: ScheduleButton
+    schedule_id: int = 0
+    ticket: str = ""

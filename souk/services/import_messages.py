@@ -96,6 +96,16 @@ def reason_text(error: RowError, _: Translate = _same) -> str:
         return _('not a JSON object such as {{"color": "red"}}').format()
     if problem is Problem.DUPLICATE_SKU:
         return _("the SKU “{value}” is also in row {rows}").format(value=value, rows=detail)
+    if problem is Problem.UNKNOWN_SKU:
+        if not detail:
+            return _("no product has the SKU “{value}”").format(value=value)
+        return _("no product has the SKU “{value}”; did you mean {skus}?").format(
+            value=value, skus=detail
+        )
+    if problem is Problem.BELOW_FLOOR:
+        return _("{value} is below the product's cost ({floor})").format(value=value, floor=detail)
+    if problem is Problem.SCHEDULED:
+        return _("the SKU is also in schedule #{id}, whose times overlap").format(id=detail)
     return _("more cells than the {count} columns of the first row").format(count=detail)
 
 

@@ -38,6 +38,9 @@ class Problem(enum.StrEnum):
     ATTRIBUTES = "attributes"
     DUPLICATE_SKU = "duplicate_sku"
     EXTRA_CELLS = "extra_cells"
+    UNKNOWN_SKU = "unknown_sku"  # detail: the closest SKUs
+    BELOW_FLOOR = "below_floor"  # detail: the product's cost
+    SCHEDULED = "scheduled"  # detail: the schedule whose times overlap
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,14 @@ class Columns:
     width: int
 
     @classmethod
-    def of(cls, header: list[str]) -> Columns:
+    def of(
+        cls,
+        header: list[str],
+        names: tuple[str, ...] = COLUMNS,
+        required: tuple[str, ...] = REQUIRED_COLUMNS,
+    ) -> Columns:
+        """The columns of a header, refusing a file without the `required` ones; names
+        other than `names` are the extra columns."""
         known: dict[str, int] = {}
         extra: list[tuple[int, str]] = []
         seen: set[str] = set()
@@ -91,13 +101,13 @@ class Columns:
             if name in seen:
                 raise ImportRefused(FileProblem.DUPLICATE_COLUMN, raw.strip())
             seen.add(name)
-            if name in COLUMNS:
+            if name in names:
                 known[name] = index
             else:
                 extra.append((index, raw.strip()))
         if not known:
-            raise ImportRefused(FileProblem.NO_COLUMNS, ", ".join(COLUMNS))
-        missing = [name for name in REQUIRED_COLUMNS if name not in known]
+            raise ImportRefused(FileProblem.NO_COLUMNS, ", ".join(names))
+        missing = [name for name in required if name not in known]
         if missing:
             raise ImportRefused(FileProblem.MISSING_COLUMNS, ", ".join(missing))
         return cls(known, extra, len(header))
@@ -222,19 +232,14 @@ def read_rows(table: Table) -> tuple[list[ProductRow], list[RowError]]:
     columns = Columns.of(table.header)
     reader = RowReader(columns)
     sku_index = columns.known["sku"]
-    numbers: dict[str, list[int]] = defaultdict(list)
-    for number, cells in table.rows:
-        if sku_index < len(cells) and (sku := cells[sku_index].strip()):
-            numbers[sku.lower()].append(number)
+    numbers = rows_by_sku(table, sku_index)
     rows: list[ProductRow] = []
     errors: list[RowError] = []
     for number, cells in table.rows:
         result = reader.read(number, cells)
-        sku = cells[sku_index].strip() if sku_index < len(cells) else ""
-        shared = numbers.get(sku.lower(), []) if sku else []
-        if len(shared) > 1:
-            others = ", ".join(str(n) for n in shared if n != number)
-            errors.append(RowError(number, "sku", Problem.DUPLICATE_SKU, sku, others))
+        duplicate = duplicate_sku(number, cells, sku_index, numbers)
+        if duplicate is not None:
+            errors.append(duplicate)
             if isinstance(result, list):
                 errors += result
         elif isinstance(result, ProductRow):
@@ -242,3 +247,25 @@ def read_rows(table: Table) -> tuple[list[ProductRow], list[RowError]]:
         else:
             errors += result
     return rows, errors
+
+
+def rows_by_sku(table: Table, sku_index: int) -> dict[str, list[int]]:
+    """The row numbers of each SKU (in lower case) of a table."""
+    numbers: dict[str, list[int]] = defaultdict(list)
+    for number, cells in table.rows:
+        if sku_index < len(cells) and (sku := cells[sku_index].strip()):
+            numbers[sku.lower()].append(number)
+    return numbers
+
+
+def duplicate_sku(
+    number: int, cells: list[str], sku_index: int, numbers: dict[str, list[int]]
+) -> RowError | None:
+    """The error of a row whose SKU other rows also have (then none of them is used,
+    since which one is meant cannot be told)."""
+    sku = cells[sku_index].strip() if sku_index < len(cells) else ""
+    shared = numbers.get(sku.lower(), []) if sku else []
+    if len(shared) < 2:
+        return None
+    others = ", ".join(str(n) for n in shared if n != number)
+    return RowError(number, "sku", Problem.DUPLICATE_SKU, sku, others)

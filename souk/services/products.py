@@ -44,6 +44,26 @@ class ChangedSince(ConflictError):
     """Someone (or a sale) changed the value after the change to undo."""
 
 
+async def closest_skus(
+    session: AsyncSession, shop_id: int, sku: str, *, limit: int = 3
+) -> list[str]:
+    """The shop's SKUs that look most like `sku` (to suggest for a mistyped one)."""
+    found = await session.scalars(
+        select(Product.sku)
+        .where(Product.shop_id == shop_id)
+        .order_by(func.similarity(Product.sku, sku).desc(), Product.sku)
+        .limit(limit)
+    )
+    return list(found)
+
+
+def check_floor(product: Product, price: Decimal) -> None:
+    """A price may not be under what the product costs (BelowFloor)."""
+    floor = product.cost or Decimal("0")
+    if price < floor:
+        raise BelowFloor(floor, product.currency)
+
+
 @dataclass(frozen=True)
 class Change:
     """A value of a product before and after."""
@@ -57,7 +77,7 @@ class Change:
 class ProductAdmin:
     """One staff member changing one shop's products."""
 
-    def __init__(self, session: AsyncSession, shop_id: int, actor_telegram_id: int) -> None:
+    def __init__(self, session: AsyncSession, shop_id: int, actor_telegram_id: int | None) -> None:
         self._session = session
         self._shop_id = shop_id
         self._actor = actor_telegram_id
@@ -70,17 +90,8 @@ class ProductAdmin:
         )
         product = await self._session.scalar(statement.with_for_update() if lock else statement)
         if product is None:
-            raise UnknownSku(sku, await self.closest_skus(sku))
+            raise UnknownSku(sku, await closest_skus(self._session, self._shop_id, sku))
         return product
-
-    async def closest_skus(self, sku: str, *, limit: int = 3) -> list[str]:
-        found = await self._session.scalars(
-            select(Product.sku)
-            .where(Product.shop_id == self._shop_id)
-            .order_by(func.similarity(Product.sku, sku).desc(), Product.sku)
-            .limit(limit)
-        )
-        return list(found)
 
     async def set_price(self, sku: str, price: Decimal, *, reason: str | None = None) -> Change:
         if price <= 0:
@@ -88,9 +99,21 @@ class ProductAdmin:
         if price >= MOST_PRICE:
             raise InvalidInput("that price is too large to be meant")
         product = await self.by_sku(sku)
-        floor = product.cost or Decimal("0")
-        if price < floor:
-            raise BelowFloor(floor, product.currency)
+        check_floor(product, price)
+        change = self.write_price(product, price, reason=reason)
+        await self._session.flush()
+        return change
+
+    def write_price(
+        self,
+        product: Product,
+        price: Decimal,
+        *,
+        source: PriceSource = PriceSource.STAFF,
+        reason: str | None = None,
+    ) -> Change:
+        """Set the price of a product locked (and checked) by the caller, with its audit
+        row; written at the session's next flush."""
         old = product.price
         product.price = price.quantize(Decimal("0.01"))
         self._session.add(
@@ -99,12 +122,11 @@ class ProductAdmin:
                 product_id=product.id,
                 old_price=old,
                 new_price=product.price,
-                source=PriceSource.STAFF,
+                source=source,
                 actor_telegram_id=self._actor,
                 reason=reason,
             )
         )
-        await self._session.flush()
         return Change(product, old, product.price, "price")
 
     async def set_stock(self, sku: str, stock: int, *, note: str | None = None) -> Change:
@@ -112,7 +134,20 @@ class ProductAdmin:
             raise InvalidInput("stock cannot be negative")
         if stock > MOST_STOCK:
             raise InvalidInput("that stock is too large to be meant")
-        product = await self.by_sku(sku)
+        change = self.write_stock(await self.by_sku(sku), stock, note=note)
+        await self._session.flush()
+        return change
+
+    def write_stock(
+        self,
+        product: Product,
+        stock: int,
+        *,
+        reason: StockReason = StockReason.ADJUST,
+        note: str | None = None,
+    ) -> Change:
+        """Set the stock of a product locked (and checked) by the caller, with its stock
+        movement; written at the session's next flush."""
         old = product.stock
         product.stock = stock
         self._session.add(
@@ -121,12 +156,11 @@ class ProductAdmin:
                 product_id=product.id,
                 delta=stock - old,
                 stock_after=stock,
-                reason=StockReason.ADJUST,
+                reason=reason,
                 actor_telegram_id=self._actor,
                 note=note,
             )
         )
-        await self._session.flush()
         return Change(product, old, stock, "stock")
 
     async def receive(self, sku: str, quantity: int, unit_cost: Decimal) -> Change:

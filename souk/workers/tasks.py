@@ -21,10 +21,12 @@ from souk.workers.app import (
     PURGE_TASK,
     REMIND_TASK,
     REPORT_TASK,
+    SCHEDULE_TASK,
     SWEEP_TASK,
 )
 from souk.workers.context import context_for
 from souk.workers.reports import send_digests, send_report
+from souk.workers.schedules import run_price_schedules
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
 
 log = get_logger("souk.workers")
@@ -119,6 +121,12 @@ def remind_carts(self: Task) -> int:  # type: ignore[type-arg]
 def expire_unpaid(self: Task) -> int:  # type: ignore[type-arg]
     """Beat: release the stock of orders whose online payment did not come in time."""
     return context_for(self.app).run(lambda runtime: expire_unpaid_orders(runtime, _now()))
+
+
+@shared_task(name=SCHEDULE_TASK, bind=True)
+def run_schedules(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: apply and revert the scheduled price and stock changes that are due."""
+    return context_for(self.app).run(lambda runtime: run_price_schedules(runtime, _now()))
 
 
 @shared_task(name=REPORT_TASK, bind=True)

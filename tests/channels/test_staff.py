@@ -74,6 +74,8 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "undo",
         "import",
         "export",
+        "schedule",
+        "unschedule",
         "report",
         "ping",
         "help",

@@ -18,7 +18,7 @@ from tests.channels.webhook_client import post, settled
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI, RecordedCall
 from tests.fixtures.catalog_files import csv_bytes, document_message, xlsx_bytes
-from tests.fixtures.telegram import callback
+from tests.fixtures.telegram import callback, message
 
 MANAGER = 6801
 _file_ids = itertools.count(1)
@@ -28,9 +28,15 @@ class StaffChat:
     """A staff member's chat in English: files sent, buttons pressed, replies waited for."""
 
     def __init__(
-        self, http: ClientSession, server: TestServer, shop: TestShop, api: FakeBotAPI
+        self,
+        http: ClientSession,
+        server: TestServer,
+        shop: TestShop,
+        api: FakeBotAPI,
+        *,
+        user: int = MANAGER,
     ) -> None:
-        self.http, self.server, self.shop, self.api = http, server, shop, api
+        self.http, self.server, self.shop, self.api, self.user = http, server, shop, api, user
         self.updates = 0
 
     async def post(self, update: dict[str, object]) -> None:
@@ -38,7 +44,9 @@ class StaffChat:
         await post(self.http, self.server, self.shop, update)
 
     def calls(self, method: str) -> list[RecordedCall]:
-        return [c for c in self.api.calls(method, chat_id=MANAGER) if c.bot_id == self.shop.bot_id]
+        return [
+            c for c in self.api.calls(method, chat_id=self.user) if c.bot_id == self.shop.bot_id
+        ]
 
     def downloads(self) -> int:
         return len([c for c in self.api.calls("getFile") if c.bot_id == self.shop.bot_id])
@@ -55,7 +63,10 @@ class StaffChat:
         self.api.add_file(file_id, data)
         texts, documents = len(self.calls("sendMessage")), len(self.calls("sendDocument"))
         update = document_message(
-            MANAGER, file_id=file_id, file_name=name, file_size=len(data) if size is None else size
+            self.user,
+            file_id=file_id,
+            file_name=name,
+            file_size=len(data) if size is None else size,
         )
         await self.post(update)
         await self.api.wait_for(
@@ -69,9 +80,16 @@ class StaffChat:
     async def press(self, data: str, message_id: int) -> RecordedCall:
         """Press a button of message `message_id`; the callback answer."""
         answers = len(self.api.calls("answerCallbackQuery"))
-        await self.post(callback(MANAGER, data, message_id=message_id))
+        await self.post(callback(self.user, data, message_id=message_id))
         await self.api.wait_for(lambda api: len(api.calls("answerCallbackQuery")) > answers)
         return self.api.calls("answerCallbackQuery")[-1]
+
+    async def say(self, text: str) -> RecordedCall:
+        """Send a text; the bot's next message."""
+        texts = len(self.calls("sendMessage"))
+        await self.post(message(self.user, text))
+        await self.api.wait_for(lambda _: len(self.calls("sendMessage")) > texts)
+        return self.calls("sendMessage")[-1]
 
     async def edited(self, count: int) -> str:
         await self.api.wait_for(lambda _: len(self.calls("editMessageText")) >= count)

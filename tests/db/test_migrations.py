@@ -7,6 +7,7 @@ in a worker thread: the test's event loop is already running in this one.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from souk.db.migrations import alembic_config
-from souk.db.models import EMBEDDING_DIMENSIONS, Base
+from souk.db.models import EMBEDDING_DIMENSIONS, Base, StockReason
 from souk.db.session import create_engine
 from souk.embedded import EmbeddedPostgres, EmbeddedServices
 
@@ -128,6 +129,20 @@ async def test_price_is_numeric_and_embedding_is_vector(db: AsyncEngine) -> None
     assert tuple(price) == ("numeric", 12, 2)
     assert embedding == f"vector({EMBEDDING_DIMENSIONS})"
     assert EMBEDDING_DIMENSIONS == 384
+
+
+async def test_every_stock_reason_of_the_model_is_allowed(db: AsyncEngine) -> None:
+    # Alembic does not compare check constraints: a reason added to the model needs its
+    # migration, or writing it fails at run time.
+    async with db.connect() as connection:
+        definition = await connection.scalar(
+            text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conname = 'ck_stock_movements_stock_reason'"
+            )
+        )
+    assert definition is not None
+    assert {reason.value for reason in StockReason} == set(re.findall(r"'(\w+)'", definition))
 
 
 # Last in the module: it leaves the database at head again for nothing else to rely on.

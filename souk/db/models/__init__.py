@@ -24,6 +24,7 @@ from souk.db.models.messaging import (
     OutboxStatus,
 )
 from souk.db.models.order import Cart, CartItem, Order, OrderItem, OrderStatus, PaymentMethod
+from souk.db.models.schedule import PriceSchedule, PriceScheduleRow, RowResult, ScheduleState
 from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvite, StaffRole
 
 __all__ = [
@@ -49,8 +50,12 @@ __all__ = [
     "OutboxStatus",
     "PaymentMethod",
     "PriceChange",
+    "PriceSchedule",
+    "PriceScheduleRow",
     "PriceSource",
     "Product",
+    "RowResult",
+    "ScheduleState",
     "ShippingOption",
     "Shop",
     "ShopChannel",

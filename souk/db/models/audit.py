@@ -20,6 +20,7 @@ class StockReason(enum.StrEnum):
     ADJUST = "adjust"
     IMPORT = "import"
     SYNC = "sync"
+    SCHEDULE = "schedule"
 
 
 class PriceSource(enum.StrEnum):

@@ -13,6 +13,7 @@ import io
 import secrets
 from dataclasses import asdict
 from html import escape
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -36,9 +37,11 @@ from souk.services.import_reader import (
     FileProblem,
     ImportLimits,
     ImportRefused,
+    Table,
     check_size,
     read_table,
 )
+from souk.services.import_rows import RowError
 from souk.services.imports import CatalogImport, ImportPlan, ImportSummary
 from souk.services.shops import ChannelInfo
 
@@ -100,8 +103,11 @@ def _counts(summary: ImportSummary) -> dict[str, object]:
     return {**asdict(summary), "new_categories": list(summary.new_categories)}
 
 
-async def _download(bot: Bot, document: Document, limits: ImportLimits) -> bytes:
-    check_size(document.file_size or 0, limits)  # refused before a byte is downloaded
+async def read_document(bot: Bot, document: Document, settings: Settings) -> Table:
+    """The table of a file sent to the bot, within IMPORT_MAX_BYTES and IMPORT_MAX_ROWS
+    (ImportRefused otherwise, a file too big before a byte is downloaded)."""
+    limits = ImportLimits(settings.imports.max_bytes, settings.imports.max_rows)
+    check_size(document.file_size or 0, limits)
     buffer = io.BytesIO()
     try:
         await bot.download(document, destination=buffer)
@@ -109,7 +115,15 @@ async def _download(bot: Bot, document: Document, limits: ImportLimits) -> bytes
         if "too big" in error.message:
             raise ImportRefused(FileProblem.TOO_LARGE, "> 20", limit=limits.max_bytes) from None
         raise
-    return buffer.getvalue()
+    return read_table(buffer.getvalue(), document.file_name or "", limits)
+
+
+async def send_error_report(message: Message, errors: list[RowError], file_name: str) -> None:
+    """The rejected rows of a file as a CSV document (row, column, reason)."""
+    await message.answer_document(
+        BufferedInputFile(error_report(errors, _), filename=f"{file_name}.errors.csv"),
+        caption=_("The rows left out: row, column and reason."),
+    )
 
 
 async def _plan(
@@ -122,8 +136,7 @@ async def _plan(
     *,
     lock: bool,
 ) -> tuple[CatalogImport, ImportPlan]:
-    limits = ImportLimits(settings.imports.max_bytes, settings.imports.max_rows)
-    table = read_table(await _download(bot, document, limits), document.file_name or "", limits)
+    table = await read_document(bot, document, settings)
     importer = CatalogImport(session, shop.shop_id, actor_telegram_id=actor)
     return importer, await importer.plan(table, lock=lock)
 
@@ -176,10 +189,18 @@ async def _show_preview(
         text, keyboard = _preview(summary, name, ticket)
         await message.answer(text, reply_markup=keyboard)
     if plan.errors:
-        await message.answer_document(
-            BufferedInputFile(error_report(plan.errors, _), filename=f"{name}.errors.csv"),
-            caption=_("The rows left out: row, column and reason."),
-        )
+        await send_error_report(message, plan.errors, name)
+
+
+async def previewed(
+    query: CallbackQuery, state: FSMContext, preview: State, ticket: str
+) -> dict[str, Any] | None:
+    """The FSM data of the preview whose button was pressed; None if that preview is
+    stale (applied, cancelled, or replaced by a newer one)."""
+    data = await state.get_data()
+    if await state.get_state() != preview.state or data.get("ticket") != ticket:
+        return None
+    return data
 
 
 @router.callback_query(ImportCD.filter())
@@ -192,11 +213,8 @@ async def import_decision(
     shop: ChannelInfo,
     settings: Settings,
 ) -> None:
-    data = await state.get_data()
-    if (
-        await state.get_state() != CatalogImportFlow.preview.state
-        or data.get("ticket") != callback_data.ticket
-    ):
+    data = await previewed(query, state, CatalogImportFlow.preview, callback_data.ticket)
+    if data is None:
         await query.answer(_("This import is already applied or cancelled."), show_alert=True)
         return
     await query.answer()

@@ -41,6 +41,8 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="undo", description=_("Undo your last price or stock change")),
         BotCommand(command="import", description=_("Import a catalog file (CSV or XLSX)")),
         BotCommand(command="export", description=_("The catalog as a CSV file")),
+        BotCommand(command="schedule", description=_("Scheduled price and stock changes")),
+        BotCommand(command="unschedule", description=_("Cancel a schedule: /unschedule ID")),
         BotCommand(command="report", description=_("Sales report: today, week, month")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),
