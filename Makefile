@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test bench lint locales docs clean
+.PHONY: help install run test bench lint locales docs clean chromium
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,8 +24,15 @@ locales: $(STAMP) ## Compile the gettext catalogs (.po -> .mo)
 run: install ## Start Postgres, Redis, web, worker and beat on http://127.0.0.1:8080
 	$(BIN)/souk up
 
-test: install ## Run the whole test suite against throwaway Postgres and Redis
+test: install chromium ## Run the whole test suite against throwaway Postgres and Redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The web chat is tested in a real headless browser: Debian's chromium (as root, e.g. in
+# CI, it is installed here; otherwise install the package once yourself).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium is not installed: the browser test will fail (apt-get install chromium)"
 
 bench: install ## Run the benchmarks (prints figures; slow)
 	$(BIN)/python bench/webhook_throughput.py

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from souk.ai.embedder import LazyEmbedder
 from souk.channels.delivery import OutboxDeliverer
 from souk.channels.processor import Resolved, UpdateProcessor
+from souk.channels.rendered import MenuMemory
 from souk.channels.telegram import BotRegistry
 from souk.channels.telegram_limits import OutboundLimitMiddleware
+from souk.channels.web import WebChats
 from souk.channels.whatsapp import WhatsAppNumbers
 from souk.channels.whatsapp_bridge import InboundBridge
 from souk.config import OutboxSettings, Settings
@@ -36,6 +38,7 @@ from souk.services.customers import CustomerService
 from souk.services.inbox import InboxWriter, StoredUpdate
 from souk.services.outbox import ClaimedPush, OutboxFactory
 from souk.services.ratelimit import RateLimiter
+from souk.services.shops import ChannelInfo
 from souk.workers.app import create_celery
 from souk.workers.kick import Jobs
 
@@ -58,6 +61,7 @@ class Runtime:
     i18n: I18n
     registry: BotRegistry
     numbers: WhatsAppNumbers
+    web: WebChats
     outbox: OutboxFactory
     embedder: LazyEmbedder
     dispatcher: Dispatcher | None = None
@@ -115,6 +119,7 @@ class Runtime:
                 redis=redis,
                 limiter=limiter,
             ),
+            web=WebChats(session_factory=session_factory, redis=redis),
             outbox=OutboxFactory(settings.outbox, on_outbox_committed),
             embedder=LazyEmbedder(settings.ai),
         )
@@ -136,6 +141,7 @@ class Runtime:
                 resolvers={
                     ChannelKind.TELEGRAM.value: runtime.resolve_telegram,
                     ChannelKind.WHATSAPP.value: runtime.resolve_whatsapp,
+                    ChannelKind.WEB.value: runtime.resolve_web,
                 },
                 settings=settings.inbox,
             )
@@ -153,22 +159,32 @@ class Runtime:
         entry = await self.numbers.get(stored.receiver)
         if entry is None:
             return None
+        return await self._bridged(stored, entry.bot, entry.channel, self.numbers.menus)
+
+    async def resolve_web(self, stored: StoredUpdate) -> Resolved | None:
+        """A web chat message, through the same bridge as WhatsApp."""
+        entry = await self.web.get(stored.receiver)
+        if entry is None:
+            return None
+        return await self._bridged(stored, entry.bot, entry.channel, self.web.menus)
+
+    async def _bridged(
+        self, stored: StoredUpdate, bot: Bot, channel: ChannelInfo, menus: MenuMemory
+    ) -> Resolved:
         sender = str(stored.payload["sender"])
         async with self.session_factory() as session, session.begin():
             customer_id = await CustomerService(session).ensure(
-                shop_id=entry.channel.shop_id, channel=ChannelKind.WHATSAPP, external_id=sender
+                shop_id=channel.shop_id, channel=stored.channel, external_id=sender
             )
 
         async def menu(typed: str) -> str | None:
-            return await self.numbers.menus.choice(stored.receiver, customer_id, typed)
+            return await menus.choice(stored.receiver, customer_id, typed)
 
         built = await InboundBridge(
             update_id=stored.id, chat_id=customer_id, payload=stored.payload
         ).update(menu)
-        update = Update.model_validate(
-            built.model_dump(exclude_none=True), context={"bot": entry.bot}
-        )
-        return Resolved(entry.bot, entry.channel, update, data={"customer_external_id": sender})
+        update = Update.model_validate(built.model_dump(exclude_none=True), context={"bot": bot})
+        return Resolved(bot, channel, update, data={"customer_external_id": sender})
 
     def deliverer(self, settings: OutboxSettings | None = None) -> OutboxDeliverer:
         """The outbox's deliverer over this process's bots and WhatsApp numbers; a push

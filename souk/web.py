@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from pathlib import Path
 
 import jinja2
@@ -11,7 +12,14 @@ from aiohttp import web
 from babel.core import negotiate_locale
 from sqlalchemy import func, select, text
 
-from souk.channels.intake import accept_telegram_update, accept_whatsapp
+from souk.channels.intake import accept_telegram_update, accept_web, accept_whatsapp
+from souk.channels.web import (
+    COOKIE,
+    InvalidChatMessage,
+    inbound_message,
+    new_visitor,
+    valid_visitor,
+)
 from souk.channels.whatsapp_intake import (
     SIGNATURE_HEADER,
     handshake_answer,
@@ -128,6 +136,52 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+# The shop the demo web chat talks to.
+DEMO_SHOP = "demo"
+_CHAT_BODY_LIMIT = 16 * 1024
+
+
+def _visitor(request: web.Request) -> str | None:
+    value = request.cookies.get(COOKIE)
+    return value if valid_visitor(value) else None
+
+
+async def chat_send(request: web.Request) -> web.Response:
+    """A message from the web chat page, stored before it is answered (like a webhook)."""
+    runtime = request.app[RUNTIME]
+    visitor = _visitor(request)
+    if visitor is None:
+        return _refuse(401, "no_session", "web")
+    if (request.content_length or 0) > _CHAT_BODY_LIMIT:
+        return _refuse(413, "too_large", "web")
+    try:
+        posted = json.loads(await request.read())
+        message = inbound_message(posted, visitor, time.time())
+    except (ValueError, InvalidChatMessage) as error:  # JSON, UTF-8 or shape
+        UPDATES_REJECTED.labels("web", "malformed").inc()
+        return web.json_response({"ok": False, "error": str(error)[:200]}, status=400)
+    if await runtime.web.get(DEMO_SHOP) is None:
+        return _refuse(503, "no_demo_shop", "web")
+    try:
+        await accept_web(runtime, DEMO_SHOP, visitor, message)
+    except Exception as error:
+        log.error("web chat message not stored", error=type(error).__name__)
+        return _refuse(503, "unavailable", "web")
+    return web.json_response({"ok": True})
+
+
+async def chat_messages(request: web.Request) -> web.Response:
+    """What the bot said to this visitor after message number `after`."""
+    visitor = _visitor(request)
+    if visitor is None:
+        return _refuse(401, "no_session", "web")
+    after = request.query.get("after", "0")
+    if not after.isdigit():
+        return _refuse(400, "malformed", "web")
+    found = await request.app[RUNTIME].web.log.after(visitor, int(after))
+    return web.json_response({"messages": found})
+
+
 async def healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -199,7 +253,10 @@ async def landing(request: web.Request) -> web.Response:
     html = _templates.get_template("landing.html").render(
         language=language, direction="rtl" if language in RTL_LANGUAGES else "ltr", **context
     )
-    return web.Response(text=html, content_type="text/html")
+    response = web.Response(text=html, content_type="text/html")
+    if _visitor(request) is None:
+        response.set_cookie(COOKIE, new_visitor(), httponly=True, samesite="Strict", max_age=86400)
+    return response
 
 
 def build_app(runtime: Runtime) -> web.Application:
@@ -215,4 +272,6 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/metrics", metrics)
     if runtime.settings.core.demo:
         app.router.add_get("/", landing)
+        app.router.add_post("/demo/messages", chat_send)
+        app.router.add_get("/demo/messages", chat_messages)
     return app

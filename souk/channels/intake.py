@@ -1,10 +1,11 @@
-"""Accepting inbound updates into the inbox: Telegram (the webhook and long polling) and
-WhatsApp (the webhook)."""
+"""Accepting inbound updates into the inbox: Telegram (the webhook and long polling),
+WhatsApp (the webhook) and the demo web chat."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from souk.channels.telegram import update_chat_key, update_kind
 from souk.channels.whatsapp_intake import Envelope
@@ -71,3 +72,20 @@ async def accept_whatsapp(runtime: Runtime, envelope: Envelope) -> int:
         assert runtime.processor is not None
         await runtime.processor.wait_for_room()
     return stored
+
+
+async def accept_web(
+    runtime: Runtime, receiver: str, visitor: str, message: dict[str, Any]
+) -> bool:
+    """Store a web chat message (once per page-made id) and queue it; False for a repeat."""
+    chat = ChatRef(ChannelKind.WEB, receiver, visitor)
+    payload = {"sender": visitor, "message": message, "contact": {"profile": {"name": "Guest"}}}
+    new = NewUpdate(chat, f"{visitor}:{message['id']}", str(message["type"]), json.dumps(payload))
+    if not await runtime.inbox_writer.store(new):
+        UPDATES_DUPLICATE.labels("web").inc()
+        return False
+    UPDATES_IN.labels("web", str(message["type"])).inc()
+    assert runtime.processor is not None
+    runtime.processor.submit(chat)
+    await runtime.processor.wait_for_room()
+    return True

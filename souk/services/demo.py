@@ -130,6 +130,7 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
             FaqEntry(shop_id=shop.id, language=e.language, question=e.question, answer=e.answer)
             for e in catalog.faq
         )
+    await ShopService(session).connect_web(shop)  # the web chat at / talks to this shop
     await session.flush()
 
     counts = (

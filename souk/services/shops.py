@@ -99,6 +99,20 @@ class ShopService:
         await self._session.flush()
         return channel
 
+    async def connect_web(self, shop: Shop) -> ShopChannel:
+        """Open the shop's web chat (its channel's id is the shop's slug)."""
+        channel = await self._session.scalar(
+            select(ShopChannel).where(
+                ShopChannel.kind == ChannelKind.WEB, ShopChannel.shop_id == shop.id
+            )
+        )
+        if channel is None:
+            channel = ShopChannel(shop_id=shop.id, kind=ChannelKind.WEB, external_id=shop.slug)
+            self._session.add(channel)
+        channel.is_active = True
+        await self._session.flush()
+        return channel
+
     async def get_by_slug(self, slug: str) -> Shop:
         shop = await self._session.scalar(select(Shop).where(Shop.slug == slug))
         if shop is None:

@@ -1,0 +1,196 @@
+"""The demo web chat: a third channel through the same bridge and the same handlers.
+
+The page at / posts what the visitor types or taps as WhatsApp-shaped messages (text,
+a button or list reply), so `InboundBridge` turns them into aiogram updates exactly as
+it does for WhatsApp; they are stored in the inbox under (the shop's web channel, the
+visitor's session) first. Replies are rendered by the same rules as WhatsApp
+(`RenderedSession`) and kept in a short Redis list per visitor that the page polls.
+A visitor is a random session id in a cookie; nothing else identifies them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.methods import TelegramMethod
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.channels.rendered import MenuMemory, RecipientLookup, RenderedSession, rendered_bot
+from souk.db.models import ChannelKind
+from souk.services.customers import CustomerService
+from souk.services.shops import ChannelInfo, ShopService
+
+COOKIE = "souk_chat"
+# What the page may send, and the bounds of each part.
+KINDS = frozenset({"text", "interactive", "location"})
+TEXT_LIMIT = 4096
+ID_LIMIT = 256
+_KEEP_MESSAGES = 200
+_KEEP_SECONDS = 24 * 3600
+_KNOWN_TTL_SECONDS = 60.0
+
+
+def new_visitor() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def valid_visitor(value: str | None) -> bool:
+    return (
+        bool(value)
+        and 16 <= len(value or "") <= 64
+        and (value or "").replace("-", "").replace("_", "").isalnum()
+    )
+
+
+class InvalidChatMessage(ValueError):
+    """What the page posted is not a message the chat takes."""
+
+
+def inbound_message(posted: object, visitor: str, now: float) -> dict[str, Any]:
+    """The WhatsApp-shaped message of what the page posted, checked and bounded."""
+    if not isinstance(posted, dict):
+        raise InvalidChatMessage("not an object")
+    client_id, kind = posted.get("id"), posted.get("type")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+        raise InvalidChatMessage("id: 1 to 64 characters")
+    if kind not in KINDS:
+        raise InvalidChatMessage(f"type: one of {', '.join(sorted(KINDS))}")
+    message: dict[str, Any] = {
+        "from": visitor,
+        "id": client_id,
+        "timestamp": str(int(now)),
+        "type": kind,
+    }
+    if kind == "text":
+        body = (
+            (posted.get("text") or {}).get("body") if isinstance(posted.get("text"), dict) else None
+        )
+        if not isinstance(body, str) or not 1 <= len(body) <= TEXT_LIMIT:
+            raise InvalidChatMessage(f"text.body: 1 to {TEXT_LIMIT} characters")
+        message["text"] = {"body": body}
+    elif kind == "interactive":
+        reply = (
+            (posted.get("interactive") or {}).get("button_reply")
+            if isinstance(posted.get("interactive"), dict)
+            else None
+        )
+        reply_id = reply.get("id") if isinstance(reply, dict) else None
+        if not isinstance(reply_id, str) or not 1 <= len(reply_id) <= ID_LIMIT:
+            raise InvalidChatMessage(f"interactive.button_reply.id: 1 to {ID_LIMIT} characters")
+        message["interactive"] = {
+            "type": "button_reply",
+            "button_reply": {"id": reply_id, "title": ""},
+        }
+    else:
+        place = posted.get("location")
+        try:
+            latitude, longitude = float(place["latitude"]), float(place["longitude"])  # type: ignore[index]
+        except (TypeError, KeyError, ValueError) as error:
+            raise InvalidChatMessage("location: latitude and longitude") from error
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise InvalidChatMessage("location: out of range")
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+    return message
+
+
+class ChatLog:
+    """The messages each visitor is shown, newest last, numbered from 1."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    @staticmethod
+    def _keys(visitor: str) -> tuple[str, str]:
+        return f"souk:web:{visitor}:seq", f"souk:web:{visitor}:out"
+
+    async def append(self, visitor: str, body: dict[str, Any]) -> int:
+        seq_key, out_key = self._keys(visitor)
+        number = int(await self._redis.incr(seq_key))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(out_key, json.dumps({"n": number, **body}))
+            pipe.ltrim(out_key, -_KEEP_MESSAGES, -1)
+            pipe.expire(out_key, _KEEP_SECONDS)
+            pipe.expire(seq_key, _KEEP_SECONDS)
+            await pipe.execute()
+        return number
+
+    async def after(self, visitor: str, number: int) -> list[dict[str, Any]]:
+        _, out_key = self._keys(visitor)
+        found = [json.loads(raw) for raw in await self._redis.lrange(out_key, 0, -1)]
+        return [message for message in found if message["n"] > number]
+
+
+class WebSession(RenderedSession):
+    """Puts the rendered messages of the web channel's bot in each visitor's chat log."""
+
+    def __init__(
+        self, *, receiver: str, recipients: RecipientLookup, menus: MenuMemory, log: ChatLog
+    ) -> None:
+        super().__init__(receiver=receiver, recipients=recipients, menus=menus, timeout=5.0)
+        self._log = log
+
+    async def deliver(
+        self, method: TelegramMethod[Any], chat_id: int, recipient: str, body: dict[str, Any]
+    ) -> None:
+        await self._log.append(recipient, body)
+
+
+@dataclass(frozen=True)
+class WebBot:
+    bot: Bot
+    channel: ChannelInfo
+
+
+class WebChats:
+    """The shops' web chat channels as bots (the demo shop's is the one the page uses)."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session_factory = session_factory
+        self._clock = clock
+        self.menus = MenuMemory(redis)
+        self.log = ChatLog(redis)
+        self._bots: dict[str, tuple[WebBot, float]] = {}
+        self._addresses: dict[int, str] = {}
+
+    async def get(self, receiver: str) -> WebBot | None:
+        now = self._clock()
+        cached = self._bots.get(receiver)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        async with self._session_factory() as session:
+            channel = await ShopService(session).channel(ChannelKind.WEB, receiver)
+        if channel is None:
+            self._bots.pop(receiver, None)
+            return None
+        if cached is not None and cached[0].channel == channel:
+            entry = cached[0]
+        else:
+            session_ = WebSession(
+                receiver=receiver, recipients=self.address, menus=self.menus, log=self.log
+            )
+            entry = WebBot(bot=rendered_bot(receiver, session_), channel=channel)
+        self._bots[receiver] = (entry, now + _KNOWN_TTL_SECONDS)
+        return entry
+
+    async def address(self, customer_id: int) -> str | None:
+        """The visitor (session id) behind a web customer."""
+        found = self._addresses.get(customer_id)
+        if found is None:
+            async with self._session_factory() as session:
+                found = await CustomerService(session).external_id(customer_id, ChannelKind.WEB)
+            if found is not None:
+                self._addresses[customer_id] = found
+        return found

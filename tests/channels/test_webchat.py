@@ -1,0 +1,163 @@
+"""The demo web chat over HTTP: the page's session cookie, messages stored before they
+are answered, the same bridge and handlers, replies polled by number."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, CookieJar
+from aiohttp.test_utils import TestServer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.channels.web import COOKIE
+from souk.db.models import ChannelKind, InboundUpdate
+from souk.services.demo import seed_demo
+from tests.browser.cdp import CHROMIUM, INSTALLED, chromium
+
+
+@pytest.fixture
+async def demo(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    async with session_factory() as session, session.begin():
+        await seed_demo(session)  # creates what is missing: the demo shop and its web chat
+
+
+@pytest.fixture
+async def browser(server: TestServer, demo: None) -> AsyncIterator[ClientSession]:
+    """A visitor: a client that keeps the page's cookie (on 127.0.0.1, hence unsafe)."""
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
+        async with client.get(server.make_url("/")) as page:
+            assert page.status == 200
+        yield client
+
+
+async def replies(
+    client: ClientSession, server: TestServer, after: int, count: int = 1
+) -> list[dict[str, Any]]:
+    """The bot's messages after number `after`, once there are `count` of them."""
+    for _ in range(200):
+        async with client.get(server.make_url(f"/demo/messages?after={after}")) as r:
+            assert r.status == 200
+            found: list[dict[str, Any]] = (await r.json())["messages"]
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.05)  # the page polls too
+    raise AssertionError(f"no reply after message {after}")
+
+
+def offered(message: dict[str, Any]) -> dict[str, str]:
+    action = message["interactive"]["action"]
+    rows = [b["reply"] for b in action.get("buttons", [])]
+    rows += [row for section in action.get("sections", []) for row in section["rows"]]
+    return {row["title"]: row["id"] for row in rows}
+
+
+async def say(client: ClientSession, server: TestServer, message: dict[str, Any]) -> int:
+    async with client.post(server.make_url("/demo/messages"), json=message) as r:
+        return r.status
+
+
+async def test_a_visitor_browses_the_demo_shop_through_the_bridge(
+    browser: ClientSession, server: TestServer
+) -> None:
+    assert any(cookie.key == COOKIE for cookie in browser.cookie_jar)
+    assert (
+        await say(browser, server, {"id": "m1", "type": "text", "text": {"body": "catalog"}}) == 200
+    )
+    (categories,) = await replies(browser, server, 0)
+    assert categories["n"] == 1 and categories["type"] == "interactive"
+    first_category = next(iter(offered(categories).values()))
+    tap = {
+        "id": "m2",
+        "type": "interactive",
+        "interactive": {"type": "button_reply", "button_reply": {"id": first_category}},
+    }
+    assert await say(browser, server, tap) == 200
+    (products,) = await replies(browser, server, 1)
+    assert products["n"] == 2 and len(offered(products)) >= 2
+
+
+async def test_bad_posts_are_refused_and_a_repeated_id_is_stored_once(
+    browser: ClientSession,
+    server: TestServer,
+    http: ClientSession,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with http.post(
+        server.make_url("/demo/messages"), json={"id": "x", "type": "text", "text": {"body": "hi"}}
+    ) as r:
+        assert r.status == 401  # no session cookie
+    for bad in (
+        {"id": "b1", "type": "sticker"},
+        {"id": "b2", "type": "text", "text": {"body": ""}},
+        {"id": "b3", "type": "text", "text": {"body": "x" * 4097}},
+        {"id": "", "type": "text", "text": {"body": "hi"}},
+        {"id": "b4", "type": "location", "location": {"latitude": 91, "longitude": 0}},
+        ["not", "an", "object"],
+    ):
+        assert await say(browser, server, bad) == 400, bad  # type: ignore[arg-type]
+    async with browser.post(server.make_url("/demo/messages"), data=b"{broken") as r:
+        assert r.status == 400
+    async with browser.get(server.make_url("/demo/messages?after=-1")) as r:
+        assert r.status == 400
+
+    message = {"id": "again", "type": "text", "text": {"body": "help"}}
+    assert await say(browser, server, message) == 200
+    assert await say(browser, server, message) == 200
+    await replies(browser, server, 0)
+    async with session_factory() as session:
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(InboundUpdate)
+            .where(
+                InboundUpdate.channel == ChannelKind.WEB,
+                InboundUpdate.external_id.endswith(":again"),
+            )
+        )
+    assert stored == 1
+
+
+_LAST = "#chat-log .bubble:last-child"
+
+
+async def test_in_a_real_browser_a_visitor_reaches_a_product_card(
+    server: TestServer, demo: None, tmp_path: Path
+) -> None:
+    assert INSTALLED, f"Debian's chromium is missing at {CHROMIUM}: `make test` installs it"
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await page.open(str(server.make_url("/")))
+        await page.evaluate(
+            "document.getElementById('chat-input').value = 'catalog';"
+            "document.getElementById('chat-form').requestSubmit(); true"
+        )
+        await page.wait_for(f"document.querySelectorAll('{_LAST} .choices button').length > 0")
+        category = await page.evaluate(
+            f"document.querySelector('{_LAST} .choices button').innerText"
+        )
+        await page.evaluate(f"document.querySelector('{_LAST} .choices button').click(); true")
+        await page.wait_for("document.querySelectorAll('#chat-log .bubble').length >= 4")
+        await page.wait_for(f"document.querySelectorAll('{_LAST} .choices button').length > 1")
+        product = await page.evaluate(
+            f"document.querySelector('{_LAST} .choices button').innerText"
+        )
+        await page.evaluate(f"document.querySelector('{_LAST} .choices button').click(); true")
+        await page.wait_for(
+            f"[...document.querySelectorAll('{_LAST} .choices button')]"
+            ".some((b) => b.innerText.includes('Add to cart'))"
+        )
+        card = await page.evaluate(f"document.querySelector('{_LAST}').innerText")
+        await page.evaluate(f"document.querySelector('{_LAST}').scrollIntoView(); true")
+        await page.evaluate("document.getElementById('chat').scrollIntoView(); true")
+        shot = await page.screenshot("#chat")  # the chat as the visitor sees it
+    (tmp_path / "product-card.png").write_bytes(shot)
+    title = product.splitlines()[-1].split(" · ")[0]  # the full label (a long title is cut)
+    assert category and title in card and "$" in card
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", shot[16:24])
+    assert width > 150 and height > 100  # a rendered card, not an empty box
