@@ -158,7 +158,7 @@ async def test_values_changed_since_the_apply_are_kept_and_who_changed_them_name
         make_shop, session_factory, user_id=7303, touched=MONDAY
     )  # two kettles in the cart; KT-1 costs 39.00, 4 in stock
     async with session_factory() as session, session.begin():
-        session.add(Staff(shop_id=shop.shop_id, telegram_user_id=OTHER, role=StaffRole.OWNER))
+        session.add(Staff(shop_id=shop.shop_id, telegram_user_id=OTHER, role=StaffRole.MANAGER))
         session.add(ShippingOption(shop_id=shop.shop_id, code="pickup", price=Decimal("0")))
         lamp = Product(shop_id=shop.shop_id, sku="LM-1", title="Lamp", price=10, currency="USD")
         session.add(lamp)
@@ -178,7 +178,7 @@ async def test_values_changed_since_the_apply_are_kept_and_who_changed_them_name
     assert applied.done == 2
 
     async with session_factory() as session, session.begin():
-        # A customer orders two kettles at the scheduled price; the owner reprices the lamp.
+        # A customer orders two kettles at the scheduled price; a manager reprices the lamp.
         order = await OrderService(session, shop.shop_id).place(
             customer_id,
             shipping_code="pickup",
