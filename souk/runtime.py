@@ -197,6 +197,7 @@ class Runtime:
             session_factory=self.session_factory,
             registry=self.registry,
             numbers=self.numbers,
+            web=self.web,
             templates=self.settings.whatsapp.templates,
             on_held=held,
             settings=settings or self.settings.outbox,

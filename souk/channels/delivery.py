@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.telegram import BotRegistry, TelegramBot
+from souk.channels.web import WebBot, WebChats
 from souk.channels.whatsapp import OutsideWindow, WhatsAppBot, WhatsAppNumbers
 from souk.config import OutboxSettings
 from souk.db.models import ChannelKind
@@ -74,6 +75,7 @@ class OutboxDeliverer:
         registry: BotRegistry,
         settings: OutboxSettings,
         numbers: WhatsAppNumbers | None = None,
+        web: WebChats | None = None,
         templates: dict[str, str] | None = None,
         on_held: HeldCallback | None = None,
         concurrency: int = 64,
@@ -81,6 +83,7 @@ class OutboxDeliverer:
         self._session_factory = session_factory
         self._registry = registry
         self._numbers = numbers
+        self._web = web
         self._templates = templates or {}
         self._on_held = on_held
         self._settings = settings
@@ -143,9 +146,11 @@ class OutboxDeliverer:
                     await self._on_held(session, push)
         pending.discard(push.id)
 
-    async def _entry(self, push: ClaimedPush) -> TelegramBot | WhatsAppBot | None:
+    async def _entry(self, push: ClaimedPush) -> TelegramBot | WhatsAppBot | WebBot | None:
         if push.channel is ChannelKind.WHATSAPP:
             return await self._numbers.get(push.receiver) if self._numbers else None
+        if push.channel is ChannelKind.WEB:
+            return await self._web.get(push.receiver) if self._web else None
         return await self._registry.get(int(push.receiver))
 
     async def _send(self, push: ClaimedPush) -> object:
