@@ -29,6 +29,7 @@ from aiogram.types import Message
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.channels.rendered import RenderedSession
 from souk.channels.telegram import BotRegistry, TelegramBot
 from souk.channels.web import WebBot, WebChats
 from souk.channels.whatsapp import OutsideWindow, WhatsAppBot, WhatsAppNumbers
@@ -48,6 +49,19 @@ TELEGRAM_METHODS: dict[str, type[TelegramMethod[object]]] = {
 # Told (in the settling transaction) of a push held because the customer's 24-hour
 # WhatsApp window is closed and no template is configured for its kind.
 HeldCallback = Callable[[AsyncSession, ClaimedPush], Awaitable[None]]
+Entry = TelegramBot | WhatsAppBot | WebBot
+
+
+def _provider_id(entry: Entry | None, outcome: Message | bool) -> str | None:
+    """The platform's id of a sent push: Telegram's message id, or the id a rendered
+    channel's platform gave (a WhatsApp wamid, which its delivery statuses name)."""
+    if not isinstance(outcome, Message):
+        return None
+    if entry is not None and isinstance(entry.bot.session, RenderedSession):
+        return entry.bot.session.provider_id(outcome.message_id)
+    return str(outcome.message_id)
+
+
 _PERMANENT = (TelegramBadRequest, TelegramNotFound, TelegramUnauthorizedError, ValidationError)
 _TRANSIENT = (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError)
 
@@ -123,11 +137,12 @@ class OutboxDeliverer:
 
     async def _deliver(self, push: ClaimedPush, report: DeliveryReport, pending: set[int]) -> None:
         async with self._slots:
-            outcome = await self._send(push)
+            entry = await self._entry(push)
+            outcome = await self._send(push, entry)
         async with self._session_factory() as session, session.begin():
             outbox = OutboxService(session, self._settings)
             if isinstance(outcome, Message | bool):
-                message_id = str(outcome.message_id) if isinstance(outcome, Message) else None
+                message_id = _provider_id(entry, outcome)
                 await outbox.mark_sent(push.id, message_id)
                 report.sent += 1
                 OUTBOX_DELIVERED.labels(push.channel.value, "sent").inc()
@@ -146,17 +161,16 @@ class OutboxDeliverer:
                     await self._on_held(session, push)
         pending.discard(push.id)
 
-    async def _entry(self, push: ClaimedPush) -> TelegramBot | WhatsAppBot | WebBot | None:
+    async def _entry(self, push: ClaimedPush) -> Entry | None:
         if push.channel is ChannelKind.WHATSAPP:
             return await self._numbers.get(push.receiver) if self._numbers else None
         if push.channel is ChannelKind.WEB:
             return await self._web.get(push.receiver) if self._web else None
         return await self._registry.get(int(push.receiver))
 
-    async def _send(self, push: ClaimedPush) -> object:
+    async def _send(self, push: ClaimedPush, entry: Entry | None) -> object:
         """The platform's answer, or the exception it raised (never raises itself)."""
         method_class = TELEGRAM_METHODS.get(push.method)
-        entry = await self._entry(push)
         if method_class is None or entry is None:
             return LookupError(f"no bot {push.receiver} or method {push.method}")
         method = method_class.model_validate(push.payload)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -29,6 +30,7 @@ from redis.asyncio import Redis
 from souk.channels.whatsapp_render import render_call
 
 _MENU_TTL_SECONDS = 24 * 3600
+_PROVIDER_IDS_KEPT = 10_000
 
 # The chat id a handler uses is the customer's internal id; this finds their address on
 # the channel (a wa_id, a web chat session...).
@@ -85,12 +87,19 @@ class RenderedSession(BaseSession):
         self.receiver = receiver
         self._recipients = recipients
         self._menus = menus
+        # The platform's id of the last message of each recent answer (for statuses).
+        self._provider_ids: OrderedDict[int, str] = OrderedDict()
 
     async def deliver(
         self, method: TelegramMethod[Any], chat_id: int, recipient: str, body: dict[str, Any]
-    ) -> None:
-        """Send one rendered message (a Cloud API message body) to `recipient`."""
+    ) -> str | None:
+        """Send one rendered message (a Cloud API message body) to `recipient`; the
+        platform's id of it, if it gives one."""
         raise NotImplementedError
+
+    def provider_id(self, message_id: int) -> str | None:
+        """The platform's id of the message this session answered as `message_id`."""
+        return self._provider_ids.get(message_id)
 
     async def close(self) -> None:
         """Shared resources belong to the registry that made the session."""
@@ -120,13 +129,19 @@ class RenderedSession(BaseSession):
             chat_id = _callback_chat(method)
         recipient = await self.recipient(method, chat_id)
         assert chat_id is not None
+        provider_id = None
         for body in rendered.messages:
-            await self.deliver(method, chat_id, recipient, body)
+            provider_id = await self.deliver(method, chat_id, recipient, body)
         if rendered.menu:
             await self._menus.remember(self.receiver, chat_id, rendered.menu)
         if method.__returning__ is bool:
             return cast(TelegramType, True)
-        return cast(TelegramType, sent_message(chat_id))
+        sent = sent_message(chat_id)
+        if provider_id:
+            self._provider_ids[sent.message_id] = provider_id
+            while len(self._provider_ids) > _PROVIDER_IDS_KEPT:
+                self._provider_ids.popitem(last=False)
+        return cast(TelegramType, sent)
 
 
 def rendered_bot(receiver: str, session: RenderedSession) -> Bot:

@@ -138,8 +138,8 @@ class WebSession(RenderedSession):
 
     async def deliver(
         self, method: TelegramMethod[Any], chat_id: int, recipient: str, body: dict[str, Any]
-    ) -> None:
-        await self._log.append(recipient, body)
+    ) -> str | None:
+        return str(await self._log.append(recipient, body))
 
 
 @dataclass(frozen=True)

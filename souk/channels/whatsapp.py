@@ -116,9 +116,9 @@ class WhatsAppSession(RenderedSession):
 
     async def deliver(
         self, method: TelegramMethod[Any], chat_id: int, recipient: str, body: dict[str, Any]
-    ) -> None:
+    ) -> str | None:
         message = {"messaging_product": "whatsapp", **_address(recipient), **body}
-        await self._send(method, message, self._limits(chat_id), chat_id)
+        return await self._send(method, message, self._limits(chat_id), chat_id)
 
     async def send_template(
         self, method: TelegramMethod[Any], chat_id: int, template: str, text: str
@@ -141,8 +141,10 @@ class WhatsAppSession(RenderedSession):
                 ],
             },
         }
-        await self._send(method, body, self._limits(chat_id), chat_id)
-        return sent_message(chat_id)
+        wamid = await self._send(method, body, self._limits(chat_id), chat_id)
+        sent = sent_message(chat_id)
+        self._provider_ids[sent.message_id] = wamid
+        return sent
 
     async def _send(
         self,
