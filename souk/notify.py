@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.db.models import ChannelKind, Customer, Shop, ShopChannel, Staff
+from souk.db.models import ChannelKind, Customer, OutboxPriority, Shop, ShopChannel, Staff
 from souk.services.outbox import OutboxService, Push
 
 # Called with the customer's language, inside it: returns the text and the buttons.
@@ -112,7 +112,15 @@ class StaffNotifier:
         self._outbox = outbox
         self._i18n = i18n
 
-    async def send(self, shop_id: int, render: Render, *, kind: str, key: str) -> int:
+    async def send(
+        self,
+        shop_id: int,
+        render: Render,
+        *,
+        kind: str,
+        key: str,
+        priority: OutboxPriority = OutboxPriority.TRANSACTIONAL,
+    ) -> int:
         """Queue `render(language)` for each staff member; how many were queued (`key` is
         made unique per member)."""
         rows = await self._session.execute(
@@ -149,6 +157,7 @@ class StaffNotifier:
                     kind=kind,
                     idempotency_key=f"{key}:{telegram_user_id}",
                     shop_id=shop_id,
+                    priority=priority,
                 )
             )
         return queued

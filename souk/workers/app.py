@@ -21,6 +21,7 @@ REMIND_TASK = "souk.carts.remind"
 EXPIRE_TASK = "souk.orders.expire_unpaid"
 REPORT_TASK = "souk.reports.send"
 DIGEST_TASK = "souk.reports.digest"
+CAMPAIGN_TASK = "souk.campaigns.advance"
 
 
 def broker_url(redis_url: str) -> str:
@@ -69,6 +70,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": DIGEST_TASK,
                 "schedule": timedelta(minutes=10),
                 "options": {"expires": 600},
+            },
+            "campaigns": {
+                "task": CAMPAIGN_TASK,
+                "schedule": timedelta(seconds=settings.campaign.tick_seconds),
+                "options": {"expires": settings.campaign.tick_seconds},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,

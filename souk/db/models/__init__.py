@@ -2,6 +2,7 @@
 
 from souk.db.models.audit import PriceChange, PriceSource, StockMovement, StockReason
 from souk.db.models.base import Base
+from souk.db.models.campaign import Campaign, CampaignRecipient, CampaignStatus, RecipientState
 from souk.db.models.catalog import (
     EMBEDDING_DIMENSIONS,
     Category,
@@ -16,13 +17,22 @@ from souk.db.models.customer import (
     Direction,
     MessageLog,
 )
-from souk.db.models.messaging import InboundStatus, InboundUpdate, OutboxMessage, OutboxStatus
+from souk.db.models.messaging import (
+    InboundStatus,
+    InboundUpdate,
+    OutboxMessage,
+    OutboxPriority,
+    OutboxStatus,
+)
 from souk.db.models.order import Cart, CartItem, Order, OrderItem, OrderStatus, PaymentMethod
 from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvite, StaffRole
 
 __all__ = [
     "EMBEDDING_DIMENSIONS",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignStatus",
     "Cart",
     "CartItem",
     "Category",
@@ -39,11 +49,13 @@ __all__ = [
     "OrderItem",
     "OrderStatus",
     "OutboxMessage",
+    "OutboxPriority",
     "OutboxStatus",
     "PaymentMethod",
     "PriceChange",
     "PriceSource",
     "Product",
+    "RecipientState",
     "ShippingOption",
     "Shop",
     "ShopChannel",

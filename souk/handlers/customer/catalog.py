@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.handlers.screens import answer_opening, replace_screen, show_product
-from souk.keyboards.callbacks import CategoriesCD, CategoryPageCD, ProductCD
+from souk.keyboards.callbacks import CategoriesCD, CategoryPageCD, OpenCatalogCD, ProductCD
 from souk.keyboards.catalog import (
     back_to_category,
     categories_keyboard,
@@ -53,6 +53,17 @@ async def categories_button(
     text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
     await query.answer()
     await replace_screen(query, text, keyboard)
+
+
+@router.callback_query(OpenCatalogCD.filter())
+async def open_catalog_button(
+    query: CallbackQuery, shop: ChannelInfo, session: AsyncSession, i18n: I18n
+) -> None:
+    """A campaign's button: the categories below it (the campaign message stays)."""
+    text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(text, reply_markup=keyboard)
 
 
 @router.callback_query(CategoryPageCD.filter())
