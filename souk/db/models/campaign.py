@@ -53,7 +53,7 @@ class Campaign(Base):
     segment: Mapped[dict[str, object]] = mapped_column(JSONB)
     text: Mapped[str] = mapped_column(Text)
     photo_file_id: Mapped[str | None] = mapped_column(String(256))
-    button: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    button: Mapped[dict[str, object] | None] = mapped_column(JSONB(none_as_null=True))
     status: Mapped[CampaignStatus] = mapped_column(
         str_enum(CampaignStatus, "campaign_status"), server_default="draft"
     )
