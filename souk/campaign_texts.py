@@ -7,7 +7,13 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 
 from souk.db.models import CampaignStatus
-from souk.services.campaigns import CampaignStats, SegmentKind, SegmentView
+from souk.services.campaign_segments import (
+    SegmentKind,
+    SegmentView,
+)
+from souk.services.campaigns import (
+    CampaignStats,
+)
 
 
 def segment_text(view: SegmentView, language: str) -> str:

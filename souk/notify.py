@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import ChannelKind, Customer, OutboxPriority, Shop, ShopChannel, Staff
 from souk.services.outbox import OutboxService, Push
+from souk.services.shops import shop_bot
 
 # Called with the customer's language, inside it: returns the text and the buttons.
 Render = Callable[[str], tuple[str, InlineKeyboardMarkup | None]]
@@ -130,16 +131,7 @@ class StaffNotifier:
             .order_by(Staff.id)
         )
         members = list(rows)
-        receiver = await self._session.scalar(
-            select(ShopChannel.external_id)
-            .where(
-                ShopChannel.shop_id == shop_id,
-                ShopChannel.kind == ChannelKind.TELEGRAM,
-                ShopChannel.is_active.is_(True),
-            )
-            .order_by(ShopChannel.id)
-            .limit(1)
-        )
+        receiver = await self._session.scalar(select(shop_bot(shop_id)))
         if receiver is None:
             return 0
         queued = 0

@@ -3,6 +3,7 @@ buttons under a campaign message. No logic."""
 
 from __future__ import annotations
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -81,17 +82,19 @@ def quit_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[_quit_button()]])
 
 
-def preview_keyboard(campaign_id: int, count: int) -> InlineKeyboardMarkup:
+def _send_or_cancel(count: int, send: CallbackData, cancel: CallbackData) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Send to {count}").format(count=count),
-        callback_data=CampaignCD(action=CampaignAction.SEND, campaign_id=campaign_id),
-    )
-    builder.button(
-        text=_("Cancel"),
-        callback_data=CampaignCD(action=CampaignAction.CANCEL, campaign_id=campaign_id),
-    )
+    builder.button(text=_("Send to {count}").format(count=count), callback_data=send)
+    builder.button(text=_("Cancel"), callback_data=cancel)
     return builder.as_markup()
+
+
+def preview_keyboard(campaign_id: int, count: int) -> InlineKeyboardMarkup:
+    return _send_or_cancel(
+        count,
+        CampaignCD(action=CampaignAction.SEND, campaign_id=campaign_id),
+        CampaignCD(action=CampaignAction.CANCEL, campaign_id=campaign_id),
+    )
 
 
 def stats_keyboard(campaign_id: int, *, sending: bool) -> InlineKeyboardMarkup:
@@ -127,13 +130,8 @@ def resubscribe_keyboard() -> InlineKeyboardMarkup:
 
 
 def announcement_keyboard(ticket: str, staff: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Send to {count}").format(count=staff),
-        callback_data=AnnouncementCD(action=AnnouncementAction.SEND, ticket=ticket),
+    return _send_or_cancel(
+        staff,
+        AnnouncementCD(action=AnnouncementAction.SEND, ticket=ticket),
+        AnnouncementCD(action=AnnouncementAction.CANCEL, ticket=ticket),
     )
-    builder.button(
-        text=_("Cancel"),
-        callback_data=AnnouncementCD(action=AnnouncementAction.CANCEL, ticket=ticket),
-    )
-    return builder.as_markup()

@@ -31,10 +31,10 @@ from souk.db.models import (
     OutboxStatus,
     RecipientState,
     Shop,
-    ShopChannel,
 )
 from souk.services.campaigns import CampaignContent
 from souk.services.outbox import OutboxService, Push
+from souk.services.shops import shop_bot
 
 # The message in one language: the platform method and its parameters but the chat.
 Render = Callable[[CampaignContent, str], tuple[str, dict[str, object]]]
@@ -102,18 +102,10 @@ class CampaignQueue:
         """The shop's bot id and its default language; None if it has no bot any more."""
         row = (
             await self._session.execute(
-                select(ShopChannel.external_id, Shop.default_language)
-                .join(Shop, Shop.id == ShopChannel.shop_id)
-                .where(
-                    ShopChannel.shop_id == shop_id,
-                    ShopChannel.kind == ChannelKind.TELEGRAM,
-                    ShopChannel.is_active.is_(True),
-                )
-                .order_by(ShopChannel.id)
-                .limit(1)
+                select(shop_bot(shop_id), Shop.default_language).where(Shop.id == shop_id)
             )
-        ).one_or_none()
-        return (row[0], row[1]) if row else None
+        ).one()
+        return (row[0], row[1]) if row[0] is not None else None
 
     async def enqueue_batch(self, campaign_id: int, render: Render) -> Batch:
         """Queue the campaign's next batch of recipients (see the module's docstring)."""

@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.campaign_texts import stats_text
-from souk.db.models import Campaign, CampaignStatus, ChannelKind, Shop, ShopChannel, Staff
+from souk.db.models import Campaign, CampaignStatus, Shop, Staff
 from souk.keyboards.campaigns import stats_keyboard
 from souk.logs import get_logger
 from souk.pushes import campaign_message
 from souk.runtime import Runtime
 from souk.services.campaign_queue import BatchResult, CampaignQueue
 from souk.services.campaigns import CampaignContent, CampaignStats, campaign_stats
+from souk.services.shops import shop_bot
 
 log = get_logger("souk.campaigns")
 
@@ -77,24 +78,18 @@ async def show_stats(runtime: Runtime, campaign: Campaign, stats: CampaignStats)
     async with runtime.session_factory() as session:
         row = (
             await session.execute(
-                select(ShopChannel.external_id, Staff.language, Shop.default_language)
-                .join(Shop, Shop.id == ShopChannel.shop_id)
+                select(shop_bot(campaign.shop_id), Staff.language, Shop.default_language)
+                .select_from(Shop)
                 .outerjoin(
                     Staff,
                     (Staff.shop_id == Shop.id)
                     & (Staff.telegram_user_id == campaign.author_telegram_id),
                 )
-                .where(
-                    ShopChannel.shop_id == campaign.shop_id,
-                    ShopChannel.kind == ChannelKind.TELEGRAM,
-                    ShopChannel.is_active.is_(True),
-                )
-                .order_by(ShopChannel.id)
-                .limit(1)
+                .where(Shop.id == campaign.shop_id)
             )
-        ).one_or_none()
-    entry = await runtime.registry.get(int(row[0])) if row is not None else None
-    if row is None or entry is None or campaign.stats_message_id is None:
+        ).one()
+    entry = await runtime.registry.get(int(row[0])) if row[0] is not None else None
+    if entry is None or campaign.stats_message_id is None:
         return
     language = row[1] or row[2]
     with runtime.i18n.context(), runtime.i18n.use_locale(language):

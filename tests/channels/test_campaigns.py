@@ -14,7 +14,6 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk.channels.delivery import OutboxDeliverer
 from souk.db.models import (
     Campaign,
     CampaignStatus,
@@ -29,6 +28,7 @@ from souk.services.platform import PlatformService
 from souk.workers.app import CAMPAIGN_TASK
 from souk.workers.campaigns import advance_campaign
 from tests.channels.test_catalog import stock_shop
+from tests.channels.test_staff_orders import deliver
 from tests.channels.test_staff_reports import report_jobs
 from tests.channels.webhook_client import post, settled
 from tests.conftest import ADMIN_ID, MakeShop, TestShop
@@ -96,15 +96,6 @@ async def campaign_kicks(redis: Redis) -> list[dict[str, Any]]:
             return jobs
         await asyncio.sleep(0.05)  # the kick is published by an executor thread
     return []
-
-
-async def deliver(runtime: Runtime) -> None:
-    deliverer = OutboxDeliverer(
-        session_factory=runtime.session_factory,
-        registry=runtime.registry,
-        settings=runtime.settings.outbox,
-    )
-    await deliverer.run(time_budget=20)
 
 
 async def test_staff_set_up_preview_and_send_a_campaign_customers_get_with_an_opt_out(

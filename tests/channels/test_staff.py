@@ -75,6 +75,7 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "import",
         "export",
         "report",
+        "broadcast",
         "ping",
         "help",
     ]

@@ -29,12 +29,14 @@ from souk.db.models import (
 )
 from souk.runtime import Runtime
 from souk.services.campaign_queue import Batch, BatchResult, CampaignQueue
-from souk.services.campaigns import (
-    CampaignContent,
-    CampaignService,
+from souk.services.campaign_segments import (
     Segment,
     SegmentKind,
     audience,
+)
+from souk.services.campaigns import (
+    CampaignContent,
+    CampaignService,
 )
 from souk.services.outbox import OutboxService, Push
 from souk.workers.campaigns import advance_campaign, advance_campaigns

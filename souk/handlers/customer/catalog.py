@@ -47,23 +47,21 @@ async def catalog_command(
 
 
 @router.callback_query(CategoriesCD.filter())
-async def categories_button(
-    query: CallbackQuery, shop: ChannelInfo, session: AsyncSession, i18n: I18n
-) -> None:
-    text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
-    await query.answer()
-    await replace_screen(query, text, keyboard)
-
-
 @router.callback_query(OpenCatalogCD.filter())
-async def open_catalog_button(
-    query: CallbackQuery, shop: ChannelInfo, session: AsyncSession, i18n: I18n
+async def categories_button(
+    query: CallbackQuery,
+    callback_data: CategoriesCD | OpenCatalogCD,
+    shop: ChannelInfo,
+    session: AsyncSession,
+    i18n: I18n,
 ) -> None:
-    """A campaign's button: the categories below it (the campaign message stays)."""
     text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
     await query.answer()
-    if isinstance(query.message, Message):
+    if isinstance(callback_data, OpenCatalogCD) and isinstance(query.message, Message):
+        # A campaign's button: the categories come below it, and the campaign stays.
         await query.message.answer(text, reply_markup=keyboard)
+        return
+    await replace_screen(query, text, keyboard)
 
 
 @router.callback_query(CategoryPageCD.filter())

@@ -1,4 +1,4 @@
-"""A previewed campaign's buttons (Send, Cancel) and a sending one's (Refresh, Stop).
+"""A campaign's preview with its buttons (Send, Cancel), and a sending one's (Refresh, Stop).
 
 Send chooses the recipients and turns the preview's control message into the live
 figures, which the worker edits as the campaign goes out; one campaign of a shop sends
@@ -8,23 +8,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.campaign_texts import stats_text
+from souk.campaign_texts import segment_text, stats_text
+from souk.channels.delivery import TELEGRAM_METHODS
 from souk.db.models import CampaignStatus
 from souk.db.session import after_commit
 from souk.errors import NotFoundError
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import CampaignAction, CampaignCD
-from souk.keyboards.campaigns import stats_keyboard
+from souk.keyboards.campaigns import preview_keyboard, stats_keyboard
+from souk.pushes import campaign_message
+from souk.services.campaign_segments import Segment
 from souk.services.campaigns import (
     CampaignBusy,
     CampaignClosed,
+    CampaignContent,
     CampaignService,
     CampaignStats,
     EmptySegment,
@@ -33,6 +37,45 @@ from souk.services.shops import ChannelInfo
 from souk.workers.kick import Jobs
 
 router = Router(name=__name__)
+
+
+async def show_preview(
+    bot: Bot,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    author: int,
+    segment: Segment,
+    content: CampaignContent,
+    language: str,
+) -> None:
+    """Keep the campaign as a draft and show it to its author: the message as customers get
+    it (the very method and parameters the outbox will send), then who it goes to with Send
+    and Cancel. An empty segment is refused instead."""
+    campaigns = CampaignService(session, shop.shop_id)
+    described = segment_text(await campaigns.describe(segment), language)
+    try:
+        campaign, count = await campaigns.draft(
+            author=author, segment=segment, content=content, now=datetime.now(UTC)
+        )
+    except EmptySegment:
+        await bot.send_message(
+            author,
+            _(
+                "Nobody is in this segment ({segment}), so there is no one to send to. "
+                "/broadcast starts again."
+            ).format(segment=described),
+        )
+        return
+    method, payload = campaign_message(content)
+    await bot(TELEGRAM_METHODS[method].model_validate({**payload, "chat_id": author}))
+    await bot.send_message(
+        author,
+        _(
+            "Above is the message as customers will get it. It goes to {count} customers: "
+            "{segment}."
+        ).format(count=count, segment=described),
+        reply_markup=preview_keyboard(campaign.id, count),
+    )
 
 
 def _action(action: CampaignAction) -> CallbackQueryFilter:

@@ -1,14 +1,13 @@
 """/broadcast for staff, up to the preview: who gets it (all subscribed customers, buyers
 in a category, or customers inactive for N days), the text, an optional photo and an
-optional button. The preview is the message exactly as customers get it, with the count
-of recipients; Send and Cancel are in `campaign_sending`.
+optional button. The preview (the message exactly as customers get it, with the count of
+recipients), Send and Cancel are in `campaign_sending`.
 
 The steps live in the FSM state; at the preview the campaign becomes a draft row, and
 its buttons name that row."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from html import escape
 
 from aiogram import Bot, F, Router
@@ -21,34 +20,33 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.campaign_texts import segment_text, stats_text
-from souk.channels.delivery import TELEGRAM_METHODS
+from souk.campaign_texts import stats_text
 from souk.formatting import CAPTION_LIMIT, MESSAGE_LIMIT
 from souk.handlers.filters import not_command
 from souk.handlers.screens import replace_screen
+from souk.handlers.seller.campaign_sending import show_preview
 from souk.keyboards.callbacks import CampaignSetupCD, CampaignStep
 from souk.keyboards.campaigns import (
     category_keyboard,
-    preview_keyboard,
     quit_keyboard,
     segment_keyboard,
     stats_keyboard,
     step_keyboard,
 )
-from souk.pushes import campaign_message
-from souk.services.campaigns import (
+from souk.services.campaign_segments import (
     MAX_INACTIVE_DAYS,
+    Segment,
+    SegmentKind,
+    parse_days,
+)
+from souk.services.campaigns import (
     BadButton,
     ButtonKind,
     ButtonProblem,
     CampaignButton,
     CampaignContent,
     CampaignService,
-    EmptySegment,
-    Segment,
-    SegmentKind,
     parse_button,
-    parse_days,
 )
 from souk.services.catalog import CatalogService
 from souk.services.shops import ChannelInfo
@@ -292,36 +290,11 @@ async def _preview(
     i18n: I18n,
     button: CampaignButton | None,
 ) -> None:
-    """The message as customers get it, then who it goes to with Send and Cancel."""
     data = await state.get_data()
     await state.clear()
     segment = Segment.from_json(data["segment"])
     content = CampaignContent(data["text"], data.get("photo"), button)
-    campaigns = CampaignService(session, shop.shop_id)
-    described = segment_text(await campaigns.describe(segment), i18n.current_locale)
-    try:
-        campaign, count = await campaigns.draft(
-            author=author, segment=segment, content=content, now=datetime.now(UTC)
-        )
-    except EmptySegment:
-        await bot.send_message(
-            author,
-            _(
-                "Nobody is in this segment ({segment}), so there is no one to send to. "
-                "/broadcast starts again."
-            ).format(segment=described),
-        )
-        return
-    method, payload = campaign_message(content)
-    await bot(TELEGRAM_METHODS[method].model_validate({**payload, "chat_id": author}))
-    await bot.send_message(
-        author,
-        _(
-            "Above is the message as customers will get it. It goes to {count} customers: "
-            "{segment}."
-        ).format(count=count, segment=described),
-        reply_markup=preview_keyboard(campaign.id, count),
-    )
+    await show_preview(bot, session, shop, author, segment, content, i18n.current_locale)
 
 
 @router.callback_query(CampaignSetupCD.filter())

@@ -42,6 +42,7 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="import", description=_("Import a catalog file (CSV or XLSX)")),
         BotCommand(command="export", description=_("The catalog as a CSV file")),
         BotCommand(command="report", description=_("Sales report: today, week, month")),
+        BotCommand(command="broadcast", description=_("Send a campaign to customers")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),
     ]
