@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import OutboxPriority
 from souk.formatting import MESSAGE_LIMIT
-from souk.handlers.filters import not_command
 from souk.handlers.screens import replace_screen
 from souk.keyboards.callbacks import AnnouncementAction, AnnouncementCD
 from souk.keyboards.campaigns import announcement_keyboard
@@ -54,7 +53,7 @@ async def broadcast_all_command(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(Announcement.text, F.text, not_command)
+@router.message(Announcement.text, F.text, ~F.text.startswith("/"))
 async def announcement_typed(message: Message, state: FSMContext, session: AsyncSession) -> None:
     length = len(message.text or "")
     if length > ANNOUNCEMENT_LIMIT:
@@ -86,6 +85,12 @@ async def announcement_typed(message: Message, state: FSMContext, session: Async
 @router.message(Announcement.text, ~F.text)
 async def text_expected(message: Message) -> None:
     await message.answer(_("Send the announcement as text."))
+
+
+@router.message(Command("cancel"), StateFilter(Announcement))
+async def cancel_command(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("The announcement is cancelled; nothing was sent."))
 
 
 @router.callback_query(AnnouncementCD.filter())

@@ -295,6 +295,12 @@ async def test_every_step_refuses_bad_input_precisely(
     await manager.say("/broadcast")
     quit_ = await manager.press("cset:quit:0")
     assert quit_.params["text"] == "The campaign is cancelled; nothing was sent."
+    await manager.say("/broadcast")
+    await manager.press("cset:all:0")
+    cancelled = await manager.say("/cancel")
+    assert cancelled.params["text"] == "The campaign is cancelled; nothing was sent."
+    unknown = await manager.say("Too late")  # the steps are over: an ordinary search
+    assert unknown.params["text"] != "Send a photo to go with the text, or press “No photo”."
     async with session_factory() as session:
         drafts = await session.scalar(
             select(func.count()).select_from(Campaign).where(Campaign.shop_id == shop.shop_id)
@@ -339,6 +345,7 @@ async def test_a_customer_who_stops_gets_no_further_campaign(
     )
     assert stopped.params["text"] == unsubscribed
     assert buttons(stopped) == [("Subscribe again", "news:1")]
+    await settled(session_factory, shop, 0)  # replies go out before the commit
 
     await advance_campaign(runtime, first, datetime.now(UTC))  # delivered: done
     second = await start_campaign(session_factory, shop, content=CampaignContent("Second news"))
@@ -346,6 +353,7 @@ async def test_a_customer_who_stops_gets_no_further_campaign(
         assert (await CampaignService(session, shop.shop_id).stats(second)).recipients == 2
     # Chosen as a recipient, then /stop before their turn: skipped at queuing.
     assert (await cid.say("/stop")).params["text"] == unsubscribed
+    await settled(session_factory, shop, 0)
     assert await advance_campaign(runtime, second, datetime.now(UTC)) == 1
     await deliver(runtime)
     texts = {
@@ -359,7 +367,7 @@ async def test_a_customer_who_stops_gets_no_further_campaign(
 
     back = await ann.press("news:1")
     assert back.params["text"] == f"You will get news from Shop {shop.slug} again."
-    await settled(session_factory, shop, 0)  # the edit goes out before the commit
+    await settled(session_factory, shop, 0)
     async with session_factory() as session:
         opted_out = dict(
             (
@@ -409,6 +417,7 @@ async def test_platform_admins_announce_to_the_staff_of_every_shop(
         f"Queued for {staff} staff members of {shops} shops; each shop's bot delivers it."
     )
     ticket = send.rsplit(":", 1)[1]
+    await settled(session_factory, shop, 0)  # the answer goes out before the commit
     async with session_factory() as session:
         rows = list(
             await session.scalars(

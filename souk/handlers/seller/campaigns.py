@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.campaign_texts import stats_text
 from souk.formatting import CAPTION_LIMIT, MESSAGE_LIMIT
-from souk.handlers.filters import not_command
 from souk.handlers.screens import replace_screen
 from souk.handlers.seller.campaign_sending import show_preview
 from souk.keyboards.callbacks import CampaignSetupCD, CampaignStep
@@ -40,6 +39,7 @@ from souk.services.campaign_segments import (
     parse_days,
 )
 from souk.services.campaigns import (
+    BUTTON_LABEL_LIMIT,
     BadButton,
     ButtonKind,
     ButtonProblem,
@@ -98,9 +98,10 @@ async def broadcast_command(
 
 
 @router.callback_query(_step(CampaignStep.QUIT))
-async def quit_setup(query: CallbackQuery, state: FSMContext) -> None:
+@router.message(Command("cancel"), StateFilter(CampaignSetup))
+async def quit_setup(event: CallbackQuery | Message, state: FSMContext) -> None:
     await state.clear()
-    await _show(query, _("The campaign is cancelled; nothing was sent."), None)
+    await _show(event, _("The campaign is cancelled; nothing was sent."), None)
 
 
 @router.callback_query(CampaignSetup.segment, _step(CampaignStep.ALL))
@@ -143,7 +144,7 @@ async def segment_inactive(query: CallbackQuery, state: FSMContext) -> None:
     )
 
 
-@router.message(CampaignSetup.days, F.text, not_command)
+@router.message(CampaignSetup.days, F.text, ~F.text.startswith("/"))
 async def days_typed(message: Message, state: FSMContext) -> None:
     days = parse_days(message.text or "")
     if days is None:
@@ -169,7 +170,7 @@ async def _ask_text(target: Message | CallbackQuery, state: FSMContext, segment:
     )
 
 
-@router.message(CampaignSetup.text, F.text, not_command)
+@router.message(CampaignSetup.text, F.text, ~F.text.startswith("/"))
 async def text_typed(message: Message, state: FSMContext) -> None:
     length = len(message.text or "")
     if length > MESSAGE_LIMIT:
@@ -217,7 +218,7 @@ async def no_photo(query: CallbackQuery, state: FSMContext) -> None:
     await _ask_button(query, state)
 
 
-@router.message(CampaignSetup.photo, not_command)
+@router.message(CampaignSetup.photo, ~F.text.startswith("/"))
 async def photo_expected(message: Message) -> None:
     await message.answer(
         _("Send a photo, or press “No photo”."), reply_markup=step_keyboard(CampaignStep.NO_PHOTO)
@@ -238,7 +239,7 @@ async def _ask_button(target: Message | CallbackQuery, state: FSMContext) -> Non
 
 def _button_problem(bad: BadButton) -> str:
     if bad.problem is ButtonProblem.LABEL:
-        return _("A button's label has 1 to 64 characters.")
+        return _("A button's label has 1 to {most} characters.").format(most=BUTTON_LABEL_LIMIT)
     if bad.problem is ButtonProblem.URL:
         return _("“{url}” is not a web link; a link starts with https://").format(
             url=escape(bad.value[:200])
@@ -246,7 +247,7 @@ def _button_problem(bad: BadButton) -> str:
     return _("Write the label, a bar and the link: Sale | https://example.com/sale")
 
 
-@router.message(CampaignSetup.button, F.text, not_command)
+@router.message(CampaignSetup.button, F.text, ~F.text.startswith("/"))
 async def button_typed(
     message: Message,
     state: FSMContext,
