@@ -275,6 +275,28 @@ class ReportSettings(BaseSettings):
     )
 
 
+class CampaignSettings(BaseSettings):
+    """Campaigns staff broadcast to their customers (and announcements to staff)."""
+
+    model_config = _config("CAMPAIGN_")
+
+    batch_size: int = Field(
+        500, ge=1, le=2000, description="Recipients handed to the outbox per transaction"
+    )
+    max_ahead: int = Field(
+        1000,
+        ge=1,
+        description="Undelivered pushes of one campaign in the outbox before no more are "
+        "queued (keep above the per-bot rate times CAMPAIGN_TICK_SECONDS)",
+    )
+    tick_seconds: float = Field(
+        5.0, gt=0, description="Beat interval of the task that advances sending campaigns"
+    )
+    stats_seconds: float = Field(
+        10.0, gt=0, description="Shortest interval between two edits of a campaign's live stats"
+    )
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -299,6 +321,7 @@ class Settings:
         self.reports = ReportSettings()
         self.imports = ImportSettings()
         self.schedules = ScheduleSettings()
+        self.campaign = CampaignSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -319,5 +342,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     ReportSettings,
     ImportSettings,
     ScheduleSettings,
+    CampaignSettings,
     WorkerSettings,
 )

@@ -11,8 +11,9 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.db.models import ChannelKind, Customer, Shop, ShopChannel, Staff
+from souk.db.models import ChannelKind, Customer, OutboxPriority, Shop, ShopChannel, Staff
 from souk.services.outbox import OutboxService, Push
+from souk.services.shops import shop_bot
 
 # Called with the customer's language, inside it: returns the text and the buttons.
 Render = Callable[[str], tuple[str, InlineKeyboardMarkup | None]]
@@ -112,7 +113,15 @@ class StaffNotifier:
         self._outbox = outbox
         self._i18n = i18n
 
-    async def send(self, shop_id: int, render: Render, *, kind: str, key: str) -> int:
+    async def send(
+        self,
+        shop_id: int,
+        render: Render,
+        *,
+        kind: str,
+        key: str,
+        priority: OutboxPriority = OutboxPriority.TRANSACTIONAL,
+    ) -> int:
         """Queue `render(language)` for each staff member; how many were queued (`key` is
         made unique per member)."""
         rows = await self._session.execute(
@@ -122,16 +131,7 @@ class StaffNotifier:
             .order_by(Staff.id)
         )
         members = list(rows)
-        receiver = await self._session.scalar(
-            select(ShopChannel.external_id)
-            .where(
-                ShopChannel.shop_id == shop_id,
-                ShopChannel.kind == ChannelKind.TELEGRAM,
-                ShopChannel.is_active.is_(True),
-            )
-            .order_by(ShopChannel.id)
-            .limit(1)
-        )
+        receiver = await self._session.scalar(select(shop_bot(shop_id)))
         if receiver is None:
             return 0
         queued = 0
@@ -149,6 +149,7 @@ class StaffNotifier:
                     kind=kind,
                     idempotency_key=f"{key}:{telegram_user_id}",
                     shop_id=shop_id,
+                    priority=priority,
                 )
             )
         return queued

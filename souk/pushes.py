@@ -1,5 +1,5 @@
-"""What customers are told without asking: order status changes and abandoned-cart
-reminders. Rendered in the customer's language, queued in the outbox."""
+"""What customers are told without asking: order status changes, abandoned-cart
+reminders and campaigns. Rendered in the customer's language, queued in the outbox."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.db.models import Order
 from souk.formatting import cart_lines, money, staff_order_text, status_push
 from souk.keyboards.callbacks import CartAction, CartCD, CheckoutAction, CheckoutCD, RemindersCD
+from souk.keyboards.campaigns import campaign_keyboard
 from souk.keyboards.checkout import open_order_keyboard
 from souk.keyboards.staff import staff_order_keyboard
 from souk.notify import CustomerNotifier, StaffNotifier
 from souk.schedule_texts import outcome_text
+from souk.services.campaigns import CampaignContent
 from souk.services.cart import CartService
 from souk.services.orders import LineChange, OrderService, StatusChange
 from souk.services.outbox import ClaimedPush
@@ -168,3 +170,16 @@ async def push_schedule_outcome(notifier: StaffNotifier, outcome: ScheduleOutcom
         kind="schedule",
         key=f"schedule:{outcome.schedule_id}:{outcome.action}",
     )
+
+
+def campaign_message(content: CampaignContent) -> tuple[str, dict[str, object]]:
+    """A campaign as sent, in the current language (its buttons): the platform method and
+    its parameters but the chat. Staff preview exactly this."""
+    markup = campaign_keyboard(content.button).model_dump(mode="json", exclude_none=True)
+    if content.photo_file_id is None:
+        return "sendMessage", {"text": content.text, "reply_markup": markup}
+    return "sendPhoto", {
+        "photo": content.photo_file_id,
+        "caption": content.text,
+        "reply_markup": markup,
+    }

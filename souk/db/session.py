@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import asyncpg
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 
 def create_engine(
@@ -56,3 +59,22 @@ async def driver(connection: AsyncConnection) -> asyncpg.Connection:
             if adapter._transaction is None:
                 await adapter._start_transaction()
     return cast(asyncpg.Connection, raw.driver_connection)
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Call `callback` once the session's current transaction has committed (never if it
+    rolls back): for work another process must only see once it is visible."""
+    done = False
+
+    def committed(_: Session) -> None:
+        nonlocal done
+        if not done:
+            done = True
+            callback()
+
+    def rolled_back(_: Session) -> None:
+        nonlocal done
+        done = True
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)
+    event.listen(session.sync_session, "after_rollback", rolled_back, once=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from souk.handlers import admin, errors
+from souk.handlers import admin, admin_announcements, errors
 from souk.handlers.customer import (
+    campaigns,
     cart,
     catalog,
     checkout,
@@ -18,6 +19,7 @@ from souk.handlers.customer import (
     start,
 )
 from souk.handlers.seller import (
+    campaign_sending,
     imports,
     menu,
     ping,
@@ -26,6 +28,7 @@ from souk.handlers.seller import (
     schedule_flow,
     schedules,
 )
+from souk.handlers.seller import campaigns as staff_campaigns
 from souk.handlers.seller import orders as staff_orders
 from souk.middlewares.roles import IsAdmin, IsStaff
 
@@ -43,6 +46,9 @@ def seller_router() -> Router:
         products.router,
         reports.router,
         ping.router,
+        campaign_sending.router,
+        # Last: its steps take the messages of staff who are setting a campaign up.
+        staff_campaigns.router,
     )
     return router
 
@@ -51,7 +57,7 @@ def admin_router() -> Router:
     router = Router(name="admin")
     router.message.filter(IsAdmin())
     router.callback_query.filter(IsAdmin())
-    router.include_routers(admin.router)
+    router.include_routers(admin.router, admin_announcements.router)
     return router
 
 
@@ -68,6 +74,7 @@ def build_routers() -> list[Router]:
         orders.router,
         payments.router,
         compare.router,
+        campaigns.router,
         membership.router,
         search.router,
         fallback.router,

@@ -176,3 +176,55 @@ class ScheduleCD(CallbackData, prefix="sch"):
     action: ScheduleButton
     schedule_id: int = 0
     ticket: str = ""
+
+
+class CampaignStep(enum.StrEnum):
+    ALL = "all"  # segment: every subscribed customer
+    CATEGORIES = "cats"  # segment: bought in a category (shows the categories)
+    CATEGORY = "cat"  # that category (`value` is its id)
+    INACTIVE = "idle"  # segment: inactive for N days (asks for N)
+    NO_PHOTO = "nophoto"
+    CATALOG = "catalog"  # the button opens the shop's catalog
+    NO_BUTTON = "nobutton"
+    QUIT = "quit"
+
+
+class CampaignSetupCD(CallbackData, prefix="cset"):
+    """A choice while a campaign is set up (/broadcast)."""
+
+    step: CampaignStep
+    value: int = 0
+
+
+class CampaignAction(enum.StrEnum):
+    SEND = "send"
+    CANCEL = "cancel"  # drop the draft
+    REFRESH = "refresh"  # the live figures now
+    STOP = "stop"  # stop sending
+
+
+class CampaignCD(CallbackData, prefix="camp"):
+    action: CampaignAction
+    campaign_id: int
+
+
+class CampaignsOptCD(CallbackData, prefix="news"):
+    """A customer opts in to or out of the shop's campaigns."""
+
+    subscribe: bool
+
+
+class OpenCatalogCD(CallbackData, prefix="ocat"):
+    """The categories as a new message (the message with the button stays)."""
+
+
+class AnnouncementAction(enum.StrEnum):
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+class AnnouncementCD(CallbackData, prefix="ann"):
+    """Send or drop the previewed announcement `ticket` of a platform admin."""
+
+    action: AnnouncementAction
+    ticket: str

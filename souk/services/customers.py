@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,6 +114,16 @@ class CustomerService:
     async def set_cart_reminders(self, customer_id: int, *, enabled: bool) -> None:
         await self._session.execute(
             update(Customer).where(Customer.id == customer_id).values(cart_reminders=enabled)
+        )
+
+    async def set_campaigns(self, customer_id: int, *, subscribed: bool, now: datetime) -> None:
+        """Opt the customer back in to campaigns, or out of them from `now` on (kept from
+        the first time they opted out)."""
+        opted_out = None if subscribed else func.coalesce(Customer.campaigns_opted_out_at, now)
+        await self._session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(campaigns_opted_out_at=opted_out)
         )
 
     async def set_reachable(self, customer_id: int, *, reachable: bool) -> None:

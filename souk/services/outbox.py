@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from souk.config import OutboxSettings
-from souk.db.models import ChannelKind, OutboxMessage, OutboxStatus
+from souk.db.models import ChannelKind, OutboxMessage, OutboxPriority, OutboxStatus
 
 _KICK_REGISTERED = "souk.outbox.kick"
+# How the deliverer records a 403 (the user blocked the bot): its exception's name first.
+BLOCKED_ERROR_PREFIX = "TelegramForbiddenError:"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Push:
     shop_id: int | None = None
     customer_id: int | None = None
     not_before: datetime | None = None
+    priority: OutboxPriority = OutboxPriority.TRANSACTIONAL
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,8 @@ class OutboxService:
         event.listen(self._session.sync_session, "after_commit", committed, once=True)
         event.listen(self._session.sync_session, "after_rollback", rolled_back, once=True)
 
-    async def enqueue(self, push: Push) -> bool:
-        """Queue a push; False if one with the same idempotency key exists already."""
+    @staticmethod
+    def _values(push: Push) -> dict[str, object]:
         values: dict[str, object] = {
             "channel": push.channel,
             "receiver": push.receiver,
@@ -104,12 +107,17 @@ class OutboxService:
             "idempotency_key": push.idempotency_key,
             "shop_id": push.shop_id,
             "customer_id": push.customer_id,
+            "priority": int(push.priority),
         }
         if push.not_before is not None:
             values["next_attempt_at"] = push.not_before
+        return values
+
+    async def enqueue(self, push: Push) -> bool:
+        """Queue a push; False if one with the same idempotency key exists already."""
         statement = (
             insert(OutboxMessage)
-            .values(**values)
+            .values(**self._values(push))
             .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
             .returning(OutboxMessage.id)
         )
@@ -118,8 +126,36 @@ class OutboxService:
             self._after_commit()
         return created
 
+    async def enqueue_many(self, pushes: Sequence[Push]) -> dict[str, int]:
+        """Queue many pushes in one statement (none may set `not_before`); returns the row
+        id of every key, queued now or before."""
+        if not pushes:
+            return {}
+        assert all(push.not_before is None for push in pushes), "one INSERT: the same columns"
+        keys = [push.idempotency_key for push in pushes]
+        statement = (
+            insert(OutboxMessage)
+            .values([self._values(push) for push in pushes])
+            .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+            .returning(OutboxMessage.idempotency_key, OutboxMessage.id)
+        )
+        ids: dict[str, int] = {
+            key: row_id for key, row_id in await self._session.execute(statement)
+        }
+        if ids:
+            self._after_commit()
+        if len(ids) < len(keys):
+            rows = await self._session.execute(
+                select(OutboxMessage.idempotency_key, OutboxMessage.id).where(
+                    OutboxMessage.idempotency_key.in_([key for key in keys if key not in ids])
+                )
+            )
+            ids.update({key: row_id for key, row_id in rows})
+        return ids
+
     async def claim(self, limit: int) -> list[ClaimedPush]:
-        """Take up to `limit` due rows (or rows whose lease ran out) for this worker."""
+        """Take up to `limit` due rows (or rows whose lease ran out) for this worker, those
+        of the first priority first, then the longest due."""
         lease = timedelta(seconds=self._settings.lease_seconds)
         due = (
             select(OutboxMessage.id)
@@ -135,7 +171,7 @@ class OutboxService:
                     ),
                 )
             )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .order_by(OutboxMessage.priority, OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from souk.db.models import Customer, Order, Product, Shop, Staff
+from souk.db.models import ChannelKind, Customer, Order, Product, Shop, ShopChannel, Staff
 from souk.services.reports import SOLD
 
 
@@ -86,3 +86,18 @@ class PlatformService:
             orders or 0,
             {currency: total for currency, total in revenue},
         )
+
+    async def staff_reached(self) -> dict[int, int]:
+        """The staff count of every active shop with an active Telegram bot: whom an
+        announcement reaches, each shop's staff through the shop's own bot."""
+        bots = select(ShopChannel.shop_id).where(
+            ShopChannel.kind == ChannelKind.TELEGRAM, ShopChannel.is_active.is_(True)
+        )
+        rows = await self._session.execute(
+            select(Staff.shop_id, func.count())
+            .join(Shop, Shop.id == Staff.shop_id)
+            .where(Shop.is_active.is_(True), Staff.shop_id.in_(bots))
+            .group_by(Staff.shop_id)
+            .order_by(Staff.shop_id)
+        )
+        return {shop_id: count for shop_id, count in rows}

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,22 @@ def telegram_bot_id(token: str) -> int:
 def new_webhook_secret() -> str:
     """A secret for X-Telegram-Bot-Api-Secret-Token: 1-256 of A-Z a-z 0-9 _ -."""
     return secrets.token_urlsafe(32)
+
+
+def shop_bot(shop_id: int) -> ScalarSelect[str]:
+    """The id of the shop's Telegram bot (its first active one), as a scalar subquery;
+    staff and campaign pushes go through it."""
+    return (
+        select(ShopChannel.external_id)
+        .where(
+            ShopChannel.shop_id == shop_id,
+            ShopChannel.kind == ChannelKind.TELEGRAM,
+            ShopChannel.is_active.is_(True),
+        )
+        .order_by(ShopChannel.id)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ EXPIRE_TASK = "souk.orders.expire_unpaid"
 REPORT_TASK = "souk.reports.send"
 DIGEST_TASK = "souk.reports.digest"
 SCHEDULE_TASK = "souk.schedules.run"
+CAMPAIGN_TASK = "souk.campaigns.advance"
 
 
 def broker_url(redis_url: str) -> str:
@@ -75,6 +76,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": SCHEDULE_TASK,
                 "schedule": timedelta(seconds=settings.schedules.check_seconds),
                 "options": {"expires": settings.schedules.check_seconds},
+            },
+            "campaigns": {
+                "task": CAMPAIGN_TASK,
+                "schedule": timedelta(seconds=settings.campaign.tick_seconds),
+                "options": {"expires": settings.campaign.tick_seconds},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,

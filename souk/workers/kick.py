@@ -8,7 +8,7 @@ import threading
 from celery import Celery
 
 from souk.logs import get_logger
-from souk.workers.app import DELIVER_TASK, REPORT_TASK
+from souk.workers.app import CAMPAIGN_TASK, DELIVER_TASK, REPORT_TASK
 
 log = get_logger("souk.outbox")
 
@@ -44,11 +44,29 @@ class NotifierKick:
 
 
 class Jobs:
-    """Work handlers hand to the workers (a report with its chart). Publishing blocks, so
-    it runs in the default executor; False when the broker could not take it."""
+    """Work handlers hand to the workers (a report with its chart, a campaign to send).
+    Publishing blocks, so it runs in the default executor; False when the broker could not
+    take it."""
 
     def __init__(self, celery: Celery) -> None:
         self._celery = celery
+
+    def advance_campaign(self, campaign_id: int) -> None:
+        """Start sending a campaign now (call it once the campaign is committed); if the
+        kick is lost, beat's campaign tick starts it within CAMPAIGN_TICK_SECONDS."""
+
+        def publish() -> None:
+            try:
+                self._celery.send_task(CAMPAIGN_TASK, kwargs={"campaign_id": campaign_id})
+            except Exception as error:
+                log.warning(
+                    "campaign kick failed; beat will advance it", error=type(error).__name__
+                )
+
+        try:
+            asyncio.get_running_loop().run_in_executor(None, publish)
+        except RuntimeError:
+            publish()
 
     async def send_report(
         self, *, shop_id: int, bot_id: int, chat_id: int, kind: str, language: str

@@ -14,6 +14,7 @@ from souk.services.inbox import InboxService
 from souk.services.outbox import OutboxService
 from souk.services.reports import PeriodKind
 from souk.workers.app import (
+    CAMPAIGN_TASK,
     DELIVER_TASK,
     DIGEST_TASK,
     EMBED_TASK,
@@ -24,6 +25,7 @@ from souk.workers.app import (
     SCHEDULE_TASK,
     SWEEP_TASK,
 )
+from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
 from souk.workers.reports import send_digests, send_report
 from souk.workers.schedules import run_price_schedules
@@ -157,6 +159,18 @@ def report(
 def daily_digest(self: Task) -> int:  # type: ignore[type-arg]
     """Beat: yesterday's report to the owners of shops whose digest hour it is."""
     return context_for(self.app).run(lambda runtime: send_digests(runtime, _now()))
+
+
+@shared_task(name=CAMPAIGN_TASK, bind=True)
+def advance(self: Task, campaign_id: int | None = None) -> int:  # type: ignore[type-arg]
+    """Beat, and Send of a campaign: queue the next batches of the campaigns being sent,
+    settle the finished ones, refresh their live figures; then start a delivery."""
+    queued = context_for(self.app).run(
+        lambda runtime: advance_campaigns(runtime, _now(), campaign_id=campaign_id)
+    )
+    if queued:
+        self.app.send_task(DELIVER_TASK)
+    return queued
 
 
 def _now() -> datetime:

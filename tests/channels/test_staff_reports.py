@@ -20,13 +20,13 @@ from tests.fakes.telegram_api import FakeBotAPI
 OWNER = 6901
 
 
-async def report_jobs(redis: Redis) -> list[dict[str, Any]]:
-    """The report tasks waiting in the broker's default queue (Celery message protocol 2),
+async def report_jobs(redis: Redis, task: str = REPORT_TASK) -> list[dict[str, Any]]:
+    """The `task` tasks waiting in the broker's default queue (Celery message protocol 2),
     taken off it so no worker of a later test runs them."""
     jobs = []
     for raw in await redis.lrange("celery", 0, -1):
         envelope = json.loads(raw)
-        if envelope["headers"]["task"] != REPORT_TASK:
+        if envelope["headers"]["task"] != task:
             continue
         await redis.lrem("celery", 1, raw)
         _, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))

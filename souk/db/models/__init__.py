@@ -2,6 +2,7 @@
 
 from souk.db.models.audit import PriceChange, PriceSource, StockMovement, StockReason
 from souk.db.models.base import Base
+from souk.db.models.campaign import Campaign, CampaignRecipient, CampaignStatus, RecipientState
 from souk.db.models.catalog import (
     EMBEDDING_DIMENSIONS,
     Category,
@@ -21,6 +22,7 @@ from souk.db.models.messaging import (
     InboundStatus,
     InboundUpdate,
     OutboxMessage,
+    OutboxPriority,
     OutboxStatus,
 )
 from souk.db.models.order import Cart, CartItem, Order, OrderItem, OrderStatus, PaymentMethod
@@ -30,6 +32,9 @@ from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvi
 __all__ = [
     "EMBEDDING_DIMENSIONS",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignStatus",
     "Cart",
     "CartItem",
     "Category",
@@ -47,6 +52,7 @@ __all__ = [
     "OrderItem",
     "OrderStatus",
     "OutboxMessage",
+    "OutboxPriority",
     "OutboxStatus",
     "PaymentMethod",
     "PriceChange",
@@ -54,6 +60,7 @@ __all__ = [
     "PriceScheduleRow",
     "PriceSource",
     "Product",
+    "RecipientState",
     "RowResult",
     "ScheduleState",
     "ShippingOption",

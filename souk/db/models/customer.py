@@ -54,6 +54,8 @@ class Customer(Base):
     client_language: Mapped[str | None] = mapped_column(String(8))  # their app's, last seen
     opted_in: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     cart_reminders: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # Set by /stop or a campaign's opt-out button: no campaign is sent to them any more.
+    campaigns_opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     blocked: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -35,6 +36,13 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class OutboxPriority(enum.IntEnum):
+    """Claimed in this order: a push owed to someone now never waits behind a campaign."""
+
+    TRANSACTIONAL = 0  # orders, payments, replies staff and customers wait for
+    BULK = 10  # campaigns and announcements
 
 
 class InboundUpdate(Base):
@@ -79,13 +87,15 @@ class OutboxMessage(Base):
     """A push we owe someone: delivered by the notifier, marked sent only when accepted.
 
     `method` and `payload` are the platform call (e.g. sendMessage and its parameters);
-    `idempotency_key` makes enqueuing the same push twice a no-op.
+    `idempotency_key` makes enqueuing the same push twice a no-op; rows of a lower
+    `priority` value are claimed first (`OutboxPriority`).
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         Index(
             "ix_outbox_due",
+            "priority",
             "next_attempt_at",
             "id",
             postgresql_where=text("status IN ('pending', 'sending')"),
@@ -105,6 +115,7 @@ class OutboxMessage(Base):
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"), server_default="pending"
     )
+    priority: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.handlers.screens import answer_opening, replace_screen, show_product
-from souk.keyboards.callbacks import CategoriesCD, CategoryPageCD, ProductCD
+from souk.keyboards.callbacks import CategoriesCD, CategoryPageCD, OpenCatalogCD, ProductCD
 from souk.keyboards.catalog import (
     back_to_category,
     categories_keyboard,
@@ -47,11 +47,20 @@ async def catalog_command(
 
 
 @router.callback_query(CategoriesCD.filter())
+@router.callback_query(OpenCatalogCD.filter())
 async def categories_button(
-    query: CallbackQuery, shop: ChannelInfo, session: AsyncSession, i18n: I18n
+    query: CallbackQuery,
+    callback_data: CategoriesCD | OpenCatalogCD,
+    shop: ChannelInfo,
+    session: AsyncSession,
+    i18n: I18n,
 ) -> None:
     text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
     await query.answer()
+    if isinstance(callback_data, OpenCatalogCD) and isinstance(query.message, Message):
+        # A campaign's button: the categories come below it, and the campaign stays.
+        await query.message.answer(text, reply_markup=keyboard)
+        return
     await replace_screen(query, text, keyboard)
 
 

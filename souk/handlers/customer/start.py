@@ -93,6 +93,7 @@ async def help_command(message: Message, person: Person | None = None) -> None:
         _("/orders — your orders"),
         _("/compare — compare the products you picked"),
         _("/language — change the language"),
+        _("/stop — no more news from the shop"),
         _("/help — this message"),
     ]
     if person is not None and person.staff_role is not None:

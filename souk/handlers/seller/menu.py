@@ -44,6 +44,7 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="schedule", description=_("Scheduled price and stock changes")),
         BotCommand(command="unschedule", description=_("Cancel a schedule: /unschedule ID")),
         BotCommand(command="report", description=_("Sales report: today, week, month")),
+        BotCommand(command="broadcast", description=_("Send a campaign to customers")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),
     ]

@@ -1,0 +1,232 @@
+"""Hands sending campaigns to the outbox, one batch per transaction, and settles them.
+
+A batch locks the campaign's row, takes its next pending recipients in customer order,
+checks right then that each has not opted out or blocked the bot, queues their pushes at
+bulk priority and marks them queued with their outbox row, all in the caller's one
+transaction: a worker killed mid-way leaves its batch as it was, and the next run starts
+exactly there (the pushes' idempotency keys name campaign and customer, so nobody is
+queued twice). No more is queued while `max_ahead` pushes of the campaign still wait in
+the outbox, so a large campaign follows the delivery rate instead of filling the queue.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from souk.config import CampaignSettings
+from souk.db.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    ChannelKind,
+    Customer,
+    OutboxMessage,
+    OutboxPriority,
+    OutboxStatus,
+    RecipientState,
+    Shop,
+)
+from souk.services.campaigns import CampaignContent
+from souk.services.outbox import OutboxService, Push
+from souk.services.shops import shop_bot
+
+# The message in one language: the platform method and its parameters but the chat.
+Render = Callable[[CampaignContent, str], tuple[str, dict[str, object]]]
+
+
+class BatchResult(enum.StrEnum):
+    QUEUED = "queued"  # a batch went to the outbox
+    AHEAD = "ahead"  # enough of the campaign waits in the outbox: more later
+    ALL_QUEUED = "all_queued"  # nobody is pending: only delivery is left
+    NOT_SENDING = "not_sending"  # done, stopped, or gone
+
+
+@dataclass(frozen=True)
+class Batch:
+    result: BatchResult
+    queued: int = 0
+    skipped: int = 0
+
+
+class CampaignQueue:
+    """The sender's side of campaigns (any shop)."""
+
+    def __init__(
+        self, session: AsyncSession, settings: CampaignSettings, outbox: OutboxService
+    ) -> None:
+        self._session = session
+        self._settings = settings
+        self._outbox = outbox
+
+    async def sending(self) -> list[int]:
+        """Every campaign being sent, oldest first."""
+        return list(
+            await self._session.scalars(
+                select(Campaign.id)
+                .where(Campaign.status == CampaignStatus.SENDING)
+                .order_by(Campaign.id)
+            )
+        )
+
+    async def _sending(self, campaign_id: int) -> Campaign | None:
+        campaign = await self._session.scalar(
+            select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+        )
+        if campaign is None or campaign.status is not CampaignStatus.SENDING:
+            return None
+        return campaign
+
+    async def outstanding(self, campaign_id: int) -> int:
+        """Pushes of the campaign in the outbox that are not delivered or given up yet."""
+        return int(
+            await self._session.scalar(
+                select(func.count())
+                .select_from(CampaignRecipient)
+                .join(OutboxMessage, OutboxMessage.id == CampaignRecipient.outbox_id)
+                .where(
+                    CampaignRecipient.campaign_id == campaign_id,
+                    CampaignRecipient.state == RecipientState.QUEUED,
+                    OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+                )
+            )
+            or 0
+        )
+
+    async def _channel(self, shop_id: int) -> tuple[str, str] | None:
+        """The shop's bot id and its default language; None if it has no bot any more."""
+        row = (
+            await self._session.execute(
+                select(shop_bot(shop_id), Shop.default_language).where(Shop.id == shop_id)
+            )
+        ).one()
+        return (row[0], row[1]) if row[0] is not None else None
+
+    async def enqueue_batch(self, campaign_id: int, render: Render) -> Batch:
+        """Queue the campaign's next batch of recipients (see the module's docstring)."""
+        campaign = await self._sending(campaign_id)
+        if campaign is None:
+            return Batch(BatchResult.NOT_SENDING)
+        room = self._settings.max_ahead - await self.outstanding(campaign_id)
+        if room <= 0:
+            return Batch(BatchResult.AHEAD)
+        rows = (
+            await self._session.execute(
+                select(
+                    CampaignRecipient.customer_id,
+                    Customer.external_id,
+                    func.coalesce(Customer.language, Customer.client_language),
+                    Customer.campaigns_opted_out_at.is_(None) & Customer.blocked.is_(False),
+                )
+                .join(Customer, Customer.id == CampaignRecipient.customer_id)
+                .where(
+                    CampaignRecipient.campaign_id == campaign_id,
+                    CampaignRecipient.state == RecipientState.PENDING,
+                )
+                .order_by(CampaignRecipient.customer_id)
+                .limit(min(room, self._settings.batch_size))
+            )
+        ).all()
+        if not rows:
+            return Batch(BatchResult.ALL_QUEUED)
+        channel = await self._channel(campaign.shop_id)
+        content = CampaignContent.of(campaign)
+        rendered: dict[str, tuple[str, dict[str, object]]] = {}
+        pushes: dict[int, Push] = {}
+        skipped: list[int] = []
+        for customer_id, external_id, language, reachable in rows:
+            if not reachable or channel is None:
+                skipped.append(customer_id)
+                continue
+            receiver, shop_language = channel
+            language = language or shop_language
+            if language not in rendered:
+                rendered[language] = render(content, language)
+            method, payload = rendered[language]
+            chat_id = int(external_id)
+            pushes[customer_id] = Push(
+                channel=ChannelKind.TELEGRAM,
+                receiver=receiver,
+                chat_id=chat_id,
+                method=method,
+                payload={**payload, "chat_id": chat_id},
+                kind="campaign",
+                idempotency_key=f"campaign:{campaign_id}:{customer_id}",
+                shop_id=campaign.shop_id,
+                customer_id=customer_id,
+                priority=OutboxPriority.BULK,
+            )
+        await self._settle(campaign, pushes, skipped)
+        return Batch(BatchResult.QUEUED, queued=len(pushes), skipped=len(skipped))
+
+    async def _settle(
+        self, campaign: Campaign, pushes: dict[int, Push], skipped: list[int]
+    ) -> None:
+        """Queue the pushes and record, in the same transaction, who is queued or skipped."""
+        ids = await self._outbox.enqueue_many(list(pushes.values()))
+        if pushes:
+            await self._session.execute(
+                update(CampaignRecipient),
+                [
+                    {
+                        "campaign_id": campaign.id,
+                        "customer_id": customer_id,
+                        "state": RecipientState.QUEUED,
+                        "outbox_id": ids[push.idempotency_key],
+                    }
+                    for customer_id, push in pushes.items()
+                ],
+            )
+        if skipped:
+            await self._session.execute(
+                update(CampaignRecipient)
+                .where(
+                    CampaignRecipient.campaign_id == campaign.id,
+                    CampaignRecipient.customer_id.in_(skipped),
+                )
+                .values(state=RecipientState.SKIPPED)
+            )
+        campaign.queued += len(pushes)
+        campaign.skipped += len(skipped)
+        await self._session.flush()
+
+    async def finish_if_delivered(self, campaign_id: int, *, now: datetime) -> bool:
+        """Mark the campaign done once everyone is queued and every push is settled."""
+        campaign = await self._sending(campaign_id)
+        if campaign is None:
+            return False
+        pending = await self._session.scalar(
+            select(CampaignRecipient.customer_id)
+            .where(
+                CampaignRecipient.campaign_id == campaign_id,
+                CampaignRecipient.state == RecipientState.PENDING,
+            )
+            .limit(1)
+        )
+        if pending is not None or await self.outstanding(campaign_id):
+            return False
+        campaign.status, campaign.finished_at = CampaignStatus.DONE, now
+        await self._session.flush()
+        return True
+
+    async def stats_turn(self, campaign_id: int, *, now: datetime, force: bool) -> Campaign | None:
+        """The campaign if its live figures are due for an edit (at most every
+        CAMPAIGN_STATS_SECONDS, or `force`d), marked as shown now; else None."""
+        campaign = await self._session.scalar(
+            select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+        )
+        if campaign is None or campaign.stats_message_id is None:
+            return None
+        due = campaign.stats_at is None or now - campaign.stats_at >= timedelta(
+            seconds=self._settings.stats_seconds
+        )
+        if not (force or (due and campaign.status is CampaignStatus.SENDING)):
+            return None
+        campaign.stats_at = now
+        await self._session.flush()
+        return campaign
