@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from souk.channels.telegram import update_chat_key, update_kind
-from souk.channels.whatsapp_intake import Envelope
+from souk.channels.whatsapp_intake import Envelope, MarketingPreference
 from souk.db.models import ChannelKind
 from souk.logs import get_logger
 from souk.metrics import UPDATES_DUPLICATE, UPDATES_IN, UPDATES_REJECTED
 from souk.runtime import Runtime
+from souk.services.customers import CustomerService
 from souk.services.deliveries import record_statuses
 from souk.services.inbox import ChatRef, NewUpdate
 
@@ -68,6 +70,8 @@ async def accept_whatsapp(runtime: Runtime, envelope: Envelope) -> int:
     if envelope.statuses:
         async with runtime.session_factory() as session, session.begin():
             await record_statuses(session, ChannelKind.WHATSAPP, envelope.statuses)
+    for preference in envelope.preferences:
+        await _set_preference(runtime, preference)
     if stored:
         assert runtime.processor is not None
         await runtime.processor.wait_for_room()
@@ -89,3 +93,22 @@ async def accept_web(
     runtime.processor.submit(chat)
     await runtime.processor.wait_for_room()
     return True
+
+
+async def _set_preference(runtime: Runtime, preference: MarketingPreference) -> None:
+    """A stop (or resume) of marketing messages made in WhatsApp: campaigns follow it."""
+    entry = await runtime.numbers.get(preference.phone_number_id)
+    if entry is None:
+        UPDATES_REJECTED.labels("whatsapp", "unknown_number").inc()
+        return
+    async with runtime.session_factory() as session, session.begin():
+        customers = CustomerService(session)
+        customer_id = await customers.ensure(
+            shop_id=entry.channel.shop_id,
+            channel=ChannelKind.WHATSAPP,
+            external_id=preference.sender,
+        )
+        await customers.set_campaigns(
+            customer_id, subscribed=preference.subscribed, now=datetime.now(UTC)
+        )
+    log.info("whatsapp marketing preference", subscribed=preference.subscribed)

@@ -1,8 +1,8 @@
 """Inbound WhatsApp messages as aiogram updates, so the Telegram handlers serve them.
 
 - text -> a message; a number the customer types after a numbered menu -> the
-  callback query of that menu entry; a bare command word ("catalog", "каталог" is not
-  one: only the English command names) -> the command;
+  callback query of that menu entry; a bare command word ("catalog", "STOP"; only the
+  English command names) -> the command;
 - an interactive button or list reply -> a callback query carrying our callback data
   (a reply-keyboard button comes back as the text it showed);
 - location, contacts (the first phone) and image (the media id as the photo's file
@@ -32,7 +32,9 @@ from aiogram.types import (
 from souk.channels.whatsapp_render import TEXT_BUTTON_PREFIX
 
 # Words a WhatsApp customer may type for a command (WhatsApp has no command menu).
-COMMAND_WORDS = frozenset({"start", "menu", "help", "catalog", "cart", "orders", "checkout"})
+COMMAND_WORDS = frozenset(
+    {"start", "menu", "help", "catalog", "cart", "orders", "checkout", "stop"}
+)
 _ALIASES = {"menu": "start"}
 
 # The callback data of a numbered-menu entry the customer typed, or None.

@@ -50,10 +50,20 @@ class DeliveryStatus:
     error_title: str | None = None
 
 
+@dataclass(frozen=True)
+class MarketingPreference:
+    """The customer stopped or resumed marketing messages in WhatsApp itself."""
+
+    phone_number_id: str
+    sender: str
+    subscribed: bool
+
+
 @dataclass
 class Envelope:
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[DeliveryStatus] = field(default_factory=list)
+    preferences: list[MarketingPreference] = field(default_factory=list)
     # Parts acknowledged and dropped, with why (a group message, no sender, ...).
     ignored: list[str] = field(default_factory=list)
 
@@ -153,7 +163,7 @@ def parse_envelope(document: object) -> Envelope:
     for entry in _list(body.get("entry"), "entry"):
         for change in _list(_mapping(entry, "an entry").get("changes"), "changes"):
             change = _mapping(change, "a change")
-            if change.get("field") != "messages":
+            if change.get("field") not in ("messages", "user_preferences"):
                 envelope.ignored.append(f"field {change.get('field')}")
                 continue
             value = _mapping(change.get("value"), "a change's value")
@@ -162,6 +172,8 @@ def parse_envelope(document: object) -> Envelope:
             if not isinstance(number, str) or not number:
                 raise MalformedEnvelope("metadata without a phone_number_id")
             contacts = _list(value.get("contacts"), "contacts")
+            for raw in _list(value.get("user_preferences"), "user_preferences"):
+                _add_preference(envelope, number, raw)
             for raw in _list(value.get("messages"), "messages"):
                 _add_message(envelope, number, raw, contacts)
             for raw in _list(value.get("statuses"), "statuses"):
@@ -171,6 +183,21 @@ def parse_envelope(document: object) -> Envelope:
                 else:
                     envelope.statuses.append(status)
     return envelope
+
+
+def _add_preference(envelope: Envelope, number: str, raw: object) -> None:
+    if not isinstance(raw, Mapping) or raw.get("value") not in ("stop", "resume"):
+        envelope.ignored.append("a preference that is neither stop nor resume")
+        return
+    wa_id, user_id = raw.get("wa_id"), raw.get("user_id")
+    if isinstance(wa_id, str) and wa_id:
+        sender = wa_id
+    elif isinstance(user_id, str) and user_id:
+        sender = BSUID_PREFIX + user_id
+    else:
+        envelope.ignored.append("a preference without a sender")
+        return
+    envelope.preferences.append(MarketingPreference(number, sender, raw["value"] == "resume"))
 
 
 def _add_message(envelope: Envelope, number: str, raw: object, contacts: list[Any]) -> None:

@@ -33,6 +33,7 @@ from tests.fakes.whatsapp_webhooks import (
     list_reply,
     sign,
     text_message,
+    user_preferences,
     verification_query,
 )
 
@@ -355,3 +356,43 @@ async def test_pushes_reach_whatsapp_in_the_window_else_a_template_or_the_staff_
     assert last["type"] == "template" and last["template"]["name"] == "order_update"
     (parameter,) = last["template"]["components"][0]["parameters"]
     assert parameter == {"type": "text", "text": "Your order #1001 is delivered."}
+
+
+async def opted_out(
+    session_factory: async_sessionmaker[AsyncSession], shop: TestShop, wa_id: str
+) -> bool:
+    async with session_factory() as session:
+        customer = await session.scalar(
+            select(Customer).where(
+                Customer.shop_id == shop.shop_id,
+                Customer.channel == ChannelKind.WHATSAPP,
+                Customer.external_id == wa_id,
+            )
+        )
+    assert customer is not None
+    return customer.campaigns_opted_out_at is not None
+
+
+async def test_stop_typed_or_set_in_whatsapp_ends_campaigns_and_resume_restores_them(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await wa_shop(make_shop, session_factory)
+    number = shop.whatsapp_number
+    assert number is not None
+    customer = WaCustomer(http, server, fake_whatsapp, number, "77015550003")
+    told = await customer.say("STOP")
+    assert "will not get news" in str(told)
+    await processed(session_factory, number, 1)
+    assert await opted_out(session_factory, shop, customer.wa_id)
+
+    resume = user_preferences(number, customer.wa_id, "resume")
+    assert (await post(http, server, resume)).status == 200
+    assert not await opted_out(session_factory, shop, customer.wa_id)
+    stop = user_preferences(number, "77015550004", "stop")  # one who never wrote
+    assert (await post(http, server, stop)).status == 200
+    assert await opted_out(session_factory, shop, "77015550004")
+    assert len(await rows(session_factory, number)) == 1  # preferences are not messages
