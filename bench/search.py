@@ -63,7 +63,8 @@ from bench.search_measure import RecordedEmbedder, SearchFigures, TimedEmbedder,
 from bench.search_recall import measure_recall
 from bench.search_report import CatalogFigures, Figures, LoadFigures, MachineFigures, report
 from bench.search_vectors import Matrix, catalog_vectors
-from souk.ai.embedder import LocalEmbedder
+from souk.ai.embedder import Embedder, build_embedder
+from souk.config import AISettings
 from souk.db.session import create_engine, create_session_factory
 from souk.logs import setup_logging
 from souk.services.search import EF_SEARCH
@@ -85,7 +86,7 @@ class Catalog:
 async def run(args: argparse.Namespace) -> bool:
     """Generate, embed, load, measure; report and say whether every target passed."""
     load_at_start = os.getloadavg()[0]
-    embedder = LocalEmbedder()
+    embedder = build_embedder(AISettings(embeddings="local"))  # as the app builds it
     catalog = await generate_catalog(args, embedder)
     async with (
         bench_workdir("souk-bench-search-") as workdir,
@@ -114,7 +115,7 @@ async def run(args: argparse.Namespace) -> bool:
     return report(Figures(catalog.figures, load, searches, recall, machine))
 
 
-async def generate_catalog(args: argparse.Namespace, embedder: LocalEmbedder) -> Catalog:
+async def generate_catalog(args: argparse.Namespace, embedder: Embedder) -> Catalog:
     """The products of both shops, and their vectors (real for the bases, else derived)."""
     started = time.monotonic()
     bases = make_bases(args.bases, args.seed)
