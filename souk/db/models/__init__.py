@@ -7,6 +7,7 @@ from souk.db.models.catalog import (
     Category,
     FaqEntry,
     Product,
+    SearchWord,
     ShippingOption,
 )
 from souk.db.models.customer import (
@@ -44,6 +45,7 @@ __all__ = [
     "PriceChange",
     "PriceSource",
     "Product",
+    "SearchWord",
     "ShippingOption",
     "Shop",
     "ShopChannel",

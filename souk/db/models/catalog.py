@@ -111,6 +111,29 @@ class Product(Base):
     )
 
 
+class SearchWord(Base):
+    """A word of a shop's product titles and how many products have it: what a misspelt
+    search word is corrected against. Triggers on products keep it (migration 0008);
+    the application only reads it."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index(
+            "ix_search_words_trgm",
+            "shop_id",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
+        ),
+    )
+
+    shop_id: Mapped[int] = mapped_column(
+        ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True
+    )
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+    products: Mapped[int] = mapped_column(Integer)
+
+
 class ShippingOption(Base):
     """A way to deliver an order, with its price."""
 
