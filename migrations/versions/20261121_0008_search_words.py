@@ -1,6 +1,6 @@
 """search: each shop's title words (search_words), kept by triggers on products, so that a
 misspelt search word is corrected against a few thousand words instead of trigram-matching
-every title
+every title (whose index goes)
 
 Revision ID: 0008
 Revises: 0005
@@ -129,9 +129,18 @@ def upgrade() -> None:
         "SELECT shop_id, word, count(*) FROM products, search_title_words(titles) AS word "
         "GROUP BY shop_id, word"
     )
+    op.drop_index("ix_products_titles_trgm", table_name="products")
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_products_titles_trgm",
+        "products",
+        ["titles"],
+        unique=False,
+        postgresql_using="gin",
+        postgresql_ops={"titles": "gin_trgm_ops"},
+    )
     for name in ("inserted", "deleted", "retitled"):
         op.execute(f"DROP TRIGGER search_words_{name} ON products")
         op.execute(f"DROP FUNCTION search_words_{name}()")

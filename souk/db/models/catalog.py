@@ -71,12 +71,6 @@ class Product(Base):
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
         Index("ix_products_search_vector", "search_vector", postgresql_using="gin"),
-        Index(
-            "ix_products_titles_trgm",
-            "titles",
-            postgresql_using="gin",
-            postgresql_ops={"titles": "gin_trgm_ops"},
-        ),
         Index("ix_products_shop_category", "shop_id", "category_id"),
     )
 
@@ -103,7 +97,8 @@ class Product(Base):
     embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
     embedded_hash: Mapped[str | None] = mapped_column(String(64))
     search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed(_SEARCH_VECTOR, persisted=True))
-    # The titles in every language, for typo-tolerant (trigram) matching with one index.
+    # The titles in every language: their words are what misspelt search words are
+    # corrected to (SearchWord, kept by triggers on this table).
     titles: Mapped[str] = mapped_column(Text, Computed(_TITLES, persisted=True))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(
