@@ -7,8 +7,9 @@ products are embedded for real with the local model, their variants get derived 
 indexes dropped, then the indexes are built again as the migration defines them, timed.
 Then, one at a time after a warm-up:
 
-- the whole search: `parse_search` + `SearchService.search` with the local embedder, for
-  a few hundred English and Russian queries, 40% of them with price or stock filters;
+- the whole search: `parse_search` + `SearchService.search` with the local embedder
+  built as the app builds it (EMBEDDINGS_THREADS, the query cache), for a few hundred
+  English and Russian queries, 40% of them with price or stock filters;
 - the same searches with the query vectors already embedded (the SQL's share);
 - recall@10 (and @50, the app's candidate count) of the shop-scoped HNSW query against
   an exact scan of the same embeddings, at several `hnsw.ef_search` values.
@@ -64,7 +65,7 @@ from bench.search_recall import measure_recall
 from bench.search_report import CatalogFigures, Figures, LoadFigures, MachineFigures, report
 from bench.search_vectors import Matrix, catalog_vectors
 from souk.ai.embedder import Embedder, build_embedder
-from souk.config import AISettings
+from souk.config import DEFAULT_SHARED_BUFFERS, AISettings
 from souk.db.session import create_engine, create_session_factory
 from souk.logs import setup_logging
 from souk.services.search import EF_SEARCH
@@ -90,7 +91,9 @@ async def run(args: argparse.Namespace) -> bool:
     catalog = await generate_catalog(args, embedder)
     async with (
         bench_workdir("souk-bench-search-") as workdir,
-        embedded_services(workdir / "data", fast=args.fast_postgres) as urls,
+        embedded_services(
+            workdir / "data", fast=args.fast_postgres, shared_buffers=args.shared_buffers
+        ) as urls,
     ):
         engine = create_engine(urls.database_url, pool_size=2, max_overflow=0)
         connection = await connect(urls.database_url)
@@ -219,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=6, help="results asked for (the bot: 5+1)")
     parser.add_argument("--maintenance-work-mem", default="512MB", help="for the index builds only")
     parser.add_argument("--seed", type=int, default=1, help="of the catalog and the queries")
+    parser.add_argument(
+        "--shared-buffers",
+        default=DEFAULT_SHARED_BUFFERS,
+        help="Postgres shared_buffers (POSTGRES_SHARED_BUFFERS's default unless told)",
+    )
     parser.add_argument(
         "--fast-postgres",
         action="store_true",
