@@ -19,21 +19,27 @@ down_revision: str | None = "0005"  # rebased onto 0007 at merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The words of a title as full text has them ('simple': lower case, as written), only
-# those with a letter and three characters or more: trigrams compare nothing shorter, and
-# a number is not misspelt.
+# The words of a title as full text has them ('simple': lower case, as written), and
+# which of them are kept: those with a letter and three characters or more (trigrams
+# compare nothing shorter, and a number is not misspelt). Kept apart, so that a
+# statement's words are counted first and checked once each.
 _TITLE_WORDS = """
-CREATE FUNCTION search_title_words(titles text) RETURNS SETOF text
+CREATE FUNCTION search_title_lexemes(titles text) RETURNS SETOF text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT word FROM unnest(tsvector_to_array(to_tsvector('simple', titles))) AS word
-    WHERE length(word) >= 3 AND word ~ '[[:alpha:]]'
+    SELECT unnest(tsvector_to_array(to_tsvector('simple', titles)))
+$$
+"""
+_IS_WORD = """
+CREATE FUNCTION search_word(word text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT length(word) >= 3 AND word ~ '[[:alpha:]]'
 $$
 """
 
-# Adds `delta` products to each (shop, word), in one upsert sorted by word (every writer
-# locks the rows it changes in the same order), then drops the words no product has any
-# more. A word losing products is only counted down if it is there: when a shop is
-# deleted, its words go before its products do.
+# Adds `delta` products to each (shop, word) kept, in one upsert sorted by word (every
+# writer locks the rows it changes in the same order), then drops the words no product
+# has any more. A word losing products is only counted down if it is there: when a shop
+# is deleted, its words go before its products do.
 _APPLY = """
 CREATE FUNCTION search_words_apply(shop_ids bigint[], words text[], deltas integer[])
 RETURNS void LANGUAGE sql AS $$
@@ -43,9 +49,9 @@ RETURNS void LANGUAGE sql AS $$
         FROM unnest(shop_ids, words, deltas) AS c(shop_id, word, delta)
         GROUP BY shop_id, word
     ) AS c
-    WHERE delta > 0 OR delta < 0 AND EXISTS (
+    WHERE search_word(word) AND (delta > 0 OR delta < 0 AND EXISTS (
         SELECT FROM search_words AS k WHERE k.shop_id = c.shop_id AND k.word = c.word
-    )
+    ))
     ORDER BY shop_id, word
     ON CONFLICT (shop_id, word) DO UPDATE SET products = known.products + excluded.products;
     DELETE FROM search_words AS known USING unnest(shop_ids, words) AS c(shop_id, word)
@@ -57,8 +63,12 @@ $$
 _STATEMENT_TRIGGER = """
 CREATE FUNCTION search_words_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM search_words_apply(array_agg(p.shop_id), array_agg(w.word), array_agg({delta}))
-    FROM {rows} AS p, search_title_words(p.titles) AS w(word);
+    PERFORM search_words_apply(array_agg(c.shop_id), array_agg(c.word), array_agg(c.delta))
+    FROM (
+        SELECT p.shop_id, w.word, {sign}count(*)::integer AS delta
+        FROM {rows} AS p, search_title_lexemes(p.titles) AS w(word)
+        GROUP BY p.shop_id, w.word
+    ) AS c;
     RETURN NULL;
 END
 $$
@@ -74,9 +84,10 @@ CREATE FUNCTION search_words_retitled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM search_words_apply(array_agg(c.shop_id), array_agg(c.word), array_agg(c.delta))
     FROM (
-        SELECT OLD.shop_id AS shop_id, word, -1 AS delta FROM search_title_words(OLD.titles) AS word
+        SELECT OLD.shop_id AS shop_id, word, -1 AS delta
+        FROM search_title_lexemes(OLD.titles) AS word
         UNION ALL
-        SELECT NEW.shop_id, word, 1 FROM search_title_words(NEW.titles) AS word
+        SELECT NEW.shop_id, word, 1 FROM search_title_lexemes(NEW.titles) AS word
     ) AS c;
     RETURN NULL;
 END
@@ -89,10 +100,10 @@ EXECUTE FUNCTION search_words_retitled()
 
 _TRIGGERS = [
     _STATEMENT_TRIGGER.format(
-        name="inserted", event="INSERT", transition="NEW", rows="new_products", delta=1
+        name="inserted", event="INSERT", transition="NEW", rows="new_products", sign=""
     ),
     _STATEMENT_TRIGGER.format(
-        name="deleted", event="DELETE", transition="OLD", rows="old_products", delta=-1
+        name="deleted", event="DELETE", transition="OLD", rows="old_products", sign="-"
     ),
     _RETITLED,
 ]
@@ -120,14 +131,15 @@ def upgrade() -> None:
         postgresql_ops={"word": "gin_trgm_ops"},
     )
     op.execute(_TITLE_WORDS)
+    op.execute(_IS_WORD)
     op.execute(_APPLY)
     for trigger in _TRIGGERS:
         for statement in trigger.split("---"):  # asyncpg runs one statement at a time
             op.execute(statement)
     op.execute(
         "INSERT INTO search_words (shop_id, word, products) "
-        "SELECT shop_id, word, count(*) FROM products, search_title_words(titles) AS word "
-        "GROUP BY shop_id, word"
+        "SELECT shop_id, word, count(*) FROM products, search_title_lexemes(titles) AS word "
+        "WHERE search_word(word) GROUP BY shop_id, word"
     )
     op.drop_index("ix_products_titles_trgm", table_name="products")
 
@@ -145,6 +157,7 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER search_words_{name} ON products")
         op.execute(f"DROP FUNCTION search_words_{name}()")
     op.execute("DROP FUNCTION search_words_apply(bigint[], text[], integer[])")
-    op.execute("DROP FUNCTION search_title_words(text)")
+    op.execute("DROP FUNCTION search_word(text)")
+    op.execute("DROP FUNCTION search_title_lexemes(text)")
     op.drop_index("ix_search_words_trgm", table_name="search_words")
     op.drop_table("search_words")

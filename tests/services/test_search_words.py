@@ -34,8 +34,8 @@ async def mismatches(session: AsyncSession, shop_id: int) -> list[tuple[object, 
             """
             SELECT word, counted.products, kept.products FROM (
                 SELECT word, count(*) AS products
-                FROM products, search_title_words(titles) AS word
-                WHERE shop_id = :shop_id GROUP BY word
+                FROM products, search_title_lexemes(titles) AS word
+                WHERE shop_id = :shop_id AND search_word(word) GROUP BY word
             ) AS counted
             FULL JOIN (SELECT * FROM search_words WHERE shop_id = :shop_id) AS kept USING (word)
             WHERE counted.products IS DISTINCT FROM kept.products
