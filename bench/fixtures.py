@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from souk.cli import migrate_database
+from souk.config import DEFAULT_SHARED_BUFFERS
 from souk.embedded import EmbeddedServices, ServiceURLs
 
 
@@ -35,10 +36,18 @@ async def bench_workdir(prefix: str) -> AsyncIterator[Path]:
 
 
 @contextlib.asynccontextmanager
-async def embedded_services(data_dir: Path, *, fast: bool = False) -> AsyncIterator[ServiceURLs]:
+async def embedded_services(
+    data_dir: Path, *, fast: bool = False, shared_buffers: str = DEFAULT_SHARED_BUFFERS
+) -> AsyncIterator[ServiceURLs]:
     """Postgres and Redis, migrated; stopped at the end. Durable settings (fsync on, as in
     production) unless `fast` (the tests' settings: no fsync, no AOF)."""
-    services = EmbeddedServices(data_dir=data_dir, database_url=None, redis_url=None, fast=fast)
+    services = EmbeddedServices(
+        data_dir=data_dir,
+        database_url=None,
+        redis_url=None,
+        fast=fast,
+        shared_buffers=shared_buffers,
+    )
     try:
         urls = await asyncio.to_thread(services.start)
         await asyncio.to_thread(migrate_database, urls.database_url)

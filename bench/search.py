@@ -7,8 +7,9 @@ products are embedded for real with the local model, their variants get derived 
 indexes dropped, then the indexes are built again as the migration defines them, timed.
 Then, one at a time after a warm-up:
 
-- the whole search: `parse_search` + `SearchService.search` with the local embedder, for
-  a few hundred English and Russian queries, 40% of them with price or stock filters;
+- the whole search: `parse_search` + `SearchService.search` with the local embedder
+  built as the app builds it (EMBEDDINGS_THREADS, the query cache), for a few hundred
+  English and Russian queries, 40% of them with price or stock filters;
 - the same searches with the query vectors already embedded (the SQL's share);
 - recall@10 (and @50, the app's candidate count) of the shop-scoped HNSW query against
   an exact scan of the same embeddings, at several `hnsw.ef_search` values.
@@ -63,7 +64,8 @@ from bench.search_measure import RecordedEmbedder, SearchFigures, TimedEmbedder,
 from bench.search_recall import measure_recall
 from bench.search_report import CatalogFigures, Figures, LoadFigures, MachineFigures, report
 from bench.search_vectors import Matrix, catalog_vectors
-from souk.ai.embedder import LocalEmbedder
+from souk.ai.embedder import Embedder, build_embedder
+from souk.config import DEFAULT_SHARED_BUFFERS, AISettings
 from souk.db.session import create_engine, create_session_factory
 from souk.logs import setup_logging
 from souk.services.search import EF_SEARCH
@@ -85,11 +87,13 @@ class Catalog:
 async def run(args: argparse.Namespace) -> bool:
     """Generate, embed, load, measure; report and say whether every target passed."""
     load_at_start = os.getloadavg()[0]
-    embedder = LocalEmbedder()
+    embedder = build_embedder(AISettings(embeddings="local"))  # as the app builds it
     catalog = await generate_catalog(args, embedder)
     async with (
         bench_workdir("souk-bench-search-") as workdir,
-        embedded_services(workdir / "data", fast=args.fast_postgres) as urls,
+        embedded_services(
+            workdir / "data", fast=args.fast_postgres, shared_buffers=args.shared_buffers
+        ) as urls,
     ):
         engine = create_engine(urls.database_url, pool_size=2, max_overflow=0)
         connection = await connect(urls.database_url)
@@ -114,7 +118,7 @@ async def run(args: argparse.Namespace) -> bool:
     return report(Figures(catalog.figures, load, searches, recall, machine))
 
 
-async def generate_catalog(args: argparse.Namespace, embedder: LocalEmbedder) -> Catalog:
+async def generate_catalog(args: argparse.Namespace, embedder: Embedder) -> Catalog:
     """The products of both shops, and their vectors (real for the bases, else derived)."""
     started = time.monotonic()
     bases = make_bases(args.bases, args.seed)
@@ -218,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=6, help="results asked for (the bot: 5+1)")
     parser.add_argument("--maintenance-work-mem", default="512MB", help="for the index builds only")
     parser.add_argument("--seed", type=int, default=1, help="of the catalog and the queries")
+    parser.add_argument(
+        "--shared-buffers",
+        default=DEFAULT_SHARED_BUFFERS,
+        help="Postgres shared_buffers (POSTGRES_SHARED_BUFFERS's default unless told)",
+    )
     parser.add_argument(
         "--fast-postgres",
         action="store_true",

@@ -23,8 +23,9 @@ from souk.db.models import Category
 from souk.services.shops import ShopService
 
 HNSW_INDEX = "ix_products_embedding_hnsw"
-# Built again after the load, in this order: the GIN indexes first, HNSW (the slow one) last.
-SEARCH_INDEXES = ("ix_products_search_vector", "ix_products_titles_trgm", HNSW_INDEX)
+# Built again after the load, in this order: the GIN index first, HNSW (the slow one) last.
+# (search_words, the shops' title words, is filled by a trigger during the COPY.)
+SEARCH_INDEXES = ("ix_products_search_vector", HNSW_INDEX)
 COLUMNS = (
     "shop_id",
     "category_id",
@@ -165,7 +166,8 @@ async def build_indexes(
 
 
 async def relation_sizes(connection: asyncpg.Connection) -> list[tuple[str, int]]:
-    """Bytes of the products table, its TOAST, each of its indexes and the total."""
+    """Bytes of the products table, its TOAST, each of its indexes and the total, and of
+    the shops' title words that spelling corrects against."""
     sizes = [
         ("table (heap)", "pg_relation_size('products')"),
         ("table + TOAST", "pg_table_size('products')"),
@@ -178,7 +180,14 @@ async def relation_sizes(connection: asyncpg.Connection) -> list[tuple[str, int]
         "FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid "
         "WHERE i.indrelid = 'products'::regclass ORDER BY bytes DESC"
     )
-    return figures[:2] + [(f"  {row['name']}", int(row["bytes"])) for row in indexes] + figures[2:]
+    words = int(await connection.fetchval("SELECT pg_total_relation_size('search_words')"))
+    return [
+        *figures[:2],
+        *[(f"  {row['name']}", int(row["bytes"])) for row in indexes],
+        *figures[2:],
+        ("search_words (title words, with its indexes)", words),
+        ("total with search_words", figures[-1][1] + words),
+    ]
 
 
 async def server_settings(connection: asyncpg.Connection) -> dict[str, str]:

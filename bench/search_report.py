@@ -119,7 +119,11 @@ def report_latency(searches: SearchFigures, recall: RecallResult, machine: Machi
     whole, recorded = searches.whole, searches.recorded
     rows = [
         ["whole search (SearchService.search)", str(len(whole)), *_ms([t.seconds for t in whole])],
-        ["  query embedding within it", str(len(whole)), *_ms([t.embedding for t in whole])],
+        [
+            "  query embedding (beside the word ranking)",
+            str(len(whole)),
+            *_ms([t.embedding for t in whole]),
+        ],
         ["search, vector given (SQL)", str(len(recorded)), *_ms([t.seconds for t in recorded])],
     ]
     for label, filtered in (("  with filters", True), ("  without filters", False)):

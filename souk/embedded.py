@@ -23,7 +23,7 @@ from pathlib import Path
 
 import redis
 
-from souk.config import Settings
+from souk.config import DEFAULT_SHARED_BUFFERS, Settings
 from souk.errors import EmbeddedServiceError
 from souk.logs import get_logger
 
@@ -108,6 +108,7 @@ class EmbeddedPostgres:
 
     data_dir: Path
     fast: bool = False  # tests: no fsync, the data is thrown away anyway
+    shared_buffers: str = DEFAULT_SHARED_BUFFERS  # a server already running keeps its own
 
     @property
     def pgdata(self) -> Path:
@@ -189,7 +190,10 @@ class EmbeddedPostgres:
                 ]
             )
         self._clear_stale_pid_file()
-        options = f"-h '' -k {self.socket_dir} -c max_connections=300"
+        options = (
+            f"-h '' -k {self.socket_dir} -c max_connections=300 "
+            f"-c shared_buffers={self.shared_buffers}"
+        )
         if self.fast:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log_file = self.pgdata / "server.log"
@@ -353,8 +357,9 @@ class EmbeddedServices:
         database_url: str | None,
         redis_url: str | None,
         fast: bool = False,
+        shared_buffers: str = DEFAULT_SHARED_BUFFERS,
     ) -> None:
-        self.postgres = None if database_url else EmbeddedPostgres(data_dir, fast=fast)
+        self.postgres = None if database_url else EmbeddedPostgres(data_dir, fast, shared_buffers)
         self.redis = None if redis_url else EmbeddedRedis(data_dir, fast=fast)
         self._database_url = database_url
         self._redis_url = redis_url
@@ -369,6 +374,7 @@ class EmbeddedServices:
             database_url=core.database_url.get_secret_value() if core.database_url else None,
             redis_url=core.redis_url.get_secret_value() if core.redis_url else None,
             fast=fast,
+            shared_buffers=core.postgres_shared_buffers,
         )
 
     def start(self) -> ServiceURLs:

@@ -1,7 +1,7 @@
 """whatsapp: delivery statuses of the messages we send
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-21 12:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

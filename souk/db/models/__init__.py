@@ -8,6 +8,7 @@ from souk.db.models.catalog import (
     Category,
     FaqEntry,
     Product,
+    SearchWord,
     ShippingOption,
 )
 from souk.db.models.customer import (
@@ -63,6 +64,7 @@ __all__ = [
     "RecipientState",
     "RowResult",
     "ScheduleState",
+    "SearchWord",
     "ShippingOption",
     "Shop",
     "ShopChannel",

@@ -71,12 +71,6 @@ class Product(Base):
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
         Index("ix_products_search_vector", "search_vector", postgresql_using="gin"),
-        Index(
-            "ix_products_titles_trgm",
-            "titles",
-            postgresql_using="gin",
-            postgresql_ops={"titles": "gin_trgm_ops"},
-        ),
         Index("ix_products_shop_category", "shop_id", "category_id"),
     )
 
@@ -103,12 +97,36 @@ class Product(Base):
     embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
     embedded_hash: Mapped[str | None] = mapped_column(String(64))
     search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed(_SEARCH_VECTOR, persisted=True))
-    # The titles in every language, for typo-tolerant (trigram) matching with one index.
+    # The titles in every language: their words are what misspelt search words are
+    # corrected to (SearchWord, kept by triggers on this table).
     titles: Mapped[str] = mapped_column(Text, Computed(_TITLES, persisted=True))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class SearchWord(Base):
+    """A word of a shop's product titles and how many products have it: what a misspelt
+    search word is corrected against. Triggers on products keep it (migration 0008);
+    the application only reads it."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index(
+            "ix_search_words_trgm",
+            "shop_id",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
+        ),
+    )
+
+    shop_id: Mapped[int] = mapped_column(
+        ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True
+    )
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+    products: Mapped[int] = mapped_column(Integer)
 
 
 class ShippingOption(Base):
