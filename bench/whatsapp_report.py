@@ -1,0 +1,111 @@
+"""The WhatsApp intake benchmark's printed report: both platforms, round by round and
+merged, and WhatsApp's throughput against Telegram's."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from bench.report import fmt, percentiles, print_table
+from bench.webhook_measure import WARMUP_UPDATES, Figures, merge
+from bench.webhook_report import TARGET_RSS_MB, latency_table, ratio, resource_table
+
+# The issue's target, printed next to the figure (never asserted).
+TARGET_THROUGHPUT_RATIO = 0.7
+TELEGRAM = "telegram"
+WHATSAPP = "whatsapp"
+
+
+def round_order(number: int, names: Sequence[str]) -> list[str]:
+    """The order of round `number` (from 0): as given, then reversed, and so on."""
+    return list(names) if number % 2 == 0 else list(reversed(names))
+
+
+def complete(figures: Figures) -> bool:
+    """Every update acknowledged and answered."""
+    return figures.failed_posts == 0 and figures.replies == figures.updates
+
+
+def verdict(telegram: Figures, whatsapp: Figures) -> tuple[float, str]:
+    """WhatsApp's updates/s over Telegram's, and PASS when it meets the target with
+    every update of both answered (FAIL, with why, otherwise)."""
+    figure = ratio(whatsapp.throughput, telegram.throughput)
+    missing = [f.target for f in (telegram, whatsapp) if not complete(f)]
+    if missing:
+        return figure, f"FAIL (unanswered or refused updates: {', '.join(missing)})"
+    return figure, "PASS" if figure >= TARGET_THROUGHPUT_RATIO else "FAIL"
+
+
+def report(
+    rounds: list[dict[str, Figures]], peak_rss: float | None, args: argparse.Namespace
+) -> None:
+    """Settings, each round's updates/s, the merged figures, the ratio and the verdict."""
+    merged = [merge([measured[name] for measured in rounds]) for name in (TELEGRAM, WHATSAPP)]
+    print()
+    _print_settings(args)
+    print()
+    _print_rounds(rounds)
+    print()
+    latency_table(merged)
+    print()
+    resource_table(merged)
+    print(
+        "(one `souk serve` takes both: its peak RSS is cumulative, each row is the peak "
+        "up to the end of that platform's last run)"
+    )
+    print()
+    _print_comparison(merged[0], merged[1])
+    print(
+        f"souk web process peak RSS (VmHWM) over the whole run: {fmt(peak_rss)} MB "
+        f"(target < {TARGET_RSS_MB:g} MB)"
+    )
+
+
+def _print_settings(args: argparse.Namespace) -> None:
+    print(
+        f"whatsapp intake: one `souk serve`, {args.rounds} round(s) of {args.updates} updates "
+        f"per platform, each from distinct users, concurrency {args.concurrency}, warm-up "
+        f"{WARMUP_UPDATES} before each run; Telegram `/help` (secret token), WhatsApp `help` "
+        f"(signed X-Hub-Signature-256), both answered by /help's handler"
+    )
+    print(
+        "fakes in-process: Bot API limits off; Graph API as --no-limits --no-window (no "
+        "throughput, pair rate or 24-hour window); "
+        f"souk TELEGRAM_PER_BOT_RATE={args.souk_bot_rate:g} burst {args.souk_bot_burst}, "
+        f"WHATSAPP_PER_NUMBER_RATE={args.souk_number_rate:g} (burst 1), WhatsApp pair rate "
+        "at production (one reply per user)"
+        + "".join(f", {key}={value}" for key, value in args.souk_env.items())
+        + ("; Postgres without fsync" if args.fast_postgres else "; Postgres durable (fsync on)")
+    )
+
+
+def _print_rounds(rounds: list[dict[str, Figures]]) -> None:
+    rows = []
+    for number, measured in enumerate(rounds):
+        telegram, whatsapp = measured[TELEGRAM], measured[WHATSAPP]
+        rows.append(
+            [
+                str(number + 1),
+                ", ".join(measured),
+                fmt(telegram.throughput),
+                fmt(whatsapp.throughput),
+                fmt(ratio(whatsapp.throughput, telegram.throughput), 2),
+            ]
+        )
+    print_table(["round", "order", "telegram upd/s", "whatsapp upd/s", "whatsapp / telegram"], rows)
+
+
+def _print_comparison(telegram: Figures, whatsapp: Figures) -> None:
+    figure, outcome = verdict(telegram, whatsapp)
+    p99 = {
+        name: (percentiles(f.ack_ms)[2], percentiles(f.e2e_ms)[2])
+        for name, f in ((TELEGRAM, telegram), (WHATSAPP, whatsapp))
+    }
+    print_table(
+        ["whatsapp / telegram", "figure", "target", "verdict"],
+        [
+            ["updates/s", fmt(figure, 2), f">= {TARGET_THROUGHPUT_RATIO}", outcome],
+            ["ack p99", fmt(ratio(p99[WHATSAPP][0], p99[TELEGRAM][0]), 2), "-", "-"],
+            ["end-to-end p99", fmt(ratio(p99[WHATSAPP][1], p99[TELEGRAM][1]), 2), "-", "-"],
+        ],
+    )
