@@ -4,6 +4,7 @@ merged, and WhatsApp's throughput against Telegram's."""
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 from bench.report import fmt, percentiles, print_table
@@ -55,6 +56,7 @@ def report(
     )
     print()
     _print_comparison(merged[0], merged[1])
+    _print_cpu_per_update(merged[0], merged[1])
     print(
         f"souk web process peak RSS (VmHWM) over the whole run: {fmt(peak_rss)} MB "
         f"(target < {TARGET_RSS_MB:g} MB)"
@@ -108,4 +110,20 @@ def _print_comparison(telegram: Figures, whatsapp: Figures) -> None:
             ["ack p99", fmt(ratio(p99[WHATSAPP][0], p99[TELEGRAM][0]), 2), "-", "-"],
             ["end-to-end p99", fmt(ratio(p99[WHATSAPP][1], p99[TELEGRAM][1]), 2), "-", "-"],
         ],
+    )
+
+
+def cpu_ms_per_update(figures: Figures) -> float:
+    """CPU the souk process tree spent per answered update in the measured run, in ms."""
+    if not figures.replies:
+        return math.nan
+    return figures.cpu["target"] / 100.0 * figures.seconds / figures.replies * 1000.0
+
+
+def _print_cpu_per_update(telegram: Figures, whatsapp: Figures) -> None:
+    """What the ratio would be if souk had a core to itself (a busy machine moves it less)."""
+    tg_ms, wa_ms = cpu_ms_per_update(telegram), cpu_ms_per_update(whatsapp)
+    print(
+        f"souk CPU per update: telegram {fmt(tg_ms, 2)} ms, whatsapp {fmt(wa_ms, 2)} ms "
+        f"(on CPU alone WhatsApp would reach {fmt(ratio(tg_ms, wa_ms), 2)}x Telegram's updates/s)"
     )
