@@ -92,9 +92,22 @@ def _print_rounds(rounds: list[dict[str, Figures]]) -> None:
                 fmt(telegram.throughput),
                 fmt(whatsapp.throughput),
                 fmt(ratio(whatsapp.throughput, telegram.throughput), 2),
+                fmt(cpu_ms_per_update(telegram), 2),
+                fmt(cpu_ms_per_update(whatsapp), 2),
             ]
         )
-    print_table(["round", "order", "telegram upd/s", "whatsapp upd/s", "whatsapp / telegram"], rows)
+    print_table(
+        [
+            "round",
+            "order",
+            "telegram upd/s",
+            "whatsapp upd/s",
+            "whatsapp / telegram",
+            "telegram cpu ms/upd",
+            "whatsapp cpu ms/upd",
+        ],
+        rows,
+    )
 
 
 def _print_comparison(telegram: Figures, whatsapp: Figures) -> None:
