@@ -13,6 +13,9 @@ from bench.webhook_report import TARGET_RSS_MB, latency_table, ratio, resource_t
 
 # The issue's target, printed next to the figure (never asserted).
 TARGET_THROUGHPUT_RATIO = 0.7
+# Above this share of its run waiting for a CPU, souk's updates/s says more about the
+# machine's other work than about souk.
+BUSY_WAITING_PERCENT = 20.0
 TELEGRAM = "telegram"
 WHATSAPP = "whatsapp"
 
@@ -57,6 +60,9 @@ def report(
     print()
     _print_comparison(merged[0], merged[1])
     _print_cpu_per_update(merged[0], merged[1])
+    warning = busy_warning(merged)
+    if warning:
+        print(warning)
     print(
         f"souk web process peak RSS (VmHWM) over the whole run: {fmt(peak_rss)} MB "
         f"(target < {TARGET_RSS_MB:g} MB)"
@@ -139,4 +145,19 @@ def _print_cpu_per_update(telegram: Figures, whatsapp: Figures) -> None:
     print(
         f"souk CPU per update: telegram {fmt(tg_ms, 2)} ms, whatsapp {fmt(wa_ms, 2)} ms "
         f"(on CPU alone WhatsApp would reach {fmt(ratio(tg_ms, wa_ms), 2)}x Telegram's updates/s)"
+    )
+
+
+def busy_warning(results: Sequence[Figures]) -> str | None:
+    """A warning when souk spent much of a platform's runs runnable but without a CPU."""
+    busy = [
+        f"{r.target} {fmt(r.cpu['target_waiting'], 0)}%"
+        for r in results
+        if r.cpu["target_waiting"] > BUSY_WAITING_PERCENT
+    ]
+    if not busy:
+        return None
+    return (
+        f"warning: the machine was busy (souk waited for a CPU: {', '.join(busy)} of the "
+        "runs): updates/s and their ratio are unsteady, CPU per update is the better guide"
     )

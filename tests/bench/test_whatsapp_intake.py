@@ -7,7 +7,7 @@ import json
 
 from bench.webhook_channels import WhatsAppChannel
 from bench.webhook_measure import Figures, merge
-from bench.whatsapp_report import cpu_ms_per_update, round_order, verdict
+from bench.whatsapp_report import busy_warning, cpu_ms_per_update, round_order, verdict
 from souk.channels.whatsapp_bridge import InboundBridge
 from souk.channels.whatsapp_intake import SIGNATURE_HEADER, parse_envelope, signature_valid
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
@@ -23,6 +23,7 @@ def figures(
     updates: int | None = None,
     failed: int = 0,
     cpu: float = 50.0,
+    waiting: float = 5.0,
     rss: float | None = 200.0,
 ) -> Figures:
     return Figures(
@@ -34,7 +35,7 @@ def figures(
         ack_ms=[1.0] * replies,
         e2e_ms=[2.0] * replies,
         rss_mb=rss,
-        cpu={"target": cpu},
+        cpu={"target": cpu, "target_waiting": waiting},
     )
 
 
@@ -100,3 +101,10 @@ def test_the_verdict_needs_the_ratio_and_every_update_answered() -> None:
 def test_cpu_per_update_is_the_process_cpu_over_the_replies() -> None:
     # 50% of a core for 4 s is 2 s of CPU; over 1000 replies, 2 ms each.
     assert cpu_ms_per_update(figures("whatsapp", replies=1000, seconds=4.0, cpu=50.0)) == 2.0
+
+
+def test_a_busy_machine_is_named_with_the_platform_that_waited() -> None:
+    quiet = figures("telegram", replies=10, seconds=1.0, waiting=20.0)
+    assert busy_warning([quiet, figures("whatsapp", replies=10, seconds=1.0)]) is None
+    warning = busy_warning([quiet, figures("whatsapp", replies=10, seconds=1.0, waiting=41.0)])
+    assert warning is not None and "whatsapp 41%" in warning and "telegram" not in warning
