@@ -147,9 +147,13 @@ class Supervisor:
                         break
             except OSError:
                 time.sleep(0.25)  # polling another process until it listens
+        demo = (
+            f"  chat with the demo shop (web chat), status, connecting a bot: {base}/\n"
+            if self._settings.core.demo
+            else ""
+        )
         print(
-            f"\n  souk is ready: {base}\n"
-            f"  status and how to connect a bot: {base}/\n"
+            f"\n  souk is ready: {base}\n{demo}"
             f"  health {base}/healthz · metrics {base}/metrics\n"
             f"  data in {self._settings.data_dir} · Ctrl-C stops everything\n",
             flush=True,

@@ -163,7 +163,7 @@ async def chat_send(request: web.Request) -> web.Response:
     if await runtime.web.get(DEMO_SHOP) is None:
         return _refuse(503, "no_demo_shop", "web")
     try:
-        await accept_web(runtime, DEMO_SHOP, visitor, message)
+        await accept_web(runtime, DEMO_SHOP, visitor, message, page_language(request))
     except Exception as error:
         log.error("web chat message not stored", error=type(error).__name__)
         return _refuse(503, "unavailable", "web")

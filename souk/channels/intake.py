@@ -79,11 +79,13 @@ async def accept_whatsapp(runtime: Runtime, envelope: Envelope) -> int:
 
 
 async def accept_web(
-    runtime: Runtime, receiver: str, visitor: str, message: dict[str, Any]
+    runtime: Runtime, receiver: str, visitor: str, message: dict[str, Any], language: str
 ) -> bool:
-    """Store a web chat message (once per page-made id) and queue it; False for a repeat."""
+    """Store a web chat message (once per page-made id) and queue it; False for a repeat.
+    `language` is the page's: the bot answers in it, as in a Telegram client's."""
     chat = ChatRef(ChannelKind.WEB, receiver, visitor)
-    payload = {"sender": visitor, "message": message, "contact": {"profile": {"name": "Guest"}}}
+    contact = {"profile": {"name": "Guest"}, "language": language}
+    payload = {"sender": visitor, "message": message, "contact": contact}
     new = NewUpdate(chat, f"{visitor}:{message['id']}", str(message["type"]), json.dumps(payload))
     if not await runtime.inbox_writer.store(new):
         UPDATES_DUPLICATE.labels("web").inc()

@@ -22,7 +22,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, Message
 from redis.asyncio import Redis
@@ -49,6 +49,9 @@ class MenuMemory:
 
     async def remember(self, receiver: str, chat_id: int, menu: dict[str, str]) -> None:
         await self._redis.set(self._key(receiver, chat_id), json.dumps(menu), ex=_MENU_TTL_SECONDS)
+
+    async def forget(self, receiver: str, chat_id: int) -> None:
+        await self._redis.delete(self._key(receiver, chat_id))
 
     async def choice(self, receiver: str, chat_id: int, typed: str) -> str | None:
         raw = await self._redis.get(self._key(receiver, chat_id))
@@ -134,6 +137,10 @@ class RenderedSession(BaseSession):
             provider_id = await self.deliver(method, chat_id, recipient, body)
         if rendered.menu:
             await self._menus.remember(self.receiver, chat_id, rendered.menu)
+        elif not isinstance(method, AnswerCallbackQuery):
+            # A new screen without a menu: a number typed now is an answer, not a choice
+            # from an older screen (a toast leaves the menu of the screen it comes with).
+            await self._menus.forget(self.receiver, chat_id)
         if method.__returning__ is bool:
             return cast(TelegramType, True)
         sent = sent_message(chat_id)

@@ -2,7 +2,7 @@
 
 All bots share one aiohttp session whose request middleware applies the shared
 limits (`telegram_limits`). Bots are loaded from `shop_channels` on first use and
-cached; an unknown bot id is remembered briefly so junk requests cost no query.
+cached (`ChannelCache`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.channels.cache import ChannelCache, channel_loader
 from souk.channels.telegram_limits import OutboundLimitMiddleware
 from souk.config import TelegramSettings
 from souk.db.models import ChannelKind
@@ -33,8 +34,6 @@ ALLOWED_UPDATES = (
     "shipping_query",
     "my_chat_member",
 )
-_UNKNOWN_TTL_SECONDS = 10.0
-_KNOWN_TTL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -87,8 +86,11 @@ class BotRegistry:
             api=TelegramAPIServer.from_base(settings.api_base), timeout=settings.request_timeout
         )
         self._http.middleware(request_middleware)
-        self._bots: dict[int, tuple[TelegramBot, float]] = {}
-        self._unknown: dict[int, float] = {}
+        self._cache: ChannelCache[TelegramBot] = ChannelCache(
+            channel_loader(session_factory, ChannelKind.TELEGRAM, needs_token=True),
+            self._make,
+            clock=clock,
+        )
 
     def _make(self, channel: ChannelInfo) -> TelegramBot:
         assert channel.token is not None
@@ -102,38 +104,22 @@ class BotRegistry:
 
     async def get(self, bot_id: int) -> TelegramBot | None:
         """The bot with this id, or None if no active shop owns it."""
-        now = self._clock()
-        cached = self._bots.get(bot_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        if self._unknown.get(bot_id, 0.0) > now:
-            return None
-        async with self._session_factory() as session:
-            channel = await ShopService(session).channel(ChannelKind.TELEGRAM, str(bot_id))
-        if channel is None or not channel.token:
-            self._unknown[bot_id] = now + _UNKNOWN_TTL_SECONDS
-            self._bots.pop(bot_id, None)
-            return None
-        entry = cached[0] if cached and cached[0].channel == channel else self._make(channel)
-        self._bots[bot_id] = (entry, now + _KNOWN_TTL_SECONDS)
-        return entry
+        return await self._cache.get(str(bot_id))
 
     async def all(self) -> list[TelegramBot]:
         """Every active bot (for `webhook set` and polling)."""
         async with self._session_factory() as session:
             channels = await ShopService(session).channels(ChannelKind.TELEGRAM)
-        now = self._clock()
         bots = []
         for channel in channels:
             if channel.token:
                 entry = self._make(channel)
-                self._bots[int(channel.external_id)] = (entry, now + _KNOWN_TTL_SECONDS)
+                self._cache.put(channel.external_id, entry)
                 bots.append(entry)
         return bots
 
     def forget(self, bot_id: int) -> None:
-        self._bots.pop(bot_id, None)
-        self._unknown.pop(bot_id, None)
+        self._cache.forget(str(bot_id))
 
     async def close(self) -> None:
         await self._http.close()

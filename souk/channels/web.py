@@ -22,10 +22,11 @@ from aiogram.methods import TelegramMethod
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.channels.cache import ChannelCache, channel_loader
 from souk.channels.rendered import MenuMemory, RecipientLookup, RenderedSession, rendered_bot
 from souk.db.models import ChannelKind
 from souk.services.customers import CustomerService
-from souk.services.shops import ChannelInfo, ShopService
+from souk.services.shops import ChannelInfo
 
 COOKIE = "souk_chat"
 # What the page may send, and the bounds of each part.
@@ -34,7 +35,6 @@ TEXT_LIMIT = 4096
 ID_LIMIT = 256
 _KEEP_MESSAGES = 200
 _KEEP_SECONDS = 24 * 3600
-_KNOWN_TTL_SECONDS = 60.0
 
 
 def new_visitor() -> str:
@@ -162,28 +162,22 @@ class WebChats:
         self._clock = clock
         self.menus = MenuMemory(redis)
         self.log = ChatLog(redis)
-        self._bots: dict[str, tuple[WebBot, float]] = {}
+        self._cache: ChannelCache[WebBot] = ChannelCache(
+            channel_loader(session_factory, ChannelKind.WEB, needs_token=False),
+            self._make,
+            clock=clock,
+        )
         self._addresses: dict[int, str] = {}
 
+    def _make(self, channel: ChannelInfo) -> WebBot:
+        session = WebSession(
+            receiver=channel.external_id, recipients=self.address, menus=self.menus, log=self.log
+        )
+        return WebBot(bot=rendered_bot(channel.external_id, session), channel=channel)
+
     async def get(self, receiver: str) -> WebBot | None:
-        now = self._clock()
-        cached = self._bots.get(receiver)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        async with self._session_factory() as session:
-            channel = await ShopService(session).channel(ChannelKind.WEB, receiver)
-        if channel is None:
-            self._bots.pop(receiver, None)
-            return None
-        if cached is not None and cached[0].channel == channel:
-            entry = cached[0]
-        else:
-            session_ = WebSession(
-                receiver=receiver, recipients=self.address, menus=self.menus, log=self.log
-            )
-            entry = WebBot(bot=rendered_bot(receiver, session_), channel=channel)
-        self._bots[receiver] = (entry, now + _KNOWN_TTL_SECONDS)
-        return entry
+        """The web chat of the shop whose slug is `receiver`, or None."""
+        return await self._cache.get(receiver)
 
     async def address(self, customer_id: int) -> str | None:
         """The visitor (session id) behind a web customer."""

@@ -30,6 +30,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.channels.cache import ChannelCache, channel_loader
 from souk.channels.rendered import (
     MenuMemory,
     RecipientLookup,
@@ -45,7 +46,7 @@ from souk.logs import get_logger, register_secret
 from souk.metrics import OUTBOUND_CALLS, RATE_LIMITED
 from souk.services.customers import CustomerService
 from souk.services.ratelimit import Limit, Rate, RateLimiter
-from souk.services.shops import ChannelInfo, ShopService
+from souk.services.shops import ChannelInfo
 
 log = get_logger("souk.whatsapp.out")
 
@@ -223,10 +224,6 @@ class WhatsAppBot:
         return cast(WhatsAppSession, self.bot.session)
 
 
-_UNKNOWN_TTL_SECONDS = 10.0
-_KNOWN_TTL_SECONDS = 60.0
-
-
 class WhatsAppNumbers:
     """The shops' WhatsApp numbers as bots, by phone_number_id, sharing one HTTP session
     and the request middleware of the shared limits."""
@@ -246,8 +243,11 @@ class WhatsAppNumbers:
         self._clock = clock
         self.menus = MenuMemory(redis)
         self._http: ClientSession | None = None
-        self._numbers: dict[str, tuple[WhatsAppBot, float]] = {}
-        self._unknown: dict[str, float] = {}
+        self._cache: ChannelCache[WhatsAppBot] = ChannelCache(
+            channel_loader(session_factory, ChannelKind.WHATSAPP, needs_token=True),
+            self._make,
+            clock=clock,
+        )
         self._addresses: dict[int, str] = {}
 
     def _client(self) -> ClientSession:
@@ -270,21 +270,7 @@ class WhatsAppNumbers:
 
     async def get(self, phone_number_id: str) -> WhatsAppBot | None:
         """The number's bot, or None if no active shop owns it."""
-        now = self._clock()
-        cached = self._numbers.get(phone_number_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        if self._unknown.get(phone_number_id, 0.0) > now:
-            return None
-        async with self._session_factory() as session:
-            channel = await ShopService(session).channel(ChannelKind.WHATSAPP, phone_number_id)
-        if channel is None or not channel.token:
-            self._unknown[phone_number_id] = now + _UNKNOWN_TTL_SECONDS
-            self._numbers.pop(phone_number_id, None)
-            return None
-        entry = cached[0] if cached and cached[0].channel == channel else self._make(channel)
-        self._numbers[phone_number_id] = (entry, now + _KNOWN_TTL_SECONDS)
-        return entry
+        return await self._cache.get(phone_number_id)
 
     async def address(self, customer_id: int) -> str | None:
         """The WhatsApp address of a customer (wa_id or BSUID); never changes, so cached."""

@@ -42,9 +42,17 @@ MenuLookup = Callable[[str], Awaitable[str | None]]
 
 
 def _user(chat_id: int, contact: dict[str, Any]) -> User:
+    """The sender as aiogram sees one: their profile name, and the language of the web
+    chat page they write from (WhatsApp tells none)."""
     profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
     name = str((profile or {}).get("name") or "").strip() or "WhatsApp"
-    return User(id=chat_id, is_bot=False, first_name=name[:64])
+    language = contact.get("language")
+    return User(
+        id=chat_id,
+        is_bot=False,
+        first_name=name[:64],
+        language_code=language if isinstance(language, str) else None,
+    )
 
 
 def _at(message: dict[str, Any]) -> datetime:

@@ -161,3 +161,16 @@ async def test_in_a_real_browser_a_visitor_reaches_a_product_card(
     assert shot[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", shot[16:24])
     assert width > 150 and height > 100  # a rendered card, not an empty box
+
+
+async def test_the_bot_answers_in_the_language_of_the_page(
+    browser: ClientSession, server: TestServer
+) -> None:
+    async with browser.post(
+        server.make_url("/demo/messages"),
+        json={"id": "ru1", "type": "text", "text": {"body": "/cart"}},
+        headers={"Accept-Language": "ru-RU,ru;q=0.9"},
+    ) as r:
+        assert r.status == 200
+    (answer,) = await replies(browser, server, 0)
+    assert "корзин" in str(answer).lower()

@@ -24,6 +24,7 @@ from souk.db.models import (
 )
 from souk.notify import CustomerNotifier
 from souk.runtime import Runtime
+from souk.services.embeddings import EmbeddingService
 from tests.channels.test_catalog import stock_shop
 from tests.conftest import WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, MakeShop, TestShop
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
@@ -396,3 +397,36 @@ async def test_stop_typed_or_set_in_whatsapp_ends_campaigns_and_resume_restores_
     assert (await post(http, server, stop)).status == 200
     assert await opted_out(session_factory, shop, "77015550004")
     assert len(await rows(session_factory, number)) == 1  # preferences are not messages
+
+
+async def test_a_numbered_menu_is_answered_by_its_number_until_a_new_screen_replaces_it(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    runtime: Runtime,
+) -> None:
+    shop, _ = await stock_shop(make_shop, session_factory, whatsapp=True)
+    number = shop.whatsapp_number
+    assert number is not None
+    async with session_factory() as session:
+        await EmbeddingService(session, runtime.embedder).backfill(shop.shop_id)
+    customer = WaCustomer(http, server, fake_whatsapp, number, "77015550005")
+    (results,) = await customer.say("phone")
+    assert results["type"] == "text" and "\n1. " in results["text"]["body"]  # > 10 choices
+    first = results["text"]["body"].split("\n1. ", 1)[1].splitlines()[0]
+    card = await customer.say("1")  # the first entry: open the first result
+    assert any(first.split(" · ")[0].removeprefix("1. ") in str(m) for m in card)
+
+    await customer.say("phone")
+    await processed(session_factory, number, 3)
+    async with session_factory() as session:
+        customer_id = await session.scalar(
+            select(Customer.id).where(Customer.external_id == customer.wa_id)
+        )
+    menu_key = f"souk:menu:{number}:{customer_id}"
+    assert await runtime.redis.exists(menu_key)
+    await customer.say("cart")  # a screen without a menu
+    await processed(session_factory, number, 4)
+    assert not await runtime.redis.exists(menu_key)  # "1" is an answer again, not a choice
