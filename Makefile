@@ -36,6 +36,7 @@ chromium:
 
 bench: install ## Run the benchmarks (prints figures; slow)
 	$(BIN)/python bench/webhook_throughput.py
+	$(BIN)/python bench/whatsapp_intake.py
 	$(BIN)/python bench/outbox_push.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/checkout_race.py

@@ -3,42 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import aiohttp
 
+from bench.webhook_channels import Update
 from bench.webhook_targets import Target
-from souk.web import SECRET_HEADER
-from tests.fakes.telegram_api import FakeBotAPI
-from tests.fixtures.telegram import message
-
-Update = tuple[int, bytes]  # (user/chat id, JSON body)
 
 
 @dataclass
 class Load:
     """What the client saw while posting."""
 
-    sent_at: dict[int, float]  # chat id -> time.monotonic() when its POST started
+    sent_at: dict[int, float]  # user -> time.monotonic() when its POST started
     ack_ms: list[float]
     failed: int
     first_post: float
-
-
-def build_updates(count: int, *, first_user: int, first_update_id: int, text: str) -> list[Update]:
-    """One message from each of `count` distinct users, in the Bot API's own format."""
-    return [
-        (
-            user_id,
-            json.dumps(
-                message(user_id, f"{text} {index}", update_id=first_update_id + index)
-            ).encode(),
-        )
-        for index, user_id in enumerate(range(first_user, first_user + count))
-    ]
 
 
 async def post_all(
@@ -46,15 +28,16 @@ async def post_all(
 ) -> Load:
     """POST every update with `concurrency` requests in flight."""
     load = Load(sent_at={}, ack_ms=[], failed=0, first_post=time.monotonic())
-    headers = {SECRET_HEADER: target.secret, "Content-Type": "application/json"}
     pending = iter(updates)
 
     async def poster() -> None:
-        for chat_id, body in pending:  # one shared iterator: each update is posted once
+        for update in pending:  # one shared iterator: each update is posted once
             started = time.monotonic()
-            load.sent_at[chat_id] = started
+            load.sent_at[update.user] = started
             try:
-                async with http.post(target.webhook_url, data=body, headers=headers) as response:
+                async with http.post(
+                    target.webhook_url, data=update.body, headers=update.headers
+                ) as response:
                     await response.read()
                     ok = response.status == 200
             except (aiohttp.ClientError, TimeoutError):
@@ -68,25 +51,14 @@ async def post_all(
     return load
 
 
-def first_replies(api: FakeBotAPI, chats: Iterable[int]) -> dict[int, float]:
-    """chat id -> when the fake recorded the first successful sendMessage to it."""
-    wanted = set(chats)
-    seen: dict[int, float] = {}
-    for call in api.calls("sendMessage"):
-        chat_id = call.params.get("chat_id")
-        if isinstance(chat_id, int) and chat_id in wanted and chat_id not in seen:
-            seen[chat_id] = call.at
-    return seen
-
-
 async def wait_replies(
-    api: FakeBotAPI, chats: Iterable[int], *, deadline: float, target: Target
+    target: Target, users: Iterable[int], *, deadline: float
 ) -> dict[int, float]:
-    """Poll (every 100 ms) until every chat got its reply or the deadline passes."""
-    chats = list(chats)
+    """Poll (every 100 ms) until every user got a reply or the deadline passes."""
+    users = list(users)
     while True:
-        replies = first_replies(api, chats)
-        if len(replies) >= len(chats) or time.monotonic() > deadline:
+        replies = target.channel.replies(users)
+        if len(replies) >= len(users) or time.monotonic() > deadline:
             return replies
         if not target.child.alive():
             raise RuntimeError(f"{target.name} died:\n{target.child.log_tail()}")
@@ -94,7 +66,7 @@ async def wait_replies(
 
 
 async def run_load(
-    api: FakeBotAPI, target: Target, updates: list[Update], *, concurrency: int, within: float
+    target: Target, updates: list[Update], *, concurrency: int, within: float
 ) -> tuple[Load, dict[int, float]]:
     """Post `updates` over keep-alive connections, then wait up to `within` seconds (from
     the first POST) for their replies."""
@@ -103,7 +75,5 @@ async def run_load(
         connector=connector, timeout=aiohttp.ClientTimeout(total=60)
     ) as http:
         load = await post_all(http, target, updates, concurrency)
-    replies = await wait_replies(
-        api, load.sent_at, deadline=load.first_post + within, target=target
-    )
+    replies = await wait_replies(target, load.sent_at, deadline=load.first_post + within)
     return load, replies

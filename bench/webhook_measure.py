@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -14,9 +15,8 @@ from pathlib import Path
 
 from bench.processes import PYTHON, Child, child_env, spawn
 from bench.procfs import CpuMeter, peak_rss_mb, pid_from_file, process_tree, runqueue_wait_seconds
-from bench.webhook_load import build_updates, run_load
+from bench.webhook_load import run_load
 from bench.webhook_targets import Target
-from tests.fakes.telegram_api import FakeBotAPI
 
 WARMUP_UPDATES = 200
 
@@ -38,6 +38,34 @@ class Figures:
     @property
     def throughput(self) -> float:
         return self.replies / self.seconds if self.seconds > 0 else 0.0
+
+
+def merge(runs: list[Figures]) -> Figures:
+    """Several measured runs of one target as one: counts, seconds and samples added up
+    (so updates/s is all replies over all measured seconds), CPU weighted by each run's
+    seconds, the highest peak memory."""
+    if not runs:
+        raise ValueError("nothing to merge")
+    seconds = sum(run.seconds for run in runs)
+    peaks = [run.rss_mb for run in runs if run.rss_mb is not None]
+    return Figures(
+        target=runs[0].target,
+        updates=sum(run.updates for run in runs),
+        replies=sum(run.replies for run in runs),
+        failed_posts=sum(run.failed_posts for run in runs),
+        seconds=seconds,
+        ack_ms=[ms for run in runs for ms in run.ack_ms],
+        e2e_ms=[ms for run in runs for ms in run.e2e_ms],
+        rss_mb=max(peaks) if peaks else None,
+        cpu={
+            name: (
+                sum(run.cpu[name] * run.seconds for run in runs) / seconds
+                if seconds > 0
+                else math.nan
+            )
+            for name in runs[0].cpu
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -115,40 +143,43 @@ async def stop_profiler(profiler: Child) -> None:
     await profiler.stop(grace=5)
 
 
-async def warm_up(
-    api: FakeBotAPI, target: Target, args: argparse.Namespace, *, first_user: int
-) -> None:
+async def warm_up(target: Target, args: argparse.Namespace, *, first_user: int) -> None:
     """Post WARMUP_UPDATES updates (from users `first_user`, ...) and wait for their replies."""
-    warmup = build_updates(
-        WARMUP_UPDATES, first_user=first_user, first_update_id=first_user, text=target.text
-    )
+    warmup = target.channel.updates(WARMUP_UPDATES, first_user=first_user, text=target.text)
     _, warm_replies = await run_load(
-        api, target, warmup, concurrency=args.concurrency, within=args.timeout
+        target, warmup, concurrency=args.concurrency, within=args.timeout
     )
     if len(warm_replies) < len(warmup):
         print(f"  warning: warm-up got {len(warm_replies)}/{len(warmup)} replies")
 
 
 async def measure(
-    api: FakeBotAPI, target: Target, meters: Meters, args: argparse.Namespace, *, first_user: int
+    target: Target,
+    meters: Meters,
+    args: argparse.Namespace,
+    *,
+    first_user: int,
+    profile_name: str | None = None,
 ) -> Figures:
-    """Warm up (not measured), then post N updates and wait for their replies."""
-    await warm_up(api, target, args, first_user=first_user)
-    api.reset()
+    """Warm up (not measured), then post N updates and wait for their replies; with
+    --profile-dir, py-spy records into `<profile_name or target name>.txt` there."""
+    await warm_up(target, args, first_user=first_user)
+    target.channel.reset()
     first = first_user + WARMUP_UPDATES
-    updates = build_updates(args.updates, first_user=first, first_update_id=first, text=target.text)
+    updates = target.channel.updates(args.updates, first_user=first, text=target.text)
     profiler = None
     if args.profile_dir:
-        profiler = start_profiler(target.child.pid, args.profile_dir / f"{target.name}.txt")
+        output = args.profile_dir / f"{profile_name or target.name}.txt"
+        profiler = start_profiler(target.child.pid, output)
         await asyncio.sleep(1.0)  # let py-spy attach
     meters.start()
     load, replies = await run_load(
-        api, target, updates, concurrency=args.concurrency, within=args.timeout
+        target, updates, concurrency=args.concurrency, within=args.timeout
     )
     cpu = meters.stop()
     if profiler is not None:
         await stop_profiler(profiler)
-    e2e = [(at - load.sent_at[chat]) * 1000.0 for chat, at in replies.items()]
+    e2e = [(at - load.sent_at[user]) * 1000.0 for user, at in replies.items()]
     last = max(replies.values(), default=load.first_post)
     return Figures(
         target=target.name,

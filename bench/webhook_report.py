@@ -18,9 +18,9 @@ def report(results: list[Figures], args: argparse.Namespace) -> None:
     print()
     _print_settings(args)
     print()
-    _print_latency_table(results)
+    latency_table(results)
     print()
-    _print_resource_table(results)
+    resource_table(results)
     print()
     _print_comparison(results)
 
@@ -35,7 +35,8 @@ def _print_settings(args: argparse.Namespace) -> None:
     )
 
 
-def _print_latency_table(results: list[Figures]) -> None:
+def latency_table(results: list[Figures]) -> None:
+    """Per target: updates, failures, replies, updates/s, ack and end-to-end percentiles."""
     rows = []
     for r in results:
         ack, e2e = percentiles(r.ack_ms), percentiles(r.e2e_ms)
@@ -70,7 +71,8 @@ def _print_latency_table(results: list[Figures]) -> None:
     )
 
 
-def _print_resource_table(results: list[Figures]) -> None:
+def resource_table(results: list[Figures]) -> None:
+    """Per target: peak memory and the CPU of each process taking part."""
     print_table(
         [
             "target",
@@ -100,7 +102,7 @@ def _print_resource_table(results: list[Figures]) -> None:
     )
 
 
-def _ratio(a: float, b: float) -> float:
+def ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
@@ -109,14 +111,14 @@ def _print_comparison(results: list[Figures]) -> None:
     by_name = {r.target: r for r in results}
     souk, echo = by_name.get("souk"), by_name.get("echo")
     if souk is not None and echo is not None:
-        ack_ratio = _ratio(percentiles(souk.ack_ms)[2], percentiles(echo.ack_ms)[2])
-        e2e_ratio = _ratio(percentiles(souk.e2e_ms)[2], percentiles(echo.e2e_ms)[2])
+        ack_ratio = ratio(percentiles(souk.ack_ms)[2], percentiles(echo.ack_ms)[2])
+        e2e_ratio = ratio(percentiles(souk.e2e_ms)[2], percentiles(echo.e2e_ms)[2])
         print_table(
             ["souk / echo", "figure", "target"],
             [
                 [
                     "throughput",
-                    fmt(_ratio(souk.throughput, echo.throughput), 2),
+                    fmt(ratio(souk.throughput, echo.throughput), 2),
                     f">= {TARGET_THROUGHPUT_RATIO}",
                 ],
                 ["ack p99", fmt(ack_ratio, 2), f"<= {TARGET_P99_RATIO}"],

@@ -26,10 +26,16 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `tests` impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fixtures import bench_workdir, embedded_services, new_bot_token
-from bench.processes import Child, parse_env_pairs
+from bench.processes import Child
 from bench.webhook_measure import Figures, measure, meters_for
 from bench.webhook_report import report
-from bench.webhook_targets import Target, echo_target, souk_target
+from bench.webhook_targets import (
+    Target,
+    add_webhook_arguments,
+    check_webhook_arguments,
+    echo_target,
+    souk_target,
+)
 from souk.logs import setup_logging
 from tests.fakes.telegram_api import FakeBotAPI, FakeLimits
 
@@ -50,12 +56,12 @@ async def run(args: argparse.Namespace) -> None:
                         api.reset()
                         if name == "souk":
                             target = await souk_target(
-                                workdir, data_dir, urls, api_base, souk_token, args
+                                workdir, data_dir, urls, api, api_base, souk_token, args
                             )
                         else:
-                            target = await echo_target(workdir, api_base, echo_token, args)
+                            target = await echo_target(workdir, api, api_base, echo_token, args)
                         children.append(target.child)
-                        results.append(await measure_target(api, target, index, data_dir, args))
+                        results.append(await measure_target(target, index, data_dir, args))
                 finally:
                     await stop_children(children, show_logs=args.show_logs)
     finally:
@@ -64,12 +70,11 @@ async def run(args: argparse.Namespace) -> None:
 
 
 async def measure_target(
-    api: FakeBotAPI, target: Target, index: int, data_dir: Path, args: argparse.Namespace
+    target: Target, index: int, data_dir: Path, args: argparse.Namespace
 ) -> Figures:
     """Measure one started target (its users are numbered apart from the others'), then stop it."""
     print(f"{target.name}: measuring ...", flush=True)
     figures = await measure(
-        api,
         target,
         meters_for(target.child, data_dir),
         args,
@@ -95,70 +100,23 @@ async def stop_children(children: list[Child], *, show_logs: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The benchmark's command line (run with --help to read it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--updates", type=int, default=3000, help="measured updates (N)")
-    parser.add_argument("--concurrency", type=int, default=50, help="requests in flight (C)")
+    add_webhook_arguments(parser, updates=3000)
     parser.add_argument(
         "--targets",
         default="souk,echo",
         type=lambda text: [t for t in text.split(",") if t],
         help="comma-separated, from: souk, echo",
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=300.0,
-        help="seconds a run may take, first POST to last reply",
-    )
-    parser.add_argument(
-        "--souk-bot-rate",
-        type=float,
-        default=100_000.0,
-        help="souk's TELEGRAM_PER_BOT_RATE; the fake's limits are off, so by "
-        "default souk's are lifted too (30 = production)",
-    )
-    parser.add_argument(
-        "--souk-bot-burst",
-        type=int,
-        default=1000,
-        help="souk's TELEGRAM_PER_BOT_BURST (5 = production)",
-    )
-    parser.add_argument("--log-level", default="INFO", help="of both servers")
-    parser.add_argument(
-        "--souk-env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment of `souk serve` (experiments), repeatable",
-    )
-    parser.add_argument(
-        "--fast-postgres",
-        action="store_true",
-        help="run Postgres without fsync, as the tests do (diagnosis only)",
-    )
-    parser.add_argument(
-        "--profile-dir",
-        type=Path,
-        default=None,
-        help="record each target with py-spy (raw collapsed stacks) here",
-    )
-    parser.add_argument("--show-logs", action="store_true", help="print the servers' log tails")
     return parser
 
 
 def parse_args() -> argparse.Namespace:
     """The command line, checked; `--souk-env` pairs become a dict."""
     parser = build_parser()
-    args = parser.parse_args()
-    try:
-        args.souk_env = parse_env_pairs(args.souk_env)
-    except ValueError as error:
-        parser.error(str(error))
+    args = check_webhook_arguments(parser, parser.parse_args())
     unknown = set(args.targets) - {"souk", "echo"}
     if unknown:
         parser.error(f"unknown targets: {sorted(unknown)}")
-    if args.profile_dir:
-        args.profile_dir = args.profile_dir.resolve()
-        args.profile_dir.mkdir(parents=True, exist_ok=True)
     return args
 
 
