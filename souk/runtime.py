@@ -19,12 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from souk.ai.embedder import LazyEmbedder
 from souk.channels.delivery import OutboxDeliverer
 from souk.channels.processor import Resolved, UpdateProcessor
-from souk.channels.rendered import MenuMemory
 from souk.channels.telegram import BotRegistry
 from souk.channels.telegram_limits import OutboundLimitMiddleware
 from souk.channels.web import WebChats
 from souk.channels.whatsapp import WhatsAppNumbers
-from souk.channels.whatsapp_bridge import InboundBridge
+from souk.channels.whatsapp_bridge import InboundBridge, sender_profile
 from souk.config import OutboxSettings, Settings
 from souk.db.models import ChannelKind
 from souk.db.session import create_engine, create_session_factory
@@ -159,32 +158,47 @@ class Runtime:
         entry = await self.numbers.get(stored.receiver)
         if entry is None:
             return None
-        return await self._bridged(stored, entry.bot, entry.channel, self.numbers.menus)
+        return await self._bridged(stored, entry.bot, entry.channel, self.numbers)
 
     async def resolve_web(self, stored: StoredUpdate) -> Resolved | None:
         """A web chat message, through the same bridge as WhatsApp."""
         entry = await self.web.get(stored.receiver)
         if entry is None:
             return None
-        return await self._bridged(stored, entry.bot, entry.channel, self.web.menus)
+        return await self._bridged(stored, entry.bot, entry.channel, self.web)
 
     async def _bridged(
-        self, stored: StoredUpdate, bot: Bot, channel: ChannelInfo, menus: MenuMemory
+        self,
+        stored: StoredUpdate,
+        bot: Bot,
+        channel: ChannelInfo,
+        registry: WhatsAppNumbers | WebChats,
     ) -> Resolved:
+        """The customer is found (or created) here, once: their id plays the user and chat
+        id of the update, so the tenant middleware takes this `person` as it is."""
         sender = str(stored.payload["sender"])
+        name, language = sender_profile(stored.payload)
         async with self.session_factory() as session, session.begin():
-            customer_id = await CustomerService(session).ensure(
-                shop_id=channel.shop_id, channel=stored.channel, external_id=sender
+            person = await CustomerService(session).touch(
+                shop_id=channel.shop_id,
+                channel=stored.channel,
+                external_id=sender,
+                name=name,
+                username=None,
+                telegram_user_id=None,
+                client_language=language,
             )
+        customer_id = person.customer_id
+        registry.addresses.remember(customer_id, sender)  # the replies' address
 
         async def menu(typed: str) -> str | None:
-            return await menus.choice(stored.receiver, customer_id, typed)
+            return await registry.menus.choice(stored.receiver, customer_id, typed)
 
         built = await InboundBridge(
             update_id=stored.id, chat_id=customer_id, payload=stored.payload
         ).update(menu)
         update = Update.model_validate(built.model_dump(exclude_none=True), context={"bot": bot})
-        return Resolved(bot, channel, update, data={"customer_external_id": sender})
+        return Resolved(bot, channel, update, data={"person": person})
 
     def deliverer(self, settings: OutboxSettings | None = None) -> OutboxDeliverer:
         """The outbox's deliverer over this process's bots and WhatsApp numbers; a push

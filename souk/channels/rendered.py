@@ -26,11 +26,15 @@ from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, Message
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.whatsapp_render import render_call
+from souk.db.models import ChannelKind
+from souk.services.customers import CustomerService
 
 _MENU_TTL_SECONDS = 24 * 3600
 _PROVIDER_IDS_KEPT = 10_000
+_ADDRESSES_KEPT = 100_000
 
 # The chat id a handler uses is the customer's internal id; this finds their address on
 # the channel (a wa_id, a web chat session...).
@@ -59,6 +63,34 @@ class MenuMemory:
             return None
         found = json.loads(raw).get(typed.strip().rstrip("."))
         return found if isinstance(found, str) else None
+
+
+class AddressBook:
+    """Where each customer of a rendered channel is reached (a wa_id, a web session):
+    it never changes, so the recent ones are kept in the process; the bridge adds the
+    sender of each message it resolves, so a reply costs no query."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], channel: ChannelKind
+    ) -> None:
+        self._session_factory = session_factory
+        self._channel = channel
+        self._known: OrderedDict[int, str] = OrderedDict()
+
+    def remember(self, customer_id: int, address: str) -> None:
+        self._known[customer_id] = address
+        self._known.move_to_end(customer_id)
+        while len(self._known) > _ADDRESSES_KEPT:
+            self._known.popitem(last=False)
+
+    async def address(self, customer_id: int) -> str | None:
+        found = self._known.get(customer_id)
+        if found is None:
+            async with self._session_factory() as session:
+                found = await CustomerService(session).external_id(customer_id, self._channel)
+            if found is not None:
+                self.remember(customer_id, found)
+        return found
 
 
 _message_ids = itertools.count(int(time.time()) % 1_000_000 * 1000)

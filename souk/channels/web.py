@@ -23,9 +23,14 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.cache import ChannelCache, channel_loader
-from souk.channels.rendered import MenuMemory, RecipientLookup, RenderedSession, rendered_bot
+from souk.channels.rendered import (
+    AddressBook,
+    MenuMemory,
+    RecipientLookup,
+    RenderedSession,
+    rendered_bot,
+)
 from souk.db.models import ChannelKind
-from souk.services.customers import CustomerService
 from souk.services.shops import ChannelInfo
 
 COOKIE = "souk_chat"
@@ -167,24 +172,17 @@ class WebChats:
             self._make,
             clock=clock,
         )
-        self._addresses: dict[int, str] = {}
+        self.addresses = AddressBook(session_factory, ChannelKind.WEB)
 
     def _make(self, channel: ChannelInfo) -> WebBot:
         session = WebSession(
-            receiver=channel.external_id, recipients=self.address, menus=self.menus, log=self.log
+            receiver=channel.external_id,
+            recipients=self.addresses.address,
+            menus=self.menus,
+            log=self.log,
         )
         return WebBot(bot=rendered_bot(channel.external_id, session), channel=channel)
 
     async def get(self, receiver: str) -> WebBot | None:
         """The web chat of the shop whose slug is `receiver`, or None."""
         return await self._cache.get(receiver)
-
-    async def address(self, customer_id: int) -> str | None:
-        """The visitor (session id) behind a web customer."""
-        found = self._addresses.get(customer_id)
-        if found is None:
-            async with self._session_factory() as session:
-                found = await CustomerService(session).external_id(customer_id, ChannelKind.WEB)
-            if found is not None:
-                self._addresses[customer_id] = found
-        return found

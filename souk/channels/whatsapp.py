@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.cache import ChannelCache, channel_loader
 from souk.channels.rendered import (
+    AddressBook,
     MenuMemory,
     RecipientLookup,
     RenderedSession,
@@ -248,7 +249,7 @@ class WhatsAppNumbers:
             self._make,
             clock=clock,
         )
-        self._addresses: dict[int, str] = {}
+        self.addresses = AddressBook(session_factory, ChannelKind.WHATSAPP)
 
     def _client(self) -> ClientSession:
         if self._http is None or self._http.closed:
@@ -260,7 +261,7 @@ class WhatsAppNumbers:
             channel=channel,
             settings=self._settings,
             http=self._client(),
-            recipients=self.address,
+            recipients=self.addresses.address,
             menus=self.menus,
             limiter=self._limiter,
             on_unreachable=self._unreachable,
@@ -271,18 +272,6 @@ class WhatsAppNumbers:
     async def get(self, phone_number_id: str) -> WhatsAppBot | None:
         """The number's bot, or None if no active shop owns it."""
         return await self._cache.get(phone_number_id)
-
-    async def address(self, customer_id: int) -> str | None:
-        """The WhatsApp address of a customer (wa_id or BSUID); never changes, so cached."""
-        found = self._addresses.get(customer_id)
-        if found is None:
-            async with self._session_factory() as session:
-                found = await CustomerService(session).external_id(
-                    customer_id, ChannelKind.WHATSAPP
-                )
-            if found is not None:
-                self._addresses[customer_id] = found
-        return found
 
     async def _unreachable(self, customer_id: int) -> None:
         async with self._session_factory() as session, session.begin():

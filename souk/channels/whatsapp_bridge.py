@@ -41,18 +41,19 @@ _ALIASES = {"menu": "start"}
 MenuLookup = Callable[[str], Awaitable[str | None]]
 
 
-def _user(chat_id: int, contact: dict[str, Any]) -> User:
-    """The sender as aiogram sees one: their profile name, and the language of the web
-    chat page they write from (WhatsApp tells none)."""
-    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
-    name = str((profile or {}).get("name") or "").strip() or "WhatsApp"
-    language = contact.get("language")
-    return User(
-        id=chat_id,
-        is_bot=False,
-        first_name=name[:64],
-        language_code=language if isinstance(language, str) else None,
-    )
+def sender_profile(payload: dict[str, Any]) -> tuple[str, str | None]:
+    """The sender's profile name, and the language of the web chat page they write from
+    (WhatsApp tells none)."""
+    contact = payload.get("contact") if isinstance(payload.get("contact"), dict) else {}
+    profile = (contact or {}).get("profile")
+    name = str((profile if isinstance(profile, dict) else {}).get("name") or "").strip()
+    language = (contact or {}).get("language")
+    return name[:64] or "WhatsApp", language if isinstance(language, str) else None
+
+
+def _user(chat_id: int, payload: dict[str, Any]) -> User:
+    name, language = sender_profile(payload)
+    return User(id=chat_id, is_bot=False, first_name=name, language_code=language)
 
 
 def _at(message: dict[str, Any]) -> datetime:
@@ -76,7 +77,7 @@ class InboundBridge:
         self._update_id = update_id
         self._chat_id = chat_id
         self._message: dict[str, Any] = payload.get("message") or {}
-        self._user = _user(chat_id, payload.get("contact") or {})
+        self._user = _user(chat_id, payload)
         self._date = _at(self._message)
 
     def _base(self, **fields: Any) -> Message:

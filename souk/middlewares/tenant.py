@@ -17,7 +17,8 @@ class TenantMiddleware(BaseMiddleware):
     """Upserts the sender as a customer of the receiving shop and finds their staff role.
 
     `shop_id` and `channel` come from the processor (the bot or number that received
-    the update). Adds `person` (a `Person`) and `is_admin` to the handler data.
+    the update). Adds `person` (a `Person`) and `is_admin` to the handler data; on
+    WhatsApp and the web chat the bridge has found the person already.
     """
 
     def __init__(self, *, admin_ids: frozenset[int]) -> None:
@@ -34,10 +35,13 @@ class TenantMiddleware(BaseMiddleware):
         if user is None or user.is_bot or "shop_id" not in data:
             return await handler(event, data)
         channel: ChannelKind = data.get("channel", ChannelKind.TELEGRAM)
+        if "person" in data:  # a bridged channel found the customer already
+            data["is_admin"] = False
+            return await handler(event, data)
         data["person"] = await CustomerService(session).touch(
             shop_id=data["shop_id"],
             channel=channel,
-            external_id=data.get("customer_external_id") or str(user.id),
+            external_id=str(user.id),
             name=user.full_name,
             username=user.username,
             telegram_user_id=user.id if channel is ChannelKind.TELEGRAM else None,
