@@ -120,10 +120,20 @@ class OutboxDeliverer:
         return report
 
     async def _deliver_batch(self, batch: list[ClaimedPush], report: DeliveryReport) -> None:
+        """Chats in parallel; one chat's pushes one after another, oldest first, so a
+        customer reads "confirmed" before "shipped"."""
         pending = {push.id for push in batch}
+        chats: dict[tuple[str, str, int], list[ClaimedPush]] = {}
+        for push in batch:  # claimed in id order
+            chats.setdefault((push.channel.value, push.receiver, push.chat_id), []).append(push)
+
+        async def deliver_in_order(pushes: list[ClaimedPush]) -> None:
+            for push in pushes:
+                await self._deliver(push, report, pending)
+
         heartbeat = asyncio.create_task(self._keep_leases(pending))
         try:
-            await asyncio.gather(*(self._deliver(push, report, pending) for push in batch))
+            await asyncio.gather(*(deliver_in_order(pushes) for pushes in chats.values()))
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -134,3 +134,19 @@ async def test_a_lease_that_ran_out_is_taken_over_and_sent_once(
     assert fake_api.delivered_texts(9201, bot_id=shop.bot_id) == ["orphan"]
     taken_over = await row(session_factory, key)
     assert taken_over.status is OutboxStatus.SENT and taken_over.attempts == 2
+
+
+async def test_one_chats_pushes_arrive_in_the_order_they_were_queued(
+    runtime: Runtime,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop()
+    statuses = ["confirmed", "shipped", "delivered", "return requested", "returned"]
+    for chat_id in (9111, 9112):
+        for status in statuses:
+            await enqueue(session_factory, shop, chat_id, {"chat_id": chat_id, "text": status})
+    await deliverer(runtime).run(time_budget=20)
+    for chat_id in (9111, 9112):
+        assert fake_api.delivered_texts(chat_id, bot_id=shop.bot_id) == statuses
