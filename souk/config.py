@@ -319,6 +319,47 @@ class CampaignSettings(BaseSettings):
     )
 
 
+class MonitorSettings(BaseSettings):
+    """Competitor price monitoring: how competitors' pages are fetched."""
+
+    model_config = _config("MONITOR_")
+
+    per_host_concurrency: int = Field(
+        1, ge=1, description="Requests in flight at once to one competitor host"
+    )
+    per_host_delay_seconds: float = Field(
+        2.0, ge=0, description="Least time between the starts of two requests to one host"
+    )
+    timeout_seconds: float = Field(
+        15.0, gt=0, description="Seconds one request may take, body included"
+    )
+    retries: int = Field(
+        2, ge=0, description="Retries of a request that timed out or got a 5xx answer"
+    )
+    backoff_seconds: float = Field(
+        1.0, ge=0, description="Wait before the first retry (doubles with each retry)"
+    )
+    breaker_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="A host answering 403, 405 or 429 gets no request for this long "
+        "(or for its Retry-After, if longer)",
+    )
+    max_page_bytes: int = Field(
+        3 * 1024 * 1024, ge=1024, description="Largest page read (larger ones are refused)"
+    )
+    max_redirects: int = Field(5, ge=0, description="Redirects followed for one page")
+    user_agent: str = Field(
+        "souk-monitor/0.1 (price monitoring)",
+        description="User-Agent sent to competitors' sites (add a contact URL of yours)",
+    )
+    allow_private_addresses: bool = Field(
+        False,
+        description="Fetch pages on loopback and private addresses (tests, intranets); "
+        "off, a URL naming or resolving to one is refused",
+    )
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -344,6 +385,7 @@ class Settings:
         self.imports = ImportSettings()
         self.schedules = ScheduleSettings()
         self.campaign = CampaignSettings()
+        self.monitor = MonitorSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -365,5 +407,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     ImportSettings,
     ScheduleSettings,
     CampaignSettings,
+    MonitorSettings,
     WorkerSettings,
 )

@@ -44,6 +44,7 @@ for _name in list(os.environ):
             "INBOX_",
             "OUTBOX_",
             "HTTP_",
+            "MONITOR_",
             "PROMETHEUS_MULTIPROC_DIR",
         )
     ):

@@ -13,6 +13,7 @@ from souk.config import (
     AISettings,
     CoreSettings,
     HttpSettings,
+    MonitorSettings,
     OutboxSettings,
     TelegramSettings,
     WhatsAppSettings,
@@ -66,6 +67,15 @@ def test_defaults_match_spec(clean_env: Path) -> None:
     assert core.database_url is None
     assert core.redis_url is None
     assert telegram.bot_token is None
+
+
+def test_monitor_defaults(clean_env: Path) -> None:
+    monitor = MonitorSettings()
+    assert (monitor.per_host_concurrency, monitor.per_host_delay_seconds) == (1, 2.0)
+    assert (monitor.timeout_seconds, monitor.retries, monitor.breaker_seconds) == (15, 2, 3600)
+    assert monitor.max_page_bytes == 3 * 1024 * 1024
+    assert monitor.allow_private_addresses is False
+    assert monitor.user_agent.startswith("souk-monitor/")
 
 
 def test_environment_overrides_with_prefix(
@@ -130,6 +140,9 @@ def test_secrets_are_hidden(clean_env: Path) -> None:
         ("EMBEDDINGS_QUERY_CACHE", "-1", AISettings),
         ("POSTGRES_SHARED_BUFFERS", "lots", CoreSettings),
         ("POSTGRES_SHARED_BUFFERS", "512MB; DROP", CoreSettings),
+        ("MONITOR_PER_HOST_CONCURRENCY", "0", MonitorSettings),
+        ("MONITOR_TIMEOUT_SECONDS", "0", MonitorSettings),
+        ("MONITOR_PER_HOST_DELAY_SECONDS", "-1", MonitorSettings),
     ],
 )
 def test_invalid_values_are_rejected(
