@@ -104,7 +104,9 @@ async def test_every_write_path_keeps_the_words_of_the_titles(
 
     # A title edited alone, a translation edited alone, stock and price left alone.
     async with session_factory() as session, session.begin():
-        kettle = await session.scalar(select(Product).where(Product.sku == "KT-1"))
+        kettle = await session.scalar(
+            select(Product).where(Product.shop_id == shop, Product.sku == "KT-1")
+        )
         assert kettle is not None
         kettle.title = "Bosch electric kettle"
         await session.flush()
