@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from souk.services.deliveries import ReportedStatus
+
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 # A sender known only by a business-scoped user id is stored with this prefix, so it
 # can never be mistaken for a phone number.
@@ -38,19 +40,6 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
-class DeliveryStatus:
-    """What became of a message we sent: sent, delivered, read or failed."""
-
-    phone_number_id: str
-    message_id: str
-    status: str
-    recipient: str
-    occurred_at: datetime
-    error_code: int | None = None
-    error_title: str | None = None
-
-
-@dataclass(frozen=True)
 class MarketingPreference:
     """The customer stopped or resumed marketing messages in WhatsApp itself."""
 
@@ -62,7 +51,7 @@ class MarketingPreference:
 @dataclass
 class Envelope:
     messages: list[InboundMessage] = field(default_factory=list)
-    statuses: list[DeliveryStatus] = field(default_factory=list)
+    statuses: list[ReportedStatus] = field(default_factory=list)
     preferences: list[MarketingPreference] = field(default_factory=list)
     # Parts acknowledged and dropped, with why (a group message, no sender, ...).
     ignored: list[str] = field(default_factory=list)
@@ -133,7 +122,7 @@ def _timestamp(value: object) -> datetime:
         return datetime.now(UTC)
 
 
-def _status(phone_number_id: str, raw: object) -> DeliveryStatus | None:
+def _status(phone_number_id: str, raw: object) -> ReportedStatus | None:
     if not isinstance(raw, Mapping):
         return None
     message_id, status = raw.get("id"), raw.get("status")
@@ -143,7 +132,7 @@ def _status(phone_number_id: str, raw: object) -> DeliveryStatus | None:
     first = errors[0] if isinstance(errors, list) and errors else {}
     code = first.get("code") if isinstance(first, Mapping) else None
     title = first.get("title") if isinstance(first, Mapping) else None
-    return DeliveryStatus(
+    return ReportedStatus(
         phone_number_id=phone_number_id,
         message_id=message_id,
         status=status,

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.channels.whatsapp_intake import DeliveryStatus as Reported
 from souk.db.models import ChannelKind, DeliveryStatus, OutboxMessage, OutboxStatus
 
 
+@dataclass(frozen=True)
+class ReportedStatus:
+    """What became of a message we sent: sent, delivered, read or failed."""
+
+    phone_number_id: str
+    message_id: str
+    status: str
+    recipient: str
+    occurred_at: datetime
+    error_code: int | None = None
+    error_title: str | None = None
+
+
 async def record_statuses(
-    session: AsyncSession, channel: ChannelKind, statuses: Sequence[Reported]
+    session: AsyncSession, channel: ChannelKind, statuses: Sequence[ReportedStatus]
 ) -> None:
     """Store each status once (a redelivered webhook changes nothing); a push that
     failed after the platform accepted it is marked failed with the platform's reason."""
