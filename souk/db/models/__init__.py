@@ -11,6 +11,12 @@ from souk.db.models.catalog import (
     SearchWord,
     ShippingOption,
 )
+from souk.db.models.competition import (
+    Competitor,
+    CompetitorOffer,
+    OfferSource,
+    PriceObservation,
+)
 from souk.db.models.customer import (
     Conversation,
     ConversationMode,
@@ -40,6 +46,8 @@ __all__ = [
     "CartItem",
     "Category",
     "ChannelKind",
+    "Competitor",
+    "CompetitorOffer",
     "Conversation",
     "ConversationMode",
     "Customer",
@@ -49,6 +57,7 @@ __all__ = [
     "InboundStatus",
     "InboundUpdate",
     "MessageLog",
+    "OfferSource",
     "Order",
     "OrderItem",
     "OrderStatus",
@@ -57,6 +66,7 @@ __all__ = [
     "OutboxStatus",
     "PaymentMethod",
     "PriceChange",
+    "PriceObservation",
     "PriceSchedule",
     "PriceScheduleRow",
     "PriceSource",
