@@ -19,6 +19,9 @@ import aiohttp
 from souk.embedded import ServiceURLs
 
 ROOT = Path(__file__).resolve().parents[2]
+# How long a test waits for what souk processes do, their start included: most of a
+# minute on a loaded two-core machine. The waits end as soon as it has happened.
+WITHIN = 120.0
 
 
 def free_port() -> int:

@@ -17,7 +17,7 @@ from souk.embedded import ServiceURLs
 from souk.services.catalog_files import COLUMNS
 from tests.channels.test_catalog import stock_shop
 from tests.conftest import MakeShop
-from tests.e2e.processes import ROOT, SoukProcess, souk_env
+from tests.e2e.processes import ROOT, WITHIN, SoukProcess, souk_env
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fixtures.telegram import message
 
@@ -59,7 +59,7 @@ async def test_polling_feeds_the_same_pipeline(
         )
         fake_api.push_update(shop.bot_id, message(9501, "/help"))
         await fake_api.wait_for(
-            lambda api: len(api.delivered_texts(9501, bot_id=shop.bot_id)) == 2, timeout=30
+            lambda api: len(api.delivered_texts(9501, bot_id=shop.bot_id)) == 2, timeout=WITHIN
         )
     finally:
         await polling.stop()

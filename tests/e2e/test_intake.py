@@ -19,7 +19,7 @@ from souk.embedded import ServiceURLs
 from souk.services.inbox import chat_lock_id
 from souk.web import SECRET_HEADER
 from tests.conftest import MakeShop, TestShop
-from tests.e2e.processes import souk_env, start_server
+from tests.e2e.processes import WITHIN, souk_env, start_server
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fixtures.telegram import message
 
@@ -177,7 +177,8 @@ async def test_one_users_updates_are_processed_in_order_across_processes(
             await fake_api.wait_for(lambda api: api.delivered_texts(6004, bot_id=shop.bot_id))
             assert fake_api.delivered_texts(6003, bot_id=shop.bot_id) == []
         await fake_api.wait_for(
-            lambda api: len(api.delivered_texts(6003, bot_id=shop.bot_id)) == 2 * count, timeout=30
+            lambda api: len(api.delivered_texts(6003, bot_id=shop.bot_id)) == 2 * count,
+            timeout=WITHIN,
         )
         async with session_factory() as session:
             arrival = list(

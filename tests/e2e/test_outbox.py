@@ -17,7 +17,7 @@ from souk.embedded import ServiceURLs
 from souk.services.outbox import OutboxService, Push
 from souk.workers.app import DELIVER_TASK, create_celery
 from tests.conftest import MakeShop, TestShop
-from tests.e2e.processes import SoukProcess, souk_env, start_server
+from tests.e2e.processes import WITHIN, SoukProcess, souk_env, start_server
 from tests.e2e.test_intake import post
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fixtures.telegram import message
@@ -57,7 +57,7 @@ def kick(settings: Settings, urls: ServiceURLs) -> None:
 
 
 async def wait_until_delivered(
-    session_factory: async_sessionmaker[AsyncSession], shop: TestShop, within: float = 60
+    session_factory: async_sessionmaker[AsyncSession], shop: TestShop, within: float = WITHIN
 ) -> None:
     for _ in range(int(within / 0.1)):
         async with session_factory() as session:
@@ -95,7 +95,7 @@ async def test_staff_ping_is_answered_through_the_outbox_by_a_worker(
     try:
         assert await post(base, shop, message(7001, "/ping")) == 200
         await fake_api.wait_for(
-            lambda api: api.delivered_texts(7001, bot_id=shop.bot_id), timeout=30
+            lambda api: api.delivered_texts(7001, bot_id=shop.bot_id), timeout=WITHIN
         )
         assert fake_api.delivered_texts(7001, bot_id=shop.bot_id)[0].startswith("Pong")
     finally:
@@ -156,7 +156,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     try:
         await asyncio.to_thread(kick, settings, urls)
         await fake_api.wait_for(
-            lambda _: sum(deliveries(fake_api, shop).values()) >= 30, timeout=30
+            lambda _: sum(deliveries(fake_api, shop).values()) >= 30, timeout=WITHIN
         )
     finally:
         await first.kill()

@@ -15,7 +15,7 @@ import aiohttp
 from souk.embedded import EmbeddedPostgres, EmbeddedRedis
 from souk.web import SECRET_HEADER
 from tests.conftest import new_bot_token
-from tests.e2e.processes import ROOT, free_port
+from tests.e2e.processes import ROOT, WITHIN, free_port
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fixtures.telegram import message
 
@@ -129,7 +129,9 @@ async def test_up_runs_recovers_from_crashes_and_stops_cleanly(fake_api: FakeBot
         await up.start()
         await wait_for(up.ready, "souk up to become ready", within=180)
         assert await up.start_command(9901) == 200
-        await fake_api.wait_for(lambda api: api.delivered_texts(9901, bot_id=bot_id), timeout=30)
+        await fake_api.wait_for(
+            lambda api: api.delivered_texts(9901, bot_id=bot_id), timeout=WITHIN
+        )
         assert "Souk Demo Store" in fake_api.delivered_texts(9901, bot_id=bot_id)[0]
 
         # Another command uses the same servers while `up` runs, and leaves them running.
@@ -147,7 +149,9 @@ async def test_up_runs_recovers_from_crashes_and_stops_cleanly(fake_api: FakeBot
         await up.start()
         await wait_for(up.ready, "souk up after a supervisor crash")
         assert await up.start_command(9902) == 200
-        await fake_api.wait_for(lambda api: api.delivered_texts(9902, bot_id=bot_id), timeout=30)
+        await fake_api.wait_for(
+            lambda api: api.delivered_texts(9902, bot_id=bot_id), timeout=WITHIN
+        )
 
         # Crash 2: everything dies at once, leaving stale pid, lock and socket files behind.
         assert up.process is not None
@@ -161,7 +165,9 @@ async def test_up_runs_recovers_from_crashes_and_stops_cleanly(fake_api: FakeBot
         await up.start()
         await wait_for(up.ready, "souk up after a full crash", within=180)
         assert await up.start_command(9903) == 200
-        await fake_api.wait_for(lambda api: api.delivered_texts(9903, bot_id=bot_id), timeout=30)
+        await fake_api.wait_for(
+            lambda api: api.delivered_texts(9903, bot_id=bot_id), timeout=WITHIN
+        )
         code, output = await up.command("shop", "create", "--slug", "second", "--name", "Again")
         assert code == 1 and "already exists" in output  # the data survived both crashes
 
