@@ -17,6 +17,12 @@ class CategoriesCD(CallbackData, prefix="cats"):
     """Back to the list of categories."""
 
 
+class CategoryListCD(CallbackData, prefix="catl"):
+    """A further page of the list of categories."""
+
+    page: int
+
+
 class CategoryPageCD(CallbackData, prefix="catp"):
     category_id: int
     page: int

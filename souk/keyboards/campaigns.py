@@ -18,11 +18,9 @@ from souk.keyboards.callbacks import (
     CampaignStep,
     OpenCatalogCD,
 )
+from souk.keyboards.paging import Page, pairs_with_page_buttons
 from souk.services.campaigns import ButtonKind, CampaignButton
 from souk.services.catalog import CategoryEntry
-
-# A keyboard holds 100 buttons; the rest of a long category list is left out.
-_MOST_CATEGORIES = 90
 
 
 def _quit_button() -> InlineKeyboardButton:
@@ -51,14 +49,18 @@ def segment_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def category_keyboard(categories: list[CategoryEntry], language: str) -> InlineKeyboardMarkup:
+def category_keyboard(categories: Page[CategoryEntry], language: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for category in categories[:_MOST_CATEGORIES]:
+    for category in categories.items:
         builder.button(
             text=category.title(language),
             callback_data=CampaignSetupCD(step=CampaignStep.CATEGORY, value=category.id),
         )
-    builder.adjust(2)
+    pairs_with_page_buttons(
+        builder,
+        categories,
+        lambda number: CampaignSetupCD(step=CampaignStep.CATEGORIES, value=number),
+    )
     _quit(builder)
     return builder.as_markup()
 

@@ -14,10 +14,12 @@ from souk.keyboards.callbacks import (
     CartAction,
     CartCD,
     CategoriesCD,
+    CategoryListCD,
     CategoryPageCD,
     CompareCD,
     ProductCD,
 )
+from souk.keyboards.paging import Page, add_page_buttons, pairs_with_page_buttons
 from souk.services.catalog import CategoryEntry, ProductPage, localized
 
 
@@ -25,14 +27,14 @@ def price_fingerprint(price: Decimal) -> int:
     return int(price * 100)
 
 
-def categories_keyboard(categories: list[CategoryEntry], language: str) -> InlineKeyboardMarkup:
+def categories_keyboard(categories: Page[CategoryEntry], language: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for category in categories:
+    for category in categories.items:
         builder.button(
             text=f"{category.title(language)} ({category.products})",
             callback_data=CategoryPageCD(category_id=category.id, page=0),
         )
-    builder.adjust(2)
+    pairs_with_page_buttons(builder, categories, lambda number: CategoryListCD(page=number))
     return builder.as_markup()
 
 
@@ -50,19 +52,12 @@ def product_page_keyboard(page: ProductPage, language: str) -> InlineKeyboardMar
             ),
         )
     sizes = [1] * len(page.products)
-    navigation = 0
-    if page.page > 0:
-        builder.button(
-            text=_("‹ Previous"),
-            callback_data=CategoryPageCD(category_id=page.category.id, page=page.page - 1),
-        )
-        navigation += 1
-    if page.page + 1 < page.pages:
-        builder.button(
-            text=_("Next ›"),
-            callback_data=CategoryPageCD(category_id=page.category.id, page=page.page + 1),
-        )
-        navigation += 1
+    navigation = add_page_buttons(
+        builder,
+        page.page,
+        page.pages,
+        lambda number: CategoryPageCD(category_id=page.category.id, page=number),
+    )
     builder.button(text=_("All categories"), callback_data=CategoriesCD())
     builder.adjust(*sizes, *([navigation] if navigation else []), 1)
     return builder.as_markup()

@@ -343,3 +343,55 @@ async def test_compare_two_or_three_products_side_by_side(
     cleared = await chat.tap_only("cmp:0", message_id=2)
     assert cleared.params["text"] == "Сравнение очищено."
     assert (await chat.say("/compare")).params["text"].startswith("Нажмите «Сравнить»")
+
+
+async def test_a_long_category_list_comes_in_pages(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # Telegram refuses a keyboard of more than 100 buttons: 130 categories in one would
+    # leave the customer without a catalog.
+    shop = await make_shop()
+    async with session_factory() as session, session.begin():
+        for index in range(130):
+            category = Category(
+                shop_id=shop.shop_id, slug=f"c{index}", name=f"Cat {index:03d}", position=index
+            )
+            session.add(category)
+            await session.flush()
+            session.add(
+                Product(
+                    shop_id=shop.shop_id,
+                    category_id=category.id,
+                    sku=f"P-{index}",
+                    title=f"Thing {index}",
+                    price=Decimal("1.00"),
+                    currency="USD",
+                    stock=1,
+                )
+            )
+    chat = Chat(http, server, shop, fake_api, 6109)
+
+    def labels(call: RecordedCall) -> list[str]:
+        return [label for row in buttons(call) for label, _ in row]
+
+    first = await chat.say("/catalog")
+    rows = buttons(first)
+    assert labels(first)[:20] == [f"Cat {n:03d} (1)" for n in range(20)]
+    assert all(len(row) == 2 for row in rows[:10])
+    assert rows[10] == [("Далее ›", "catl:1")]
+
+    _, second = await chat.press("catl:1")
+    assert second is not None and second.params["text"] == "Выберите категорию:"
+    assert labels(second)[:20] == [f"Cat {n:03d} (1)" for n in range(20, 40)]
+    assert buttons(second)[10] == [("‹ Назад", "catl:0"), ("Далее ›", "catl:2")]
+
+    _, last = await chat.press("catl:6")
+    assert last is not None
+    assert labels(last) == [*(f"Cat {n:03d} (1)" for n in range(120, 130)), "‹ Назад"]
+
+    _, beyond = await chat.press("catl:99")  # an old button after categories went away
+    assert beyond is not None and labels(beyond) == labels(last)

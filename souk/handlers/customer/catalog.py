@@ -10,13 +10,20 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.handlers.screens import answer_opening, replace_screen, show_product
-from souk.keyboards.callbacks import CategoriesCD, CategoryPageCD, OpenCatalogCD, ProductCD
+from souk.keyboards.callbacks import (
+    CategoriesCD,
+    CategoryListCD,
+    CategoryPageCD,
+    OpenCatalogCD,
+    ProductCD,
+)
 from souk.keyboards.catalog import (
     back_to_category,
     categories_keyboard,
     product_keyboard,
     product_page_keyboard,
 )
+from souk.keyboards.paging import page_of
 from souk.services.catalog import CatalogService, ProductPage
 from souk.services.shops import ChannelInfo
 
@@ -29,13 +36,15 @@ def _page_text(page: ProductPage, language: str) -> str:
     )
 
 
-async def _categories(catalog: CatalogService, language: str) -> tuple[str, InlineKeyboardMarkup]:
+async def _categories(
+    catalog: CatalogService, language: str, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
     categories = await catalog.categories()
     if not categories:
         return _("The catalog is empty for now. Please come back later."), InlineKeyboardMarkup(
             inline_keyboard=[]
         )
-    return _("Choose a category:"), categories_keyboard(categories, language)
+    return _("Choose a category:"), categories_keyboard(page_of(categories, page), language)
 
 
 @router.message(Command("catalog"))
@@ -47,15 +56,19 @@ async def catalog_command(
 
 
 @router.callback_query(CategoriesCD.filter())
+@router.callback_query(CategoryListCD.filter())
 @router.callback_query(OpenCatalogCD.filter())
 async def categories_button(
     query: CallbackQuery,
-    callback_data: CategoriesCD | OpenCatalogCD,
+    callback_data: CategoriesCD | CategoryListCD | OpenCatalogCD,
     shop: ChannelInfo,
     session: AsyncSession,
     i18n: I18n,
 ) -> None:
-    text, keyboard = await _categories(CatalogService(session, shop.shop_id), i18n.current_locale)
+    page = callback_data.page if isinstance(callback_data, CategoryListCD) else 0
+    text, keyboard = await _categories(
+        CatalogService(session, shop.shop_id), i18n.current_locale, page
+    )
     await query.answer()
     if isinstance(callback_data, OpenCatalogCD) and isinstance(query.message, Message):
         # A campaign's button: the categories come below it, and the campaign stays.

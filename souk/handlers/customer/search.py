@@ -22,6 +22,7 @@ from souk.handlers.filters import PLAIN_TEXT
 from souk.handlers.screens import answer_opening, replace_screen, show_product
 from souk.keyboards.callbacks import SearchHitCD, SearchPageCD
 from souk.keyboards.catalog import categories_keyboard, product_keyboard
+from souk.keyboards.paging import page_of
 from souk.keyboards.search import results_keyboard
 from souk.services.catalog import CatalogService
 from souk.services.search import SearchService
@@ -124,7 +125,7 @@ async def _nothing_found(
         )
     lines.append(_("Try other words, or look in these categories:"))
     return "\n".join(lines), categories_keyboard(
-        closest or categories[:_CLOSEST_CATEGORIES], language
+        page_of(closest or categories[:_CLOSEST_CATEGORIES], 0), language
     )
 
 

@@ -33,6 +33,7 @@ from souk.keyboards.campaigns import (
     stats_keyboard,
     step_keyboard,
 )
+from souk.keyboards.paging import page_of
 from souk.services.campaign_segments import (
     MAX_INACTIVE_DAYS,
     Segment,
@@ -112,7 +113,11 @@ async def segment_all(query: CallbackQuery, state: FSMContext) -> None:
 
 @router.callback_query(StateFilter(CampaignSetup.segment), _step(CampaignStep.CATEGORIES))
 async def segment_categories(
-    query: CallbackQuery, session: AsyncSession, shop: ChannelInfo, i18n: I18n
+    query: CallbackQuery,
+    callback_data: CampaignSetupCD,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    i18n: I18n,
 ) -> None:
     categories = await CatalogService(session, shop.shop_id).categories()
     if not categories:
@@ -121,7 +126,7 @@ async def segment_categories(
     await _show(
         query,
         _("Customers who bought in which category?"),
-        category_keyboard(categories, i18n.current_locale),
+        category_keyboard(page_of(categories, callback_data.value), i18n.current_locale),
     )
 
 
