@@ -82,12 +82,8 @@ class RepriceRule(Base):
 
     id: Mapped[BigId]
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
-    product_id: Mapped[int | None] = mapped_column(
-        ForeignKey("products.id", ondelete="CASCADE")
-    )
-    category_id: Mapped[int | None] = mapped_column(
-        ForeignKey("categories.id", ondelete="CASCADE")
-    )
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
     strategy: Mapped[Strategy] = mapped_column(str_enum(Strategy, "reprice_strategy"))
     step: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     step_is_percent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
@@ -144,9 +140,7 @@ class RepriceDecision(Base):
     id: Mapped[BigId]
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
-    rule_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reprice_rules.id", ondelete="SET NULL")
-    )
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("reprice_rules.id", ondelete="SET NULL"))
     mode: Mapped[RepriceMode] = mapped_column(str_enum(RepriceMode, "reprice_mode"))
     status: Mapped[DecisionStatus] = mapped_column(
         str_enum(DecisionStatus, "reprice_decision_status")
