@@ -216,10 +216,23 @@ async def test_a_floor_above_the_ceiling_is_refused_when_saved_with_both_values(
         await shop.rule("LM-1", "floor 100")
     # Nothing was saved: a later valid rule is new.
     await shop.rule("LM-1", "match ceiling 6000")
+    # A refused change leaves the stored rule as it was even when the caller commits (a
+    # handler catches the refusal and its transaction goes on).
+    async with shop.session_factory() as session, session.begin():
+        book = RuleBook(session, shop.shop_id)
+        target = await book.target("LM-1")
+        with pytest.raises(FloorAboveCeiling):
+            await book.save(target, parse_rule_words(["ceiling", "1000", "mode", "auto"]))
+        with pytest.raises(FloorAboveCeiling):
+            await book.save(
+                await book.target("KT-2"), parse_rule_words(["match", "floor", "9", "ceiling", "8"])
+            )
     async with shop.session_factory() as session, session.begin():
         book = RuleBook(session, shop.shop_id)
         rule = await book.rule_of(await book.target("LM-1"))
-        assert rule is not None and (rule.min_price, rule.mode) == (None, RepriceMode.DRY_RUN)
+        assert rule is not None
+        assert (rule.min_price, rule.max_price, rule.mode) == (None, D(6000), RepriceMode.DRY_RUN)
+        assert await book.rule_of(await book.target("KT-2")) is None
 
 
 async def test_approve_expires_and_a_second_tap_changes_nothing(shop: Shop) -> None:

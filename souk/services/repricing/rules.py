@@ -67,6 +67,18 @@ class RuleInEffect:
     category: Category | None = None  # set when the rule is the product's category's
 
 
+# What a new rule has where the command says nothing (the table's defaults, and dry run:
+# a rule only acts once staff chose auto or approve).
+_NEW_RULE: dict[str, object] = {
+    "mode": RepriceMode.DRY_RUN,
+    "step_is_percent": False,
+    "max_change_is_percent": False,
+    "cooldown_minutes": 0,
+    "ignore_out_of_stock": True,
+    "is_enabled": True,
+}
+
+
 def _margin_floor(cost: Decimal, margin: Decimal | None) -> Decimal:
     floor = cost * (1 + (margin or Decimal(0)) / 100)
     return floor.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
@@ -124,41 +136,51 @@ class RuleBook:
 
     async def save(self, target: RuleTarget, values: RuleValues) -> RepriceRule:
         """Create or change the target's rule with `values` (columns from the command);
-        a new rule needs a strategy; a floor over the ceiling is refused with both."""
+        a new rule needs a strategy; a floor over the ceiling is refused with both. Checked
+        before any row is touched, so a refusal leaves nothing for the caller to commit."""
         rule = await self.rule_of(target)
+        if rule is None and "strategy" not in values:
+            raise IncompleteRule("strategy")
+
+        def value(column: str) -> Decimal | None:
+            found = values[column] if column in values else getattr(rule, column, None)
+            assert found is None or isinstance(found, Decimal)
+            return found
+
+        await self._check_floor(
+            target, value("min_price"), value("min_margin_percent"), value("max_price")
+        )
         if rule is None:
-            if "strategy" not in values:
-                raise IncompleteRule("strategy")
             rule = RepriceRule(
                 shop_id=self._shop_id,
                 product_id=target.product.id if target.product is not None else None,
                 category_id=target.category.id if target.category is not None else None,
-                mode=RepriceMode.DRY_RUN,
-                step_is_percent=False,
-                max_change_is_percent=False,
-                cooldown_minutes=0,
-                ignore_out_of_stock=True,
-                is_enabled=True,
+                **_NEW_RULE,
             )
             self._session.add(rule)
-        for column, value in values.items():
-            setattr(rule, column, value)
+        for column, new in values.items():
+            setattr(rule, column, new)
         rule.updated_by = self._actor
-        await self._check_floor(target, rule)
         await self._session.flush()
         return rule
 
-    async def _check_floor(self, target: RuleTarget, rule: RepriceRule) -> None:
-        if rule.max_price is None:
+    async def _check_floor(
+        self,
+        target: RuleTarget,
+        minimum: Decimal | None,
+        margin: Decimal | None,
+        ceiling: Decimal | None,
+    ) -> None:
+        if ceiling is None:
             return
-        floor, sku = rule.min_price or Decimal(0), None
+        floor, sku = minimum or Decimal(0), None
         costly = await self._costliest(target)
         if costly is not None and costly.cost is not None:
-            by_cost = _margin_floor(costly.cost, rule.min_margin_percent)
+            by_cost = _margin_floor(costly.cost, margin)
             if by_cost > floor:
                 floor, sku = by_cost, costly.sku
-        if floor > rule.max_price:
-            raise FloorAboveCeiling(floor, rule.max_price, sku)
+        if floor > ceiling:
+            raise FloorAboveCeiling(floor, ceiling, sku)
 
     async def _costliest(self, target: RuleTarget) -> Product | None:
         """The product of the target with the highest cost (the one setting the floor)."""
