@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import Settings
 from souk.db.models import DecisionStatus, NoCompetitor, RepriceRule, Shop
-from souk.formatting import money
+from souk.formatting import MESSAGE_LIMIT, money
 from souk.handlers.seller.products import unknown_sku_text
 from souk.keyboards.callbacks import RepriceAction, RepriceCD
 from souk.keyboards.repricing import revert_keyboard
@@ -222,9 +222,15 @@ async def reprice_log_command(
     heading = _("Latest repricing decisions for {sku}, newest first:").format(
         sku=escape(target.product.sku)
     )
-    blocks = [heading, *(decision_text(decision, language) for decision in decisions)]
-    applied = [d.id for d in decisions if d.status is DecisionStatus.APPLIED]
-    await message.answer("\n\n".join(blocks)[:4096], reply_markup=revert_keyboard(applied))
+    # Whole decisions, newest first, as many as fit one message (a cut could split a tag).
+    text, shown = heading, []
+    for decision in decisions:
+        block = decision_text(decision, language)
+        if len(text) + 2 + len(block) > MESSAGE_LIMIT:
+            break
+        text, shown = f"{text}\n\n{block}", [*shown, decision]
+    applied = [d.id for d in shown if d.status is DecisionStatus.APPLIED]
+    await message.answer(text, reply_markup=revert_keyboard(applied))
 
 
 @router.callback_query(RepriceCD.filter())
