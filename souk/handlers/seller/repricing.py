@@ -38,6 +38,7 @@ from souk.services.repricing.rules import (
     RuleTarget,
     UnknownCategory,
 )
+from souk.services.repricing.runs import Decision
 from souk.services.repricing.syntax import RuleSyntaxError, parse_rule_words
 from souk.services.shops import ChannelInfo
 
@@ -223,7 +224,7 @@ async def reprice_log_command(
         sku=escape(target.product.sku)
     )
     # Whole decisions, newest first, as many as fit one message (a cut could split a tag).
-    text, shown = heading, []
+    text, shown = heading, list[Decision]()
     for decision in decisions:
         block = decision_text(decision, language)
         if len(text) + 2 + len(block) > MESSAGE_LIMIT:
