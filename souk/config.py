@@ -360,6 +360,40 @@ class MonitorSettings(BaseSettings):
     )
 
 
+class RepriceSettings(BaseSettings):
+    """Repricing: what the rules do where they say nothing, and how long approvals wait."""
+
+    model_config = _config("REPRICE_")
+
+    no_competitor: Literal["hold", "ceiling"] = Field(
+        "hold",
+        description="With no competitor left after a rule's filter: keep the price (hold) "
+        "or go to the rule's ceiling (a rule may say otherwise)",
+    )
+    approval_minutes: int = Field(
+        60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="How long the Yes/No buttons of a repricing to approve stay valid",
+    )
+    log_size: int = Field(
+        5, ge=1, le=20, description="Decisions /reprice_log shows for a product, newest first"
+    )
+    whole_unit_currencies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["KZT"],
+        description="Comma-separated currencies whose prices are set in whole units "
+        "although ISO gives them minor ones (Kaspi takes whole tenge); currencies without "
+        "minor units (JPY) are whole anyway",
+    )
+
+    @field_validator("whole_unit_currencies", mode="before")
+    @classmethod
+    def _split_codes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().upper() for part in value.split(",") if part.strip()]
+        return value
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -386,6 +420,7 @@ class Settings:
         self.schedules = ScheduleSettings()
         self.campaign = CampaignSettings()
         self.monitor = MonitorSettings()
+        self.reprice = RepriceSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -408,5 +443,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     ScheduleSettings,
     CampaignSettings,
     MonitorSettings,
+    RepriceSettings,
     WorkerSettings,
 )

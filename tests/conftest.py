@@ -45,6 +45,7 @@ for _name in list(os.environ):
             "OUTBOX_",
             "HTTP_",
             "MONITOR_",
+            "REPRICE_",
             "PROMETHEUS_MULTIPROC_DIR",
         )
     ):

@@ -25,6 +25,7 @@ from souk.handlers.seller import (
     ping,
     products,
     reports,
+    repricing,
     schedule_flow,
     schedules,
 )
@@ -44,6 +45,7 @@ def seller_router() -> Router:
         schedules.router,
         imports.router,
         products.router,
+        repricing.router,
         reports.router,
         ping.router,
         campaign_sending.router,

@@ -234,3 +234,17 @@ class AnnouncementCD(CallbackData, prefix="ann"):
 
     action: AnnouncementAction
     ticket: str
+
+
+class RepriceAction(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+    REVERT = "revert"
+
+
+class RepriceCD(CallbackData, prefix="rp"):
+    """An answer to repricing decision `decision_id` (the decision says if it still may
+    be answered)."""
+
+    action: RepriceAction
+    decision_id: int

@@ -23,6 +23,8 @@ REPORT_TASK = "souk.reports.send"
 DIGEST_TASK = "souk.reports.digest"
 SCHEDULE_TASK = "souk.schedules.run"
 CAMPAIGN_TASK = "souk.campaigns.advance"
+# Monitoring queues it after each check run with the products whose offers it checked.
+REPRICE_TASK = "souk.reprice_products"
 
 
 def broker_url(redis_url: str) -> str:

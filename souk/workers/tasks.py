@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from celery import Task, shared_task
 
+from souk.db.models import DecisionStatus
 from souk.logs import get_logger
 from souk.runtime import Runtime
 from souk.services.embeddings import EmbeddingService
@@ -22,12 +23,14 @@ from souk.workers.app import (
     PURGE_TASK,
     REMIND_TASK,
     REPORT_TASK,
+    REPRICE_TASK,
     SCHEDULE_TASK,
     SWEEP_TASK,
 )
 from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
 from souk.workers.reports import send_digests, send_report
+from souk.workers.repricing import reprice_products
 from souk.workers.schedules import run_price_schedules
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
 
@@ -171,6 +174,27 @@ def advance(self: Task, campaign_id: int | None = None) -> int:  # type: ignore[
     if queued:
         self.app.send_task(DELIVER_TASK)
     return queued
+
+
+@shared_task(name=REPRICE_TASK, bind=True)
+def reprice(self: Task, *, shop_id: int, product_ids: list[int]) -> int:  # type: ignore[type-arg]
+    """Monitoring, after a check run: run the repricing rules of the products it checked;
+    then start a delivery of the pushes to staff it queued."""
+    decisions = context_for(self.app).run(
+        lambda runtime: reprice_products(
+            runtime.session_factory,
+            runtime.settings,
+            shop_id,
+            product_ids,
+            clock=_now,
+            i18n=runtime.i18n,
+            outbox=runtime.outbox,
+        )
+    )
+    told = (DecisionStatus.APPLIED, DecisionStatus.PENDING)
+    if any(decision.status in told for decision in decisions):
+        self.app.send_task(DELIVER_TASK)
+    return len(decisions)
 
 
 def _now() -> datetime:

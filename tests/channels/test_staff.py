@@ -76,6 +76,8 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "export",
         "schedule",
         "unschedule",
+        "reprice",
+        "reprice_log",
         "report",
         "broadcast",
         "ping",

@@ -33,6 +33,15 @@ from souk.db.models.messaging import (
     OutboxStatus,
 )
 from souk.db.models.order import Cart, CartItem, Order, OrderItem, OrderStatus, PaymentMethod
+from souk.db.models.repricing import (
+    DecisionStatus,
+    NoCompetitor,
+    RepriceDecision,
+    RepriceMode,
+    RepricePause,
+    RepriceRule,
+    Strategy,
+)
 from souk.db.models.schedule import PriceSchedule, PriceScheduleRow, RowResult, ScheduleState
 from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvite, StaffRole
 
@@ -51,12 +60,14 @@ __all__ = [
     "Conversation",
     "ConversationMode",
     "Customer",
+    "DecisionStatus",
     "DeliveryStatus",
     "Direction",
     "FaqEntry",
     "InboundStatus",
     "InboundUpdate",
     "MessageLog",
+    "NoCompetitor",
     "OfferSource",
     "Order",
     "OrderItem",
@@ -72,6 +83,10 @@ __all__ = [
     "PriceSource",
     "Product",
     "RecipientState",
+    "RepriceDecision",
+    "RepriceMode",
+    "RepricePause",
+    "RepriceRule",
     "RowResult",
     "ScheduleState",
     "SearchWord",
@@ -83,4 +98,5 @@ __all__ = [
     "StaffRole",
     "StockMovement",
     "StockReason",
+    "Strategy",
 ]

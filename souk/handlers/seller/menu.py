@@ -43,6 +43,8 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="export", description=_("The catalog as a CSV file")),
         BotCommand(command="schedule", description=_("Scheduled price and stock changes")),
         BotCommand(command="unschedule", description=_("Cancel a schedule: /unschedule ID")),
+        BotCommand(command="reprice", description=_("Repricing rules: /reprice SKU beat 1%")),
+        BotCommand(command="reprice_log", description=_("Repricing decisions of a SKU")),
         BotCommand(command="report", description=_("Sales report: today, week, month")),
         BotCommand(command="broadcast", description=_("Send a campaign to customers")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
