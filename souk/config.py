@@ -360,6 +360,26 @@ class MonitorSettings(BaseSettings):
     )
 
 
+class FeedSettings(BaseSettings):
+    """The marketplace price feed (Kaspi.kz XML) each shop may publish."""
+
+    model_config = _config("FEED_")
+
+    check_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Beat interval of the task that regenerates feeds whose offers changed "
+        "(Kaspi fetches every 30-60 minutes; changes in between are folded into one)",
+    )
+    max_shrink_percent: float = Field(
+        20.0,
+        ge=0,
+        le=100,
+        description="A new feed with this many percent fewer offers than the published one "
+        "is refused (the last good one stays served, staff are told)",
+    )
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -386,6 +406,7 @@ class Settings:
         self.schedules = ScheduleSettings()
         self.campaign = CampaignSettings()
         self.monitor = MonitorSettings()
+        self.feed = FeedSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -408,5 +429,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     ScheduleSettings,
     CampaignSettings,
     MonitorSettings,
+    FeedSettings,
     WorkerSettings,
 )

@@ -45,6 +45,7 @@ for _name in list(os.environ):
             "OUTBOX_",
             "HTTP_",
             "MONITOR_",
+            "FEED_",
             "PROMETHEUS_MULTIPROC_DIR",
         )
     ):

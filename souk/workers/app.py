@@ -23,6 +23,7 @@ REPORT_TASK = "souk.reports.send"
 DIGEST_TASK = "souk.reports.digest"
 SCHEDULE_TASK = "souk.schedules.run"
 CAMPAIGN_TASK = "souk.campaigns.advance"
+FEED_TASK = "souk.feeds.refresh"
 
 
 def broker_url(redis_url: str) -> str:
@@ -81,6 +82,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": CAMPAIGN_TASK,
                 "schedule": timedelta(seconds=settings.campaign.tick_seconds),
                 "options": {"expires": settings.campaign.tick_seconds},
+            },
+            "kaspi-feeds": {
+                "task": FEED_TASK,
+                "schedule": timedelta(seconds=settings.feed.check_seconds),
+                "options": {"expires": settings.feed.check_seconds},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,

@@ -10,6 +10,7 @@ from celery import Task, shared_task
 from souk.logs import get_logger
 from souk.runtime import Runtime
 from souk.services.embeddings import EmbeddingService
+from souk.services.feeds import FeedStatus
 from souk.services.inbox import InboxService
 from souk.services.outbox import OutboxService
 from souk.services.reports import PeriodKind
@@ -19,6 +20,7 @@ from souk.workers.app import (
     DIGEST_TASK,
     EMBED_TASK,
     EXPIRE_TASK,
+    FEED_TASK,
     PURGE_TASK,
     REMIND_TASK,
     REPORT_TASK,
@@ -27,6 +29,7 @@ from souk.workers.app import (
 )
 from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
+from souk.workers.feeds import refresh_feeds
 from souk.workers.reports import send_digests, send_report
 from souk.workers.schedules import run_price_schedules
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
@@ -171,6 +174,14 @@ def advance(self: Task, campaign_id: int | None = None) -> int:  # type: ignore[
     if queued:
         self.app.send_task(DELIVER_TASK)
     return queued
+
+
+@shared_task(name=FEED_TASK, bind=True)
+def refresh_kaspi_feeds(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: regenerate and publish the marketplace feeds whose offers changed (changes
+    between two ticks make one regeneration); returns how many were published."""
+    outcomes = context_for(self.app).run(lambda runtime: refresh_feeds(runtime, _now()))
+    return sum(outcome.status is FeedStatus.PUBLISHED for outcome in outcomes)
 
 
 def _now() -> datetime:

@@ -24,6 +24,7 @@ from souk.db.models.customer import (
     Direction,
     MessageLog,
 )
+from souk.db.models.feed import KaspiFeed
 from souk.db.models.messaging import (
     DeliveryStatus,
     InboundStatus,
@@ -56,6 +57,7 @@ __all__ = [
     "FaqEntry",
     "InboundStatus",
     "InboundUpdate",
+    "KaspiFeed",
     "MessageLog",
     "OfferSource",
     "Order",
