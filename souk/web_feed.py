@@ -9,11 +9,13 @@ let the marketplace's next fetch of an unchanged feed end in a 304.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import zlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 from aiohttp.helpers import ETag
 
 from souk.runtime import Runtime
@@ -26,14 +28,16 @@ _CHUNK = 256 * 1024
 
 
 def _password(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization")
-    if header is None:
+    """The password of a basic Authorization header (aiohttp's BasicAuth is deprecated)."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
         return None
     try:
-        password: str = BasicAuth.decode(header).password
-    except ValueError:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
         return None
-    return password
+    _user, colon, password = decoded.partition(":")
+    return password if colon else None
 
 
 def _accepts_gzip(request: web.Request) -> bool:
