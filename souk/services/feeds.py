@@ -235,8 +235,10 @@ class FeedPublisher:
         )
 
         async def offers() -> AsyncIterator[KaspiOffer]:
-            async for row in rows:
-                yield KaspiOffer.of(row.sku, row.title, row.brand, row.price, row.stock)
+            # By partitions: row by row, every row costs a greenlet switch (half the time).
+            async for partition in rows.partitions(_ROWS_PER_FETCH):
+                for row in partition:
+                    yield KaspiOffer.of(row.sku, row.title, row.brand, row.price, row.stock)
 
         try:
             writer = DocumentWriter(header)
