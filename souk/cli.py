@@ -501,23 +501,22 @@ def feed_publish(
     if it passes the checks."""
     from datetime import UTC, datetime
 
-    from souk.services.feeds import FeedOutcome, FeedPublisher, FeedStatus
+    from souk.runtime import Runtime
+    from souk.services.feeds import FeedOutcome, FeedStatus
     from souk.services.shops import ShopService
+    from souk.workers.feeds import publish_feed
 
     settings = _settings(ctx)
 
     async def work(urls: ServiceURLs) -> FeedOutcome:
-        engine = create_engine(urls.database_url, pool_size=1)
+        # A runtime, for the staff's translated push when the feed is refused.
+        runtime = Runtime.create(settings, urls, handle_updates=False, pool_size=1)
         try:
-            sessions = create_session_factory(engine)
-            async with sessions() as session:
+            async with runtime.session_factory() as session:
                 shop_id = (await ShopService(session).get_by_slug(shop)).id
-            publisher = FeedPublisher(sessions, settings.feed)
-            return await publisher.refresh(
-                shop_id, datetime.now(UTC), regenerate=True, allow_shrink=force
-            )
+            return await publish_feed(runtime, shop_id, datetime.now(UTC), allow_shrink=force)
         finally:
-            await engine.dispose()
+            await runtime.close()
 
     with services(settings) as urls:
         outcome = run_async(lambda: work(urls))

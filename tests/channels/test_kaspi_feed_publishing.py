@@ -19,6 +19,7 @@ from souk.services.feed_setup import FeedOptions, FeedSetup, feed_for_fetch
 from souk.services.feeds import FeedPublisher, FeedRefusal, FeedStatus
 from souk.services.products import ProductAdmin
 from souk.workers.app import FEED_TASK, create_celery
+from souk.workers.feeds import publish_feed
 from tests.channels.kaspi_feed import OWNER, T0, Item, Kaspi, availability, kaspi_world, price
 
 kaspi = pytest.fixture(kaspi_world)
@@ -103,9 +104,8 @@ async def test_a_sharply_shrunk_feed_is_refused_and_the_last_good_one_served(kas
         f"{feed.shop.slug} --force</code>"
     ]
     # Staff meant it: published.
-    publisher = FeedPublisher(kaspi.sessions, kaspi.runtime.settings.feed)
-    forced = await publisher.refresh(
-        feed.shop.shop_id, T0 + timedelta(minutes=3), regenerate=True, allow_shrink=True
+    forced = await publish_feed(
+        kaspi.runtime, feed.shop.shop_id, T0 + timedelta(minutes=3), allow_shrink=True
     )
     assert (forced.status, forced.offers) == (FeedStatus.PUBLISHED, 6)
     assert len(await kaspi.served(feed)) == 6
@@ -118,11 +118,13 @@ async def test_a_sharply_shrunk_feed_is_refused_and_the_last_good_one_served(kas
 async def test_a_feed_that_fails_its_check_is_refused(kaspi: Kaspi) -> None:
     # A title of control characters only: an offer without a model.
     feed = await kaspi.shop([Item("K-1"), Item("K-2", "\x01\x02")])
-    outcome = await kaspi.refresh(feed)
+    # As `souk feed publish` does it: refused, and the staff told too.
+    outcome = await publish_feed(kaspi.runtime, feed.shop.shop_id, T0, allow_shrink=True)
     assert (outcome.status, outcome.refusal) == (FeedStatus.REFUSED, FeedRefusal.INVALID)
     assert outcome.detail == "offer 'K-2': no model"
     (told,) = await kaspi.staff_told(feed)
     assert "it failed the check: offer &#x27;K-2&#x27;: no model." in told  # HTML
+    assert (await kaspi.refresh(feed)).status is FeedStatus.UNCHANGED
 
 
 async def test_one_attempt_at_a_time_per_shop(kaspi: Kaspi) -> None:
