@@ -138,9 +138,10 @@ class WhatsAppSettings(BaseSettings):
         default_factory=dict,
         description=(
             "Approved templates for pushes outside the 24-hour window, by push kind, as "
-            'JSON: {"order_status": "order_update:en_US", "cart_reminder": "cart:en_US"} '
-            "(one body parameter: the push's text); a push without one is held and the "
-            "staff told"
+            'JSON: {"order_status": "order_update:en_US", "cart_reminder": "cart:en_US", '
+            '"campaign": "news:en_US"} (one body parameter: the push\'s text); a push '
+            "without one is held and the staff told, a campaign without one skips the "
+            "WhatsApp customers outside their window (counted in its figures)"
         ),
     )
 
@@ -316,6 +317,14 @@ class CampaignSettings(BaseSettings):
     )
     stats_seconds: float = Field(
         10.0, gt=0, description="Shortest interval between two edits of a campaign's live stats"
+    )
+    whatsapp_window_margin_minutes: int = Field(
+        30,
+        ge=0,
+        le=23 * 60,
+        description="A WhatsApp customer whose 24-hour window closes sooner than this is sent "
+        'the campaign template (WHATSAPP_TEMPLATES "campaign") rather than a message that '
+        "may arrive after it closed",
     )
 
 

@@ -143,7 +143,7 @@ async def push_order_changed(notifier: CustomerNotifier, change: LineChange, *, 
 async def push_held_to_staff(notifier: StaffNotifier, push: ClaimedPush) -> int:
     """Tell the shop's staff a push to a WhatsApp customer was held: their 24-hour window
     is closed and no approved template is configured for its kind."""
-    if push.shop_id is None:
+    if push.shop_id is None or push.kind == "campaign":  # a campaign's figures count those
         return 0
     text = str(push.payload.get("text") or push.payload.get("caption") or "")
 

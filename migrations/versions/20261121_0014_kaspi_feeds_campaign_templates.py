@@ -1,4 +1,5 @@
-"""kaspi feeds: each shop's marketplace price feed, its settings and the last good document
+"""kaspi feeds: each shop's marketplace price feed, its settings and the last good document;
+campaigns count the WhatsApp customers skipped for want of a template apart
 
 Revision ID: 0014
 Revises: 0010
@@ -54,7 +55,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kaspi_feeds")),
         sa.UniqueConstraint("shop_id", name=op.f("uq_kaspi_feeds_shop_id")),
     )
+    op.add_column(
+        "campaigns",
+        sa.Column("skipped_no_template", sa.Integer(), server_default="0", nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("campaigns", "skipped_no_template")
     op.drop_table("kaspi_feeds")
