@@ -272,7 +272,8 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
-    app.router.add_get(FEED_ROUTE, kaspi_feed_view(runtime))
+    # No HEAD: the plain answer is streamed, and a streamed HEAD would carry the body.
+    app.router.add_get(FEED_ROUTE, kaspi_feed_view(runtime), allow_head=False)
     if runtime.settings.core.demo:
         app.router.add_get("/", landing)
         app.router.add_post("/demo/messages", chat_send)

@@ -19,11 +19,11 @@ no such template, not at all: they are skipped and counted apart
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import CampaignSettings
@@ -65,6 +65,11 @@ class Batch:
     queued: int = 0
     skipped: int = 0  # every one skipped, those below included
     skipped_no_template: int = 0  # WhatsApp customers outside the window, no template set
+
+
+# A pending recipient: customer id, channel, external id, language, still reachable, and
+# when they last wrote.
+Recipient = Row[int, ChannelKind, str, str, bool, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,24 @@ class CampaignQueue:
         if not rows:
             return Batch(BatchResult.ALL_QUEUED)
         senders = await self._senders(campaign.shop_id)
+        batch = self._sort(campaign, rows, senders, render, now)
+        await self._settle(campaign, batch)
+        return Batch(
+            BatchResult.QUEUED,
+            queued=len(batch.pushes),
+            skipped=len(batch.skipped),
+            skipped_no_template=batch.no_template,
+        )
+
+    def _sort(
+        self,
+        campaign: Campaign,
+        rows: Sequence[Recipient],
+        senders: ShopSenders,
+        render: Render,
+        now: datetime,
+    ) -> _Sorted:
+        """Each recipient's push (a message, or the WhatsApp template), or a skip."""
         content = CampaignContent.of(campaign)
         rendered: dict[str, tuple[str, dict[str, object]]] = {}
         # Who wrote since then still has an open window when the push is delivered.
@@ -215,18 +238,12 @@ class CampaignQueue:
                 method=method,
                 payload=payload,
                 kind="campaign",
-                idempotency_key=f"campaign:{campaign_id}:{customer_id}",
+                idempotency_key=f"campaign:{campaign.id}:{customer_id}",
                 shop_id=campaign.shop_id,
                 customer_id=customer_id,
                 priority=OutboxPriority.BULK,
             )
-        await self._settle(campaign, batch)
-        return Batch(
-            BatchResult.QUEUED,
-            queued=len(batch.pushes),
-            skipped=len(batch.skipped),
-            skipped_no_template=batch.no_template,
-        )
+        return batch
 
     @staticmethod
     def _address(

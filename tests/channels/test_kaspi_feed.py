@@ -149,3 +149,7 @@ async def test_gzip_to_those_who_take_it_plain_to_others(kaspi: Kaspi) -> None:
     assert int(plain.headers["Content-Length"]) == len(plain_body)
     assert len(offers(parse(plain_body))) == 50
     assert zipped.headers["ETag"] == plain.headers["ETag"]
+    async with kaspi.http.head(
+        kaspi.server.make_url(feed.path), headers={"Authorization": feed.auth}
+    ) as head:
+        assert head.status == 405
