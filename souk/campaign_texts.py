@@ -43,11 +43,18 @@ def stats_text(stats: CampaignStats, language: str) -> str:
         _("Failed: {count}").format(count=stats.failed),
         _("Blocked the bot: {count}").format(count=stats.blocked),
     ]
-    if stats.skipped:
+    if stats.skipped > stats.skipped_no_template:
         lines.append(
             _("Skipped (unsubscribed or blocked before their turn): {count}").format(
-                count=stats.skipped
+                count=stats.skipped - stats.skipped_no_template
             )
+        )
+    if stats.skipped_no_template:
+        lines.append(
+            _(
+                "Skipped on WhatsApp (silent for 24 hours, and no campaign template is set "
+                "in WHATSAPP_TEMPLATES): {count}"
+            ).format(count=stats.skipped_no_template)
         )
     if stats.dropped:
         lines.append(_("Not sent because it was stopped: {count}").format(count=stats.dropped))

@@ -31,10 +31,12 @@ shop_app = typer.Typer(no_args_is_help=True, help="Shops.")
 webhook_app = typer.Typer(no_args_is_help=True, help="Telegram webhooks.")
 embeddings_app = typer.Typer(no_args_is_help=True, help="Product embeddings for search.")
 staff_app = typer.Typer(no_args_is_help=True, help="Shop staff.")
+feed_app = typer.Typer(no_args_is_help=True, help="Marketplace price feeds (Kaspi.kz XML).")
 app.add_typer(shop_app, name="shop")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(embeddings_app, name="embeddings")
 app.add_typer(staff_app, name="staff")
+app.add_typer(feed_app, name="feed")
 console = Console(stderr=True)
 
 
@@ -407,6 +409,128 @@ def embeddings_backfill(
 
     with services(settings) as urls:
         console.print(f"{run_async(lambda: work(urls))} products embedded")
+
+
+@feed_app.command("enable")
+def feed_enable(
+    ctx: typer.Context,
+    shop: Annotated[str, typer.Option(help="The shop's slug")],
+    merchant_id: Annotated[str, typer.Option(help="The shop's merchant id at Kaspi")],
+    store: Annotated[
+        list[str], typer.Option(help="A store (point of sale) id from the Kaspi cabinet: PP1")
+    ],
+    company: Annotated[
+        str | None, typer.Option(help="The company name in the feed (default: the shop's)")
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(help="Offer only this category's products (slug; repeat for more)"),
+    ] = None,
+    currency: Annotated[
+        str, typer.Option(help="Products priced in another currency are left out")
+    ] = "KZT",
+    new_secret: Annotated[
+        bool, typer.Option("--new-secret", help="Replace the password (the old one stops working)")
+    ] = False,
+) -> None:
+    """Turn the shop's Kaspi price feed on (or change it) and print its URL and login."""
+    from souk.services.feed_setup import FEED_USER, FeedOptions, FeedSetup
+    from souk.services.shops import ShopService
+
+    settings = _settings(ctx)
+    options = FeedOptions(merchant_id, store, company, category, currency.upper())
+
+    async def work(urls: ServiceURLs) -> str | None:
+        engine = create_engine(urls.database_url, pool_size=1)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                found = await ShopService(session).get_by_slug(shop)
+                return await FeedSetup(session, found).enable(options, new_secret=new_secret)
+        finally:
+            await engine.dispose()
+
+    with services(settings) as urls:
+        secret = run_async(lambda: work(urls))
+    base = settings.core.public_url or f"http://{settings.http.host}:{settings.http.port}"
+    console.print(f"feed URL: {base.rstrip('/')}/feeds/kaspi/{shop}.xml")
+    if secret is None:
+        console.print("login and password unchanged (--new-secret makes a new password)")
+        return
+    console.print(f"login: {FEED_USER}\npassword: {secret}", markup=False)
+    console.print(
+        "Give these to Kaspi (automatic price list upload, basic auth). The password is "
+        "shown only now. The feed is published within FEED_CHECK_SECONDS, or now with "
+        f"`souk feed publish --shop {shop}`."
+    )
+
+
+@feed_app.command("disable")
+def feed_disable(
+    ctx: typer.Context, shop: Annotated[str, typer.Option(help="The shop's slug")]
+) -> None:
+    """Stop serving the shop's feed (fetches get 401; settings and password are kept)."""
+    from souk.services.feed_setup import FeedSetup
+    from souk.services.shops import ShopService
+
+    settings = _settings(ctx)
+
+    async def work(urls: ServiceURLs) -> bool:
+        engine = create_engine(urls.database_url, pool_size=1)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                found = await ShopService(session).get_by_slug(shop)
+                return await FeedSetup(session, found).disable()
+        finally:
+            await engine.dispose()
+
+    with services(settings) as urls:
+        changed = run_async(lambda: work(urls))
+    console.print("feed disabled" if changed else "the feed was not on")
+
+
+@feed_app.command("publish")
+def feed_publish(
+    ctx: typer.Context,
+    shop: Annotated[str, typer.Option(help="The shop's slug")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Publish even if it shrank sharply (never an empty one)"),
+    ] = False,
+) -> None:
+    """Regenerate the shop's feed now (whether or not its offers changed) and publish it
+    if it passes the checks."""
+    from datetime import UTC, datetime
+
+    from souk.runtime import Runtime
+    from souk.services.feeds import FeedOutcome, FeedStatus
+    from souk.services.shops import ShopService
+    from souk.workers.feeds import publish_feed
+
+    settings = _settings(ctx)
+
+    async def work(urls: ServiceURLs) -> FeedOutcome:
+        # A runtime, for the staff's translated push when the feed is refused.
+        runtime = Runtime.create(settings, urls, handle_updates=False, pool_size=1)
+        try:
+            async with runtime.session_factory() as session:
+                shop_id = (await ShopService(session).get_by_slug(shop)).id
+            return await publish_feed(runtime, shop_id, datetime.now(UTC), allow_shrink=force)
+        finally:
+            await runtime.close()
+
+    with services(settings) as urls:
+        outcome = run_async(lambda: work(urls))
+    if outcome.status is FeedStatus.PUBLISHED:
+        console.print(f"published: {outcome.offers} offers")
+    elif outcome.status is FeedStatus.BUSY:
+        console.print("another publication of this feed is running; try again shortly")
+    else:
+        detail = f" ({outcome.detail})" if outcome.detail else ""
+        console.print(
+            f"[red]refused:[/red] {outcome.refusal}{detail}; still served: {outcome.served} offers",
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -138,9 +138,10 @@ class WhatsAppSettings(BaseSettings):
         default_factory=dict,
         description=(
             "Approved templates for pushes outside the 24-hour window, by push kind, as "
-            'JSON: {"order_status": "order_update:en_US", "cart_reminder": "cart:en_US"} '
-            "(one body parameter: the push's text); a push without one is held and the "
-            "staff told"
+            'JSON: {"order_status": "order_update:en_US", "cart_reminder": "cart:en_US", '
+            '"campaign": "news:en_US"} (one body parameter: the push\'s text); a push '
+            "without one is held and the staff told, a campaign without one skips the "
+            "WhatsApp customers outside their window (counted in its figures)"
         ),
     )
 
@@ -317,6 +318,14 @@ class CampaignSettings(BaseSettings):
     stats_seconds: float = Field(
         10.0, gt=0, description="Shortest interval between two edits of a campaign's live stats"
     )
+    whatsapp_window_margin_minutes: int = Field(
+        30,
+        ge=0,
+        le=23 * 60,
+        description="A WhatsApp customer whose 24-hour window closes sooner than this is sent "
+        'the campaign template (WHATSAPP_TEMPLATES "campaign") rather than a message that '
+        "may arrive after it closed",
+    )
 
 
 class MonitorSettings(BaseSettings):
@@ -394,6 +403,26 @@ class RepriceSettings(BaseSettings):
         return value
 
 
+class FeedSettings(BaseSettings):
+    """The marketplace price feed (Kaspi.kz XML) each shop may publish."""
+
+    model_config = _config("FEED_")
+
+    check_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Beat interval of the task that regenerates feeds whose offers changed "
+        "(Kaspi fetches every 30-60 minutes; changes in between are folded into one)",
+    )
+    max_shrink_percent: float = Field(
+        20.0,
+        ge=0,
+        le=100,
+        description="A new feed with this many percent fewer offers than the published one "
+        "is refused (the last good one stays served, staff are told)",
+    )
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -421,6 +450,7 @@ class Settings:
         self.campaign = CampaignSettings()
         self.monitor = MonitorSettings()
         self.reprice = RepriceSettings()
+        self.feed = FeedSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -444,5 +474,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     CampaignSettings,
     MonitorSettings,
     RepriceSettings,
+    FeedSettings,
     WorkerSettings,
 )

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.db.models import Order
+from souk.db.models import Order, Shop
 from souk.formatting import cart_lines, money, staff_order_text, status_push
 from souk.keyboards.callbacks import CartAction, CartCD, CheckoutAction, CheckoutCD, RemindersCD
 from souk.keyboards.campaigns import campaign_keyboard
@@ -20,10 +20,13 @@ from souk.notify import CustomerNotifier, StaffNotifier
 from souk.schedule_texts import outcome_text
 from souk.services.campaigns import CampaignContent
 from souk.services.cart import CartService
+from souk.services.feeds import FeedOutcome, FeedRefusal
 from souk.services.orders import LineChange, OrderService, StatusChange
 from souk.services.outbox import ClaimedPush
 from souk.services.reminders import DueCart
 from souk.services.schedule_runs import ScheduleOutcome
+from souk.services.schedule_times import local_text
+from souk.services.shops import shop_zone
 
 
 async def push_order_status(notifier: CustomerNotifier, change: StatusChange) -> bool:
@@ -140,7 +143,7 @@ async def push_order_changed(notifier: CustomerNotifier, change: LineChange, *, 
 async def push_held_to_staff(notifier: StaffNotifier, push: ClaimedPush) -> int:
     """Tell the shop's staff a push to a WhatsApp customer was held: their 24-hour window
     is closed and no approved template is configured for its kind."""
-    if push.shop_id is None:
+    if push.shop_id is None or push.kind == "campaign":  # a campaign's figures count those
         return 0
     text = str(push.payload.get("text") or push.payload.get("caption") or "")
 
@@ -169,6 +172,46 @@ async def push_schedule_outcome(notifier: StaffNotifier, outcome: ScheduleOutcom
         render,
         kind="schedule",
         key=f"schedule:{outcome.schedule_id}:{outcome.action}",
+    )
+
+
+def feed_refusal_text(outcome: FeedOutcome, shop: Shop) -> str:
+    """Why the Kaspi feed was not updated and what the marketplace gets meanwhile."""
+    if outcome.refusal is FeedRefusal.EMPTY:
+        why = _("it would offer no product (none active, priced and in the feed's currency)")
+    elif outcome.refusal is FeedRefusal.SHRUNK:
+        why = _("it would shrink from {served} to {offers} offers").format(
+            served=outcome.served, offers=outcome.offers
+        )
+    else:
+        why = _("it failed the check: {detail}").format(detail=escape(outcome.detail))
+    if outcome.served_at is None:
+        kept = _("Kaspi gets no feed until one passes.")
+    else:
+        kept = _("Kaspi keeps getting the last good one ({offers} offers, made {when}).").format(
+            offers=outcome.served, when=local_text(outcome.served_at, shop_zone(shop.timezone))
+        )
+    text = _("The Kaspi price feed was not updated: {why}. {kept}").format(why=why, kept=kept)
+    if outcome.refusal is FeedRefusal.SHRUNK:
+        text += "\n\n" + _("If that is meant, publish it anyway: {command}").format(
+            command=f"<code>souk feed publish --shop {escape(shop.slug)} --force</code>"
+        )
+    return text
+
+
+async def push_feed_refused(notifier: StaffNotifier, outcome: FeedOutcome, shop: Shop) -> int:
+    """Tell the shop's staff their feed is refused; once per streak of refusals (the key
+    names when it began)."""
+    assert outcome.refused_since is not None
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        return feed_refusal_text(outcome, shop), None
+
+    return await notifier.send(
+        shop.id,
+        render,
+        kind="feed_refused",
+        key=f"feed-refused:{shop.id}:{outcome.refused_since.timestamp():.0f}",
     )
 
 

@@ -1,4 +1,5 @@
-"""The aiohttp application: webhooks, health, readiness, metrics and the landing page."""
+"""The aiohttp application: webhooks, health, readiness, metrics, marketplace feeds and the
+landing page."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from souk.logs import get_logger
 from souk.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, UPDATES_REJECTED, render
 from souk.runtime import Runtime
 from souk.services.outbox import OutboxService
+from souk.web_feed import FEED_ROUTE, kaspi_feed_view
 
 log = get_logger("souk.web")
 
@@ -270,6 +272,8 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    # No HEAD: the plain answer is streamed, and a streamed HEAD would carry the body.
+    app.router.add_get(FEED_ROUTE, kaspi_feed_view(runtime), allow_head=False)
     if runtime.settings.core.demo:
         app.router.add_get("/", landing)
         app.router.add_post("/demo/messages", chat_send)

@@ -46,6 +46,7 @@ for _name in list(os.environ):
             "HTTP_",
             "MONITOR_",
             "REPRICE_",
+            "FEED_",
             "PROMETHEUS_MULTIPROC_DIR",
         )
     ):

@@ -37,7 +37,7 @@ from souk.config import OutboxSettings
 from souk.db.models import ChannelKind
 from souk.logs import get_logger
 from souk.metrics import OUTBOX_DELIVERED
-from souk.services.outbox import ClaimedPush, OutboxService
+from souk.services.outbox import TEMPLATE_KEY, ClaimedPush, OutboxService
 
 log = get_logger("souk.outbox")
 
@@ -183,15 +183,19 @@ class OutboxDeliverer:
         method_class = TELEGRAM_METHODS.get(push.method)
         if method_class is None or entry is None:
             return LookupError(f"no bot {push.receiver} or method {push.method}")
-        method = method_class.model_validate(push.payload)
+        payload = dict(push.payload)
+        chosen = payload.pop(TEMPLATE_KEY, None)
+        method = method_class.model_validate(payload)
+        text = str(payload.get("text") or payload.get("caption") or "")
         try:
+            if isinstance(chosen, str) and isinstance(entry, WhatsAppBot):
+                return await entry.session.send_template(method, push.chat_id, chosen, text)
             try:
                 return await entry.bot(method)
             except OutsideWindow:
                 template = self._templates.get(push.kind)
                 if template is None or not isinstance(entry, WhatsAppBot):
                     raise
-                text = str(push.payload.get("text") or push.payload.get("caption") or "")
                 return await entry.session.send_template(method, push.chat_id, template, text)
         except TelegramForbiddenError as error:
             return error  # the request middleware has marked the customer unreachable

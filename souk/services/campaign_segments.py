@@ -1,7 +1,8 @@
 """Who a campaign goes to: its segment, and the customers a segment holds.
 
-A segment holds the shop's Telegram customers who have not opted out of campaigns (/stop
-or the opt-out button), have not blocked the bot and are not the shop's staff; "bought in
+A segment holds the shop's Telegram and WhatsApp customers (not the demo web chat's
+visitors) who have not opted out of campaigns (/stop, STOP or the opt-out button), have
+not blocked the bot and are not the shop's staff; "bought in
 a category" narrows it to customers with an order that was accepted and not undone
 (confirmed, paid, shipped, delivered) holding a product of the category; "inactive N days"
 to customers who have neither written nor ordered for N days.
@@ -110,10 +111,10 @@ def audience(shop_id: int, segment: Segment, now: datetime) -> Select[int]:
     staff = select(Staff.telegram_user_id.cast(String)).where(Staff.shop_id == shop_id)
     query = select(Customer.id).where(
         Customer.shop_id == shop_id,
-        Customer.channel == ChannelKind.TELEGRAM,
+        Customer.channel.in_([ChannelKind.TELEGRAM, ChannelKind.WHATSAPP]),
         Customer.campaigns_opted_out_at.is_(None),
         Customer.blocked.is_(False),
-        Customer.external_id.not_in(staff),
+        ~((Customer.channel == ChannelKind.TELEGRAM) & Customer.external_id.in_(staff)),
     )
     if segment.kind is SegmentKind.CATEGORY:
         bought = (

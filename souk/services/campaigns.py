@@ -136,7 +136,8 @@ class CampaignStats:
     sent: int
     failed: int
     blocked: int  # the customer had blocked the bot (403)
-    skipped: int  # opted out or blocked before their turn
+    skipped: int  # opted out or blocked before their turn (or below)
+    skipped_no_template: int  # WhatsApp customers outside their window, no template set
     dropped: int  # not sent: the campaign was stopped
 
 
@@ -294,5 +295,6 @@ async def campaign_stats(session: AsyncSession, campaign: Campaign) -> CampaignS
         failed=failed_count,
         blocked=blocked_count,
         skipped=campaign.skipped,
+        skipped_no_template=campaign.skipped_no_template,
         dropped=campaign.dropped,
     )

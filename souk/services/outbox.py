@@ -23,6 +23,9 @@ from souk.db.models import ChannelKind, OutboxMessage, OutboxPriority, OutboxSta
 _KICK_REGISTERED = "souk.outbox.kick"
 # How the deliverer records a 403 (the user blocked the bot): its exception's name first.
 BLOCKED_ERROR_PREFIX = "TelegramForbiddenError:"
+# A payload key of a WhatsApp push known to fall outside the customer's 24-hour window:
+# send the text as this approved template ("name:language") at once, not a message first.
+TEMPLATE_KEY = "whatsapp_template"
 
 
 @dataclass(frozen=True)

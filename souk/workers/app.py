@@ -25,6 +25,7 @@ SCHEDULE_TASK = "souk.schedules.run"
 CAMPAIGN_TASK = "souk.campaigns.advance"
 # Monitoring queues it after each check run with the products whose offers it checked.
 REPRICE_TASK = "souk.reprice_products"
+FEED_TASK = "souk.feeds.refresh"
 
 
 def broker_url(redis_url: str) -> str:
@@ -83,6 +84,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": CAMPAIGN_TASK,
                 "schedule": timedelta(seconds=settings.campaign.tick_seconds),
                 "options": {"expires": settings.campaign.tick_seconds},
+            },
+            "kaspi-feeds": {
+                "task": FEED_TASK,
+                "schedule": timedelta(seconds=settings.feed.check_seconds),
+                "options": {"expires": settings.feed.check_seconds},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,

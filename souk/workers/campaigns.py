@@ -40,7 +40,12 @@ async def advance_campaigns(
 
 
 def _queue(runtime: Runtime, session: AsyncSession) -> CampaignQueue:
-    return CampaignQueue(session, runtime.settings.campaign, runtime.outbox(session))
+    return CampaignQueue(
+        session,
+        runtime.settings.campaign,
+        runtime.outbox(session),
+        whatsapp_template=runtime.settings.whatsapp.templates.get("campaign"),
+    )
 
 
 async def advance_campaign(runtime: Runtime, campaign_id: int, now: datetime) -> int:
@@ -54,7 +59,7 @@ async def advance_campaign(runtime: Runtime, campaign_id: int, now: datetime) ->
     queued = 0
     while True:
         async with runtime.session_factory() as session, session.begin():
-            batch = await _queue(runtime, session).enqueue_batch(campaign_id, render)
+            batch = await _queue(runtime, session).enqueue_batch(campaign_id, render, now=now)
         queued += batch.queued
         if batch.result is not BatchResult.QUEUED:
             break

@@ -11,6 +11,7 @@ from souk.db.models import DecisionStatus
 from souk.logs import get_logger
 from souk.runtime import Runtime
 from souk.services.embeddings import EmbeddingService
+from souk.services.feeds import FeedStatus
 from souk.services.inbox import InboxService
 from souk.services.outbox import OutboxService
 from souk.services.reports import PeriodKind
@@ -20,6 +21,7 @@ from souk.workers.app import (
     DIGEST_TASK,
     EMBED_TASK,
     EXPIRE_TASK,
+    FEED_TASK,
     PURGE_TASK,
     REMIND_TASK,
     REPORT_TASK,
@@ -29,6 +31,7 @@ from souk.workers.app import (
 )
 from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
+from souk.workers.feeds import refresh_feeds
 from souk.workers.reports import send_digests, send_report
 from souk.workers.repricing import reprice_products
 from souk.workers.schedules import run_price_schedules
@@ -195,6 +198,14 @@ def reprice(self: Task, *, shop_id: int, product_ids: list[int]) -> int:  # type
     if any(decision.status in told for decision in decisions):
         self.app.send_task(DELIVER_TASK)
     return len(decisions)
+
+
+@shared_task(name=FEED_TASK, bind=True)
+def refresh_kaspi_feeds(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: regenerate and publish the marketplace feeds whose offers changed (changes
+    between two ticks make one regeneration); returns how many were published."""
+    outcomes = context_for(self.app).run(lambda runtime: refresh_feeds(runtime, _now()))
+    return sum(outcome.status is FeedStatus.PUBLISHED for outcome in outcomes)
 
 
 def _now() -> datetime:

@@ -174,7 +174,8 @@ async def test_segments_hold_the_right_customers_of_the_shop_only(
         await add_customer(session, shop, 7402, campaigns_opted_out_at=NOW - 3 * days)
         await add_customer(session, shop, 7403, blocked=True)
         await add_customer(session, shop, STAFF)  # staff chat with the bot too
-        await add_customer(session, shop, 7409, channel=ChannelKind.WHATSAPP)
+        whatsapp = await add_customer(session, shop, 7409, channel=ChannelKind.WHATSAPP)
+        await add_customer(session, shop, 7411, channel=ChannelKind.WEB)  # the demo chat
         phone_buyer = await add_customer(session, shop, 7404, seen=NOW - 50 * days)
         await add_order(
             session, shop, phone_buyer, ids["PH-1"], OrderStatus.CONFIRMED, NOW - 50 * days
@@ -204,7 +205,7 @@ async def test_segments_hold_the_right_customers_of_the_shop_only(
         async def holds(segment: Segment, target: TestShop = shop) -> set[int]:
             return set(await session.scalars(audience(target.shop_id, segment, NOW)))
 
-        everyone = {fresh, phone_buyer, cancelled, case_buyer, idle, ordered_lately}
+        everyone = {fresh, phone_buyer, cancelled, case_buyer, idle, ordered_lately, whatsapp}
         assert await holds(EVERYONE) == everyone
         assert await CampaignService(session, shop.shop_id).count(EVERYONE, NOW) == len(everyone)
         phones = Segment(SegmentKind.CATEGORY, category_id=ids["phones"])
@@ -236,7 +237,7 @@ async def test_a_campaign_resumes_exactly_where_a_crash_left_it(
     campaign_id = await start_campaign(session_factory, shop)
 
     async with session_factory() as session, session.begin():
-        first = await queue(session, batch_size=2).enqueue_batch(campaign_id, plain)
+        first = await queue(session, batch_size=2).enqueue_batch(campaign_id, plain, now=NOW)
     assert first == Batch(BatchResult.QUEUED, queued=2)
 
     class WorkerKilled(Exception):
@@ -244,7 +245,7 @@ async def test_a_campaign_resumes_exactly_where_a_crash_left_it(
 
     with pytest.raises(WorkerKilled):  # killed after queuing, before the commit
         async with session_factory() as session, session.begin():
-            await queue(session, batch_size=2).enqueue_batch(campaign_id, plain)
+            await queue(session, batch_size=2).enqueue_batch(campaign_id, plain, now=NOW)
             raise WorkerKilled
 
     def broken(content: CampaignContent, language: str) -> tuple[str, dict[str, object]]:
@@ -252,7 +253,7 @@ async def test_a_campaign_resumes_exactly_where_a_crash_left_it(
 
     with pytest.raises(WorkerKilled):  # killed half-way through a batch
         async with session_factory() as session, session.begin():
-            await queue(session, batch_size=2).enqueue_batch(campaign_id, broken)
+            await queue(session, batch_size=2).enqueue_batch(campaign_id, broken, now=NOW)
 
     states = await recipient_states(session_factory, campaign_id)
     assert [states[c][0] for c in customers] == [RecipientState.QUEUED] * 2 + [
@@ -301,7 +302,9 @@ async def test_queuing_keeps_pace_with_delivery(
 
     async def batch() -> Batch:
         async with session_factory() as session, session.begin():
-            return await queue(session, batch_size=2, max_ahead=3).enqueue_batch(campaign_id, plain)
+            return await queue(session, batch_size=2, max_ahead=3).enqueue_batch(
+                campaign_id, plain, now=NOW
+            )
 
     assert await batch() == Batch(BatchResult.QUEUED, queued=2)
     assert await batch() == Batch(BatchResult.QUEUED, queued=1)  # room for one more
@@ -331,7 +334,7 @@ async def test_an_order_push_is_claimed_before_a_big_campaign(
             await add_customer(session, shop, 7700 + n)
     campaign_id = await start_campaign(session_factory, shop)
     async with session_factory() as session, session.begin():
-        assert (await queue(session).enqueue_batch(campaign_id, plain)).queued == 300
+        assert (await queue(session).enqueue_batch(campaign_id, plain, now=NOW)).queued == 300
         # The campaign waits since long ago; an order push comes after it.
         await session.execute(
             update(OutboxMessage)
@@ -375,7 +378,9 @@ async def test_figures_count_the_outbox_rows_and_stop_drops_the_rest(
             update(Customer).where(Customer.id == customers[2]).values(campaigns_opted_out_at=NOW)
         )
     async with session_factory() as session, session.begin():
-        batch = await queue(session, batch_size=10, max_ahead=4).enqueue_batch(campaign_id, plain)
+        batch = await queue(session, batch_size=10, max_ahead=4).enqueue_batch(
+            campaign_id, plain, now=NOW
+        )
     assert batch == Batch(BatchResult.QUEUED, queued=3, skipped=1)
     pushes = {
         push.customer_id: push.id for push in await campaign_pushes(session_factory, campaign_id)

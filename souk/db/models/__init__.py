@@ -24,6 +24,7 @@ from souk.db.models.customer import (
     Direction,
     MessageLog,
 )
+from souk.db.models.feed import KaspiFeed
 from souk.db.models.messaging import (
     DeliveryStatus,
     InboundStatus,
@@ -66,6 +67,7 @@ __all__ = [
     "FaqEntry",
     "InboundStatus",
     "InboundUpdate",
+    "KaspiFeed",
     "MessageLog",
     "NoCompetitor",
     "OfferSource",

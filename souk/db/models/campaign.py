@@ -60,6 +60,8 @@ class Campaign(Base):
     recipients: Mapped[int] = mapped_column(Integer, server_default="0")
     queued: Mapped[int] = mapped_column(Integer, server_default="0")
     skipped: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Of `skipped`: WhatsApp customers outside their 24-hour window, no campaign template set.
+    skipped_no_template: Mapped[int] = mapped_column(Integer, server_default="0")
     dropped: Mapped[int] = mapped_column(Integer, server_default="0")
     # The author's message that shows the live figures, and when it was last edited.
     stats_message_id: Mapped[int | None] = mapped_column(Integer)
