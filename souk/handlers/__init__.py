@@ -21,6 +21,7 @@ from souk.handlers.customer import (
 )
 from souk.handlers.seller import (
     campaign_sending,
+    faq,
     imports,
     menu,
     ping,
@@ -45,6 +46,7 @@ def seller_router() -> Router:
         staff_orders.router,
         schedule_flow.router,  # its file step takes documents before an import does
         schedules.router,
+        faq.router,  # a file captioned /faq is not a catalog
         imports.router,
         products.router,
         reports.router,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.db.models import (
+    ChannelKind,
     Conversation,
     ConversationMode,
     Customer,
@@ -25,9 +26,13 @@ from souk.db.models import (
 from souk.runtime import Runtime
 from souk.workers.conversations import purge_message_log, resume_silent_conversations
 from tests.channels.test_catalog import Chat
+from tests.channels.test_whatsapp import WaCustomer, processed
+from tests.channels.test_whatsapp import post as wa_post
 from tests.channels.webhook_client import post, settled, stored_rows
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
+from tests.fakes.whatsapp_api import FakeWhatsAppAPI
+from tests.fakes.whatsapp_webhooks import text_message
 from tests.fixtures.telegram import message
 
 STAFF = 7401
@@ -245,3 +250,67 @@ async def test_old_messages_are_purged(
             await session.scalars(select(MessageLog.id).where(MessageLog.shop_id == shop.shop_id))
         )
     assert kept == []
+
+
+async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    runtime: Runtime,
+) -> None:
+    shop = await make_shop(staff={STAFF + 30: StaffRole.OWNER}, whatsapp=True)
+    number = shop.whatsapp_number
+    assert number is not None
+    customer = WaCustomer(http, server, fake_whatsapp, number, "77015559001")
+    await customer.say("help")
+    asked = await customer.say("хочу поговорить с оператором")
+    assert any("asked a person" in str(m) for m in asked)
+    await processed(session_factory, number, 2)
+    async with session_factory() as session:
+        customer_id = await session.scalar(
+            select(Customer.id).where(
+                Customer.shop_id == shop.shop_id, Customer.external_id == customer.wa_id
+            )
+        )
+    assert customer_id is not None
+    (alert,) = await _pushes(session_factory, shop, "handoff")
+    assert f"(C{customer_id}, whatsapp)" in alert.payload["text"]
+
+    # Silent on WhatsApp too: the message is stored, processed, logged and forwarded.
+    before = len(customer.received())
+    fake_whatsapp.inbound(payload := text_message(number, customer.wa_id, "where is my parcel?"))
+    assert (await wa_post(http, server, payload)).status == 200
+    await processed(session_factory, number, 3)
+    assert len(customer.received()) == before
+    assert (
+        "where is my parcel?"
+        in (await _pushes(session_factory, shop, "handoff"))[-1].payload["text"]
+    )
+
+    staff = Chat(http, server, shop, fake_api, STAFF + 30)
+    await staff.say(f"/reply C{customer_id} It left the warehouse today.")
+    await settled(session_factory, shop, 0)
+    await runtime.deliverer().run(time_budget=10)
+    assert fake_whatsapp.delivered_texts(customer.wa_id, number)[-1] == (
+        "It left the warehouse today."
+    )
+    async with session_factory() as session:
+        logged = list(
+            await session.execute(
+                select(MessageLog.channel, MessageLog.direction, MessageLog.kind, MessageLog.body)
+                .where(MessageLog.shop_id == shop.shop_id)
+                .order_by(MessageLog.created_at, MessageLog.id)
+            )
+        )
+    assert logged[0] == (ChannelKind.WHATSAPP, Direction.IN, "command", "/help")
+    assert (ChannelKind.WHATSAPP, Direction.IN, "text", "where is my parcel?") in logged
+    assert (
+        ChannelKind.WHATSAPP,
+        Direction.OUT,
+        "staff",
+        "It left the warehouse today.",
+    ) in logged
+    assert any(d is Direction.OUT and k == "text" for _, d, k, _ in logged)

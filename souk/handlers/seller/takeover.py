@@ -87,6 +87,19 @@ def _released(customer_id: int) -> str:
     ).format(ref=ref)
 
 
+async def _named_customer(
+    message: Message, session: AsyncSession, shop: ChannelInfo, ref: str, usage: str
+) -> int | None:
+    """The customer `ref` names; None after telling the staff member why not (`usage`
+    when nothing was named)."""
+    customer_id = await find_customer(session, shop.shop_id, ref) if ref else None
+    if customer_id is None:
+        await message.answer(
+            usage if not ref else _("No customer or order “{ref}” in this shop.").format(ref=ref)
+        )
+    return customer_id
+
+
 @router.message(Command("reply"))
 async def reply_command(
     message: Message,
@@ -98,12 +111,12 @@ async def reply_command(
     shop: ChannelInfo,
 ) -> None:
     ref, _space, text = (command.args or "").strip().partition(" ")
-    if not ref or not text.strip():
-        await message.answer(_("Write: /reply C12 your text (a customer, or an order number)."))
-        return
-    customer_id = await find_customer(session, shop.shop_id, ref)
+    usage = _("Write: /reply C12 your text (a customer, or an order number).")
+    customer_id = await _named_customer(message, session, shop, ref, usage)
     if customer_id is None:
-        await message.answer(_("No customer or order “{ref}” in this shop.").format(ref=ref))
+        return
+    if not text.strip():
+        await message.answer(usage)
         return
     context = _Context(session, settings, outbox, i18n, shop)
     await message.answer(await context.send(message, customer_id, text.strip()))
@@ -212,14 +225,9 @@ async def release_command(
     i18n: I18n,
     shop: ChannelInfo,
 ) -> None:
-    ref = (command.args or "").strip()
-    customer_id = await find_customer(session, shop.shop_id, ref) if ref else None
+    usage = _("Write: /release C12 (a customer, or an order number).")
+    customer_id = await _named_customer(message, session, shop, (command.args or "").strip(), usage)
     if customer_id is None:
-        await message.answer(
-            _("Write: /release C12 (a customer, or an order number).")
-            if not ref
-            else _("No customer or order “{ref}” in this shop.").format(ref=ref)
-        )
         return
     await message.answer(await _release(customer_id, session, settings, outbox, i18n, shop))
 
@@ -275,14 +283,9 @@ async def history_command(
     settings: Settings,
     shop: ChannelInfo,
 ) -> None:
-    ref = (command.args or "").strip()
-    customer_id = await find_customer(session, shop.shop_id, ref) if ref else None
+    usage = _("Write: /history C12 (a customer, or an order number).")
+    customer_id = await _named_customer(message, session, shop, (command.args or "").strip(), usage)
     if customer_id is None:
-        await message.answer(
-            _("Write: /history C12 (a customer, or an order number).")
-            if not ref
-            else _("No customer or order “{ref}” in this shop.").format(ref=ref)
-        )
         return
     text, keyboard = await _history(session, settings, shop, customer_id, 0)
     await message.answer(text, reply_markup=keyboard)
