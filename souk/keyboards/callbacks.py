@@ -248,3 +248,27 @@ class RepriceCD(CallbackData, prefix="rp"):
 
     action: RepriceAction
     decision_id: int
+
+
+class TakeoverAction(enum.StrEnum):
+    REPLY = "reply"
+    RELEASE = "release"
+    HISTORY = "history"
+
+
+class TakeoverCD(CallbackData, prefix="human"):
+    """Staff acting on a customer's conversation from the takeover push."""
+
+    action: TakeoverAction
+    customer_id: int
+
+
+class HumanCD(CallbackData, prefix="askhuman"):
+    """A customer's "Talk to a person" button."""
+
+
+class HistoryCD(CallbackData, prefix="hist"):
+    """Page `page` (0: the most recent) of a customer's conversation log, for staff."""
+
+    customer_id: int
+    page: int

@@ -26,6 +26,8 @@ CAMPAIGN_TASK = "souk.campaigns.advance"
 # Monitoring queues it after each check run with the products whose offers it checked.
 REPRICE_TASK = "souk.reprice_products"
 FEED_TASK = "souk.feeds.refresh"
+RESUME_TASK = "souk.conversations.resume"
+LOG_PURGE_TASK = "souk.conversations.purge_log"
 
 
 def broker_url(redis_url: str) -> str:
@@ -65,6 +67,12 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "schedule": timedelta(seconds=settings.ai.embeddings_refresh_seconds),
                 "options": {"expires": settings.ai.embeddings_refresh_seconds},
             },
+            "takeover-resume": {
+                "task": RESUME_TASK,
+                "schedule": timedelta(seconds=settings.takeover.check_seconds),
+                "options": {"expires": settings.takeover.check_seconds},
+            },
+            "message-log-purge": {"task": LOG_PURGE_TASK, "schedule": timedelta(hours=1)},
             "cart-reminders": {
                 "task": REMIND_TASK,
                 "schedule": timedelta(seconds=settings.cart.reminder_check_seconds),
