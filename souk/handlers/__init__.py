@@ -20,6 +20,7 @@ from souk.handlers.customer import (
 )
 from souk.handlers.seller import (
     campaign_sending,
+    competitors,
     imports,
     menu,
     ping,
@@ -42,6 +43,7 @@ def seller_router() -> Router:
         staff_orders.router,
         schedule_flow.router,  # its file step takes documents before an import does
         schedules.router,
+        competitors.router,  # a file captioned /watch is not a catalog import
         imports.router,
         products.router,
         reports.router,

@@ -23,6 +23,8 @@ REPORT_TASK = "souk.reports.send"
 DIGEST_TASK = "souk.reports.digest"
 SCHEDULE_TASK = "souk.schedules.run"
 CAMPAIGN_TASK = "souk.campaigns.advance"
+MONITOR_TASK = "souk.monitor.run"
+COMPETITORS_CHART_TASK = "souk.monitor.chart"
 
 
 def broker_url(redis_url: str) -> str:
@@ -81,6 +83,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": CAMPAIGN_TASK,
                 "schedule": timedelta(seconds=settings.campaign.tick_seconds),
                 "options": {"expires": settings.campaign.tick_seconds},
+            },
+            "competitor-monitor": {
+                "task": MONITOR_TASK,
+                "schedule": timedelta(seconds=settings.monitor.check_seconds),
+                "options": {"expires": settings.monitor.check_seconds},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,

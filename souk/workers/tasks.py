@@ -15,10 +15,12 @@ from souk.services.outbox import OutboxService
 from souk.services.reports import PeriodKind
 from souk.workers.app import (
     CAMPAIGN_TASK,
+    COMPETITORS_CHART_TASK,
     DELIVER_TASK,
     DIGEST_TASK,
     EMBED_TASK,
     EXPIRE_TASK,
+    MONITOR_TASK,
     PURGE_TASK,
     REMIND_TASK,
     REPORT_TASK,
@@ -27,6 +29,7 @@ from souk.workers.app import (
 )
 from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
+from souk.workers.monitoring import run_monitoring, send_competitors_chart
 from souk.workers.reports import send_digests, send_report
 from souk.workers.schedules import run_price_schedules
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
@@ -171,6 +174,39 @@ def advance(self: Task, campaign_id: int | None = None) -> int:  # type: ignore[
     if queued:
         self.app.send_task(DELIVER_TASK)
     return queued
+
+
+@shared_task(name=MONITOR_TASK, bind=True)
+def monitor_competitors(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: check the competitor offers that are due; tell staff what changed."""
+    report = context_for(self.app).run(lambda runtime: run_monitoring(runtime, _now))
+    if report.changed:
+        self.app.send_task(DELIVER_TASK)
+    return report.checked
+
+
+@shared_task(name=COMPETITORS_CHART_TASK, bind=True)
+def competitors_chart(
+    self: Task,  # type: ignore[type-arg]
+    *,
+    shop_id: int,
+    product_id: int,
+    bot_id: int,
+    chat_id: int,
+    language: str,
+) -> bool:
+    """The price-history chart asked for by /competitors."""
+    return context_for(self.app).run(
+        lambda runtime: send_competitors_chart(
+            runtime,
+            shop_id=shop_id,
+            product_id=product_id,
+            bot_id=bot_id,
+            chat_id=chat_id,
+            language=language,
+            now=_now(),
+        )
+    )
 
 
 def _now() -> datetime:

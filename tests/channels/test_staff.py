@@ -77,6 +77,8 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "schedule",
         "unschedule",
         "report",
+        "watch",
+        "competitors",
         "broadcast",
         "ping",
         "help",

@@ -44,6 +44,8 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="schedule", description=_("Scheduled price and stock changes")),
         BotCommand(command="unschedule", description=_("Cancel a schedule: /unschedule ID")),
         BotCommand(command="report", description=_("Sales report: today, week, month")),
+        BotCommand(command="watch", description=_("Watch a competitor: /watch SKU URL")),
+        BotCommand(command="competitors", description=_("Competitors' prices: /competitors SKU")),
         BotCommand(command="broadcast", description=_("Send a campaign to customers")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),

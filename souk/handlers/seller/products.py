@@ -42,7 +42,7 @@ def _admin(session: AsyncSession, shop: ChannelInfo, message: Message) -> Produc
     return ProductAdmin(session, shop.shop_id, message.from_user.id)
 
 
-def _unknown(error: UnknownSku) -> str:
+def unknown_sku_text(error: UnknownSku) -> str:
     text = _("No product has the SKU “{sku}”.").format(sku=escape(error.sku))
     if error.closest:
         text += " " + _("Did you mean: {skus}?").format(skus=", ".join(error.closest))
@@ -89,7 +89,7 @@ async def price_command(
     try:
         change = await _admin(session, shop, message).set_price(sku, amount)
     except UnknownSku as unknown:
-        await message.answer(_unknown(unknown))
+        await message.answer(unknown_sku_text(unknown))
         return
     except BelowFloor as low:
         await message.answer(
@@ -126,7 +126,7 @@ async def stock_command(
     try:
         change = await _admin(session, shop, message).set_stock(sku, stock)
     except UnknownSku as unknown:
-        await message.answer(_unknown(unknown))
+        await message.answer(unknown_sku_text(unknown))
         return
     except InvalidInput:
         await message.answer(_("Stock is a whole number from 0 to 1,000,000."))
@@ -145,7 +145,7 @@ async def product_command(
     try:
         product = await _admin(session, shop, message).product(sku)
     except UnknownSku as unknown:
-        await message.answer(_unknown(unknown))
+        await message.answer(unknown_sku_text(unknown))
         return
     await message.answer(staff_product_text(product, i18n.current_locale))
 
@@ -231,7 +231,7 @@ async def receive_command(
     try:
         change = await _admin(session, shop, message).receive(sku, quantity, cost)
     except UnknownSku as unknown:
-        await message.answer(_unknown(unknown))
+        await message.answer(unknown_sku_text(unknown))
         return
     except InvalidInput:
         await message.answer(usage)
@@ -260,7 +260,7 @@ async def adjust_command(
     try:
         change = await _admin(session, shop, message).adjust(parts[0], delta, parts[2])
     except UnknownSku as unknown:
-        await message.answer(_unknown(unknown))
+        await message.answer(unknown_sku_text(unknown))
         return
     except InvalidInput:
         await message.answer(
