@@ -132,11 +132,12 @@ class MonitorService:
                 CompetitorOffer.source != OfferSource.FILE,
                 CompetitorOffer.next_check_at <= now,
             )
-            .where(True if self._shop_id is None else CompetitorOffer.shop_id == self._shop_id)
             .order_by(CompetitorOffer.next_check_at)
             .limit(self._settings.batch_size)
             .with_for_update(skip_locked=True)
         )
+        if self._shop_id is not None:
+            due = due.where(CompetitorOffer.shop_id == self._shop_id)
         async with self._sessions() as session, session.begin():
             ids = list(
                 await session.scalars(
