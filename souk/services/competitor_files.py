@@ -57,7 +57,8 @@ class FileRow:
     sku: str
     competitor: str
     url: str | None
-    price: ParsedPrice | None
+    price: str  # as written; read once the product (and so our currency) is known
+    currency: str | None
     in_stock: bool | None
 
 
@@ -79,6 +80,7 @@ class CompetitorFile:
         self._settings = settings
         self._actor = actor
         self._products_by_sku: dict[str, Product] = {}
+        self._prices: dict[int, ParsedPrice] = {}  # of price rows, by row number
 
     def _columns(self, table: Table) -> dict[str, int]:
         names = [normal_name(name) for name in table.header]
@@ -110,18 +112,15 @@ class CompetitorFile:
             for name in ("sku", "competitor")
             if not cell(name)
         ]
-        url, price, in_stock = None, None, None
+        url, in_stock = None, None
         if "url" in columns:
             try:
                 url = str(checked_url(cell("url")))
             except BadUrl:
                 errors.append(FileRowError(number, "url", RowProblem.BAD_URL, cell("url")))
         else:
-            currency = cell("currency") or None
-            try:
-                price = parse_price(cell("price"), currency=currency, default_currency=None)
-            except (UnparseablePrice, ValueError):
-                errors.append(FileRowError(number, "price", RowProblem.BAD_PRICE, cell("price")))
+            if not cell("price"):
+                errors.append(FileRowError(number, "price", RowProblem.REQUIRED))
             stock = cell("in_stock").lower()
             if stock:
                 in_stock = True if stock in _YES else False if stock in _NO else None
@@ -129,7 +128,15 @@ class CompetitorFile:
                     errors.append(FileRowError(number, "in_stock", RowProblem.BAD_STOCK, stock))
         if errors:
             return errors
-        return FileRow(number, cell("sku"), cell("competitor"), url, price, in_stock)
+        return FileRow(
+            number,
+            cell("sku"),
+            cell("competitor"),
+            url,
+            cell("price"),
+            cell("currency") or None,
+            in_stock,
+        )
 
     async def read(self, table: Table) -> tuple[list[FileRow], list[FileRowError]]:
         """The file's rows and every problem of them (ImportRefused for the file)."""
@@ -145,8 +152,18 @@ class CompetitorFile:
         products = await self._products({row.sku.lower() for row in rows})
         first: dict[tuple[str, str, str], int] = {}
         for row in rows:
-            if row.sku.lower() not in products:
+            product = products.get(row.sku.lower())
+            if product is None:
                 errors.append(FileRowError(row.number, "sku", RowProblem.UNKNOWN_SKU, row.sku))
+            elif row.url is None:
+                try:
+                    self._prices[row.number] = parse_price(
+                        row.price, currency=row.currency, default_currency=product.currency
+                    )
+                except (UnparseablePrice, ValueError):
+                    errors.append(
+                        FileRowError(row.number, "price", RowProblem.BAD_PRICE, row.price)
+                    )
             key = (row.sku.lower(), row.competitor.lower(), row.url or "")
             if key in first:
                 errors.append(
@@ -172,12 +189,12 @@ class CompetitorFile:
                 )
                 linked, unchanged = linked + new, unchanged + (not new)
                 continue
-            assert row.price is not None
+            price = self._prices[row.number]
             competitor = await competitors.named_or_new(row.competitor)
             offer, _ = await competitors.offer(
                 product, competitor, FILE_URL, OfferSource.FILE, now=now, actor=self._actor
             )
-            priced.append((offer, judge.seen(row.price, row.in_stock, ours_of(product))))
+            priced.append((offer, judge.seen(price, row.in_stock, ours_of(product))))
             linked += 1
         changes = await OfferRecorder(self._session, self._settings, now).record(priced)
         return FileOutcome(linked, unchanged, changes)

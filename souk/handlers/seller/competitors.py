@@ -266,10 +266,8 @@ async def competitors_command(
         return
     rows = await offer_rows(session, shop.shop_id, product.id)
     language = i18n.current_locale
-    await message.answer(
-        table_text(product.sku, product.price, product.currency, rows, language, datetime.now(UTC))
-    )
     if any(row.checked_at is not None for row in rows):
+        # Queued first: the chart follows the table in a moment.
         assert message.bot is not None
         await jobs.send_competitors_chart(
             shop_id=shop.shop_id,
@@ -278,3 +276,6 @@ async def competitors_command(
             chat_id=message.chat.id,
             language=language,
         )
+    await message.answer(
+        table_text(product.sku, product.price, product.currency, rows, language, datetime.now(UTC))
+    )

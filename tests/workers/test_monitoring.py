@@ -1,0 +1,89 @@
+"""Monitoring in the worker's code: the chart /competitors asks for, drawn from the price
+history, and beat's run with the process's own fetcher."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from souk.db.models import (
+    Competitor,
+    CompetitorOffer,
+    OfferSource,
+    PriceObservation,
+    Product,
+    StaffRole,
+)
+from souk.runtime import Runtime
+from souk.workers.monitoring import run_monitoring, send_competitors_chart
+from tests.conftest import MakeShop
+from tests.fakes.telegram_api import FakeBotAPI
+
+OWNER = 7501
+NOW = datetime(2031, 4, 1, 12, 0, tzinfo=UTC)
+
+
+async def test_the_price_history_chart_is_a_png_of_good_observations(
+    runtime: Runtime,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop(staff={OWNER: StaffRole.OWNER})
+    async with session_factory() as session, session.begin():
+        product = Product(
+            shop_id=shop.shop_id, sku="CH-1", title="Chart", price=Decimal("100"), currency="USD"
+        )
+        rival = Competitor(shop_id=shop.shop_id, name="Rival", host="rival.example")
+        session.add_all([product, rival])
+        await session.flush()
+        offer = CompetitorOffer(
+            shop_id=shop.shop_id,
+            product_id=product.id,
+            competitor_id=rival.id,
+            source=OfferSource.PAGE,
+            url="https://rival.example/ch-1",
+        )
+        session.add(offer)
+        await session.flush()
+        for days, price, problem in ((3, "99.00", None), (2, "97.50", None), (1, None, "timeout")):
+            session.add(
+                PriceObservation(
+                    shop_id=shop.shop_id,
+                    offer_id=offer.id,
+                    observed_at=NOW - timedelta(days=days),
+                    price=Decimal(price) if price else None,
+                    currency="USD" if price else None,
+                    problem=problem,
+                )
+            )
+        product_id = product.id
+
+    async def draw(chat_id: int, since: datetime) -> bool:
+        return await send_competitors_chart(
+            runtime,
+            shop_id=shop.shop_id,
+            product_id=product_id,
+            bot_id=shop.bot_id,
+            chat_id=chat_id,
+            language="en",
+            now=since,
+        )
+
+    assert await draw(OWNER, NOW)
+    (photo,) = fake_api.calls("sendPhoto", chat_id=OWNER)
+    upload = photo.params[photo.params["photo"].removeprefix("attach://")]
+    assert upload["filename"].endswith(".png") and upload["size"] > 5000
+    # Nothing observed in the last 30 days: nothing to draw, nothing sent.
+    assert not await draw(OWNER + 1, NOW + timedelta(days=60))
+    assert fake_api.calls("sendPhoto", chat_id=OWNER + 1) == []
+
+
+async def test_beat_runs_with_the_process_fetcher(runtime: Runtime) -> None:
+    """The worker's run: the process's one fetcher, kept across runs (its breaker)."""
+    fetcher = runtime.page_fetcher()
+    report = await run_monitoring(runtime, lambda: datetime(2000, 1, 1, tzinfo=UTC))
+    assert report.checked == 0  # nothing is due in 2000
+    assert runtime.page_fetcher() is fetcher
