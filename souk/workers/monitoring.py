@@ -47,9 +47,23 @@ def monitor_service(
     )
 
 
+# One run at a time across worker processes: each process paces hosts and keeps breakers
+# in its own fetcher, so two overlapping runs would give a host twice its slots.
+RUN_LOCK = "souk:monitor:run"
+
+
 async def run_monitoring(runtime: Runtime, now: Callable[[], datetime]) -> RunReport:
-    """Check the offers due (beat) with the process's fetcher; see `MonitorService`."""
-    return await monitor_service(runtime, runtime.page_fetcher(), now).run()
+    """Check the offers due (beat) with the process's fetcher, unless a run is under way
+    in another process; see `MonitorService`."""
+    settings = runtime.settings.monitor
+    # Held at most as long as the claims of a run that died: then both lapse together.
+    lock = runtime.redis.lock(RUN_LOCK, timeout=settings.run_seconds + settings.claim_seconds)
+    if not await lock.acquire(blocking=False):
+        return RunReport()
+    try:
+        return await monitor_service(runtime, runtime.page_fetcher(), now).run()
+    finally:
+        await lock.release()
 
 
 async def send_competitors_chart(

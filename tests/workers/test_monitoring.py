@@ -17,7 +17,7 @@ from souk.db.models import (
     StaffRole,
 )
 from souk.runtime import Runtime
-from souk.workers.monitoring import run_monitoring, send_competitors_chart
+from souk.workers.monitoring import RUN_LOCK, run_monitoring, send_competitors_chart
 from tests.conftest import MakeShop
 from tests.fakes.telegram_api import FakeBotAPI
 
@@ -81,9 +81,38 @@ async def test_the_price_history_chart_is_a_png_of_good_observations(
     assert fake_api.calls("sendPhoto", chat_id=OWNER + 1) == []
 
 
-async def test_beat_runs_with_the_process_fetcher(runtime: Runtime) -> None:
-    """The worker's run: the process's one fetcher, kept across runs (its breaker)."""
+async def test_beat_runs_one_at_a_time_with_the_process_fetcher(
+    runtime: Runtime, make_shop: MakeShop, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The worker's run: the process's one fetcher, kept across runs (its breaker), and
+    no run while another process's is under way."""
+    shop = await make_shop()
+    async with session_factory() as session, session.begin():
+        product = Product(
+            shop_id=shop.shop_id, sku="RN-1", title="Run", price=Decimal("10"), currency="USD"
+        )
+        rival = Competitor(shop_id=shop.shop_id, name="Rival", host="10.9.9.9")
+        session.add_all([product, rival])
+        await session.flush()
+        session.add(
+            CompetitorOffer(
+                shop_id=shop.shop_id,
+                product_id=product.id,
+                competitor_id=rival.id,
+                source=OfferSource.PAGE,
+                url="http://10.9.9.9/rn-1",  # refused without a request: a private address
+                next_check_at=datetime(1990, 1, 1, tzinfo=UTC),
+            )
+        )
     fetcher = runtime.page_fetcher()
-    report = await run_monitoring(runtime, lambda: datetime(2000, 1, 1, tzinfo=UTC))
-    assert report.checked == 0  # nothing is due in 2000
+    lock = runtime.redis.lock(RUN_LOCK, timeout=60)
+    assert await lock.acquire(blocking=False)
+    try:
+        assert (
+            await run_monitoring(runtime, lambda: datetime(1990, 1, 2, tzinfo=UTC))
+        ).checked == 0
+    finally:
+        await lock.release()
+    report = await run_monitoring(runtime, lambda: datetime(1990, 1, 2, tzinfo=UTC))
+    assert report.checked >= 1 and shop.shop_id in report.changed
     assert runtime.page_fetcher() is fetcher
