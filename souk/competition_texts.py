@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from souk.connectors.fetch import FetchProblem
 from souk.connectors.pages import PageProblem
+from souk.connectors.prices import PriceProblem
 from souk.formatting import MESSAGE_LIMIT, money, short_title
 from souk.services.competition_changes import CompetitionEvent, EventKind
 from souk.services.competition_table import OfferRow
@@ -38,7 +39,11 @@ def problem_text(problem: str) -> str:
         CheckProblem.NOT_LISTED.value: _("the seller is no longer listed"),
         CheckProblem.BAD_SELECTORS.value: _("the competitor's CSS selectors are invalid"),
     }
-    return texts.get(problem, problem)
+    if problem in texts:
+        return texts[problem]
+    if problem in {price_problem.value for price_problem in PriceProblem}:
+        return _("the seller's price cannot be read")
+    return problem
 
 
 def stock_text(in_stock: bool | None) -> str:

@@ -170,7 +170,7 @@ async def test_watch_checks_at_once_and_links_a_page_once(
     assert (await staff.text("/competitor 127.0.0.1 maybe")).startswith("Write the competitor's")
 
     assert await staff.text(f"/unwatch PH-1 {page}") == (
-        "PH-1: 1 offers no longer watched (their history is kept)."
+        "PH-1: offers no longer watched: 1 (their history is kept)."
     )
     assert await staff.text(f"/unwatch PH-1 {page}") == f"PH-1 watches nothing at “{page}”."
     assert not (await offers(session_factory, staff))[(ids["PH-1"], "127.0.0.1")].is_active

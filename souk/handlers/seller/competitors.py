@@ -213,7 +213,7 @@ async def unwatch_command(
         )
         return
     await message.answer(
-        _("{sku}: {count} offers no longer watched (their history is kept).").format(
+        _("{sku}: offers no longer watched: {count} (their history is kept).").format(
             sku=escape(product.sku), count=stopped
         )
     )
