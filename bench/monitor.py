@@ -96,7 +96,7 @@ class TimedChecker(OfferChecker):
 
 
 async def make_shop(
-    sessions: async_sessionmaker[AsyncSession], site: str, offers: int
+    sessions: async_sessionmaker[AsyncSession], site: str, offers: int, bot_token: str
 ) -> tuple[int, dict[int, str]]:
     """A shop with a bot and an owner, `offers` products, each watched on one page of
     `site` priced 5 above ours; returns the shop id and each product's page by id."""
@@ -104,7 +104,7 @@ async def make_shop(
         shops = ShopService(session)
         slug = f"bench-monitor-{secrets.token_hex(3)}"
         shop = await shops.create(slug=slug, name="Bench monitor")
-        await shops.connect_telegram(shop, new_bot_token())
+        await shops.connect_telegram(shop, bot_token)
         session.add(Staff(shop_id=shop.id, telegram_user_id=OWNER, role=StaffRole.OWNER))
         competitor = Competitor(shop_id=shop.id, name="Fake host", host="127.0.0.1")
         session.add(competitor)
@@ -193,9 +193,12 @@ async def measure(
     settings: Settings,
     site: str,
     args: argparse.Namespace,
+    *,
+    bot_token: str,
     progress: Callable[[str], None] = print,
 ) -> list[RunFigures]:
-    """The two runs against the fake at `site` (its control endpoint changes pages)."""
+    """The two runs against the fake at `site` (its control endpoint changes pages); the
+    shop's staff pushes go through the bot of `bot_token` (queued, not delivered here)."""
     monitor = settings.monitor
     monitor.per_host_concurrency = args.concurrency
     monitor.per_host_delay_seconds = 0.0
@@ -203,7 +206,7 @@ async def measure(
     runtime = Runtime.create(settings, urls, handle_updates=False, pool_size=10)
     fetcher = PageFetcher(monitor)
     try:
-        shop_id, pages = await make_shop(runtime.session_factory, site, args.offers)
+        shop_id, pages = await make_shop(runtime.session_factory, site, args.offers, bot_token)
         progress(f"{args.offers} offers watched; run 1 ...")
         first = await one_run(
             "run 1", runtime, OfferChecker(fetcher, monitor), shop_id, args.offers
@@ -290,7 +293,7 @@ async def run(args: argparse.Namespace) -> None:
     ):
         settings = Settings()
         settings.core.data_dir = workdir / "data"
-        runs = await measure(urls, settings, site, args)
+        runs = await measure(urls, settings, site, args, bot_token=new_bot_token())
     report(runs, args)
 
 
