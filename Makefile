@@ -43,6 +43,7 @@ bench: install ## Run the benchmarks (prints figures; slow)
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/feed.py
+	$(BIN)/python bench/monitor.py
 
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check .

@@ -367,6 +367,54 @@ class MonitorSettings(BaseSettings):
         description="Fetch pages on loopback and private addresses (tests, intranets); "
         "off, a URL naming or resolving to one is refused",
     )
+    tier_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"fast": 60, "normal": 360, "slow": 1440},
+        description="Minutes between two checks of an offer, by its tier, as JSON; an "
+        'offer is "normal" unless staff set another tier',
+    )
+    check_seconds: int = Field(
+        60, ge=5, description="How often beat looks for offers due for a check"
+    )
+    batch_size: int = Field(500, ge=1, description="Due offers one monitoring pass claims at once")
+    run_concurrency: int = Field(
+        200,
+        ge=1,
+        description="Checks in flight at once in one worker (each host still gets only "
+        "MONITOR_PER_HOST_CONCURRENCY)",
+    )
+    run_seconds: float = Field(
+        50.0, gt=0, description="A monitoring run claims no new batch after this long"
+    )
+    claim_seconds: int = Field(
+        600,
+        ge=30,
+        description="A claimed offer is due again after this if its check never ended "
+        "(the worker died)",
+    )
+    max_backoff_minutes: int = Field(
+        24 * 60,
+        ge=1,
+        description="Longest wait before an offer whose checks keep failing is checked "
+        "again (the wait doubles with each failure)",
+    )
+    sanity_low_ratio: float = Field(
+        0.3,
+        gt=0,
+        lt=1,
+        description="A competitor's price under this share of ours is ignored and "
+        "reported, not taken as its price (a typo, a deposit, a wrong product)",
+    )
+    sanity_high_ratio: float = Field(
+        3.0,
+        gt=1,
+        description="A competitor's price over this many times ours is ignored and reported",
+    )
+    marketplaces: dict[str, str] = Field(
+        default_factory=dict,
+        description="Marketplace offer-list APIs by name, as JSON: "
+        '{"kaspi": "https://api.example.kz/offers/"}; a /watch URL starting with one '
+        "is read as that marketplace's list of every seller of the product",
+    )
 
 
 class RepriceSettings(BaseSettings):

@@ -25,6 +25,7 @@ from souk.channels.web import WebChats
 from souk.channels.whatsapp import WhatsAppNumbers
 from souk.channels.whatsapp_bridge import InboundBridge, sender_profile
 from souk.config import OutboxSettings, Settings
+from souk.connectors.fetch import PageFetcher
 from souk.db.models import ChannelKind
 from souk.db.session import create_engine, create_session_factory
 from souk.dispatcher import build_dispatcher
@@ -65,6 +66,7 @@ class Runtime:
     embedder: LazyEmbedder
     dispatcher: Dispatcher | None = None
     processor: UpdateProcessor | None = None
+    _fetcher: PageFetcher | None = None
 
     @classmethod
     def create(
@@ -217,7 +219,16 @@ class Runtime:
             settings=settings or self.settings.outbox,
         )
 
+    def page_fetcher(self) -> PageFetcher:
+        """The process's fetcher of competitors' pages: one, so that each host's slots,
+        spacing and breaker hold across monitoring runs."""
+        if self._fetcher is None:
+            self._fetcher = PageFetcher(self.settings.monitor)
+        return self._fetcher
+
     async def close(self) -> None:
+        if self._fetcher is not None:
+            await self._fetcher.close()
         if self.processor is not None:
             await self.processor.close()
         if self.dispatcher is not None:

@@ -21,6 +21,7 @@ from souk.handlers.customer import (
 )
 from souk.handlers.seller import (
     campaign_sending,
+    competitors,
     faq,
     imports,
     menu,
@@ -48,6 +49,7 @@ def seller_router() -> Router:
         schedule_flow.router,  # its file step takes documents before an import does
         schedules.router,
         faq.router,  # a file captioned /faq is not a catalog
+        competitors.router,  # a file captioned /watch is not a catalog import
         imports.router,
         products.router,
         repricing.router,

@@ -28,6 +28,8 @@ REPRICE_TASK = "souk.reprice_products"
 FEED_TASK = "souk.feeds.refresh"
 RESUME_TASK = "souk.conversations.resume"
 LOG_PURGE_TASK = "souk.conversations.purge_log"
+MONITOR_TASK = "souk.monitor.run"
+COMPETITORS_CHART_TASK = "souk.monitor.chart"
 
 
 def broker_url(redis_url: str) -> str:
@@ -97,6 +99,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": FEED_TASK,
                 "schedule": timedelta(seconds=settings.feed.check_seconds),
                 "options": {"expires": settings.feed.check_seconds},
+            },
+            "competitor-monitor": {
+                "task": MONITOR_TASK,
+                "schedule": timedelta(seconds=settings.monitor.check_seconds),
+                "options": {"expires": settings.monitor.check_seconds},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,

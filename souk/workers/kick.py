@@ -8,7 +8,7 @@ import threading
 from celery import Celery
 
 from souk.logs import get_logger
-from souk.workers.app import CAMPAIGN_TASK, DELIVER_TASK, REPORT_TASK
+from souk.workers.app import CAMPAIGN_TASK, COMPETITORS_CHART_TASK, DELIVER_TASK, REPORT_TASK
 
 log = get_logger("souk.outbox")
 
@@ -78,11 +78,26 @@ class Jobs:
             "kind": kind,
             "language": language,
         }
+        return await self._queue(REPORT_TASK, kwargs)
+
+    async def send_competitors_chart(
+        self, *, shop_id: int, product_id: int, bot_id: int, chat_id: int, language: str
+    ) -> bool:
+        kwargs = {
+            "shop_id": shop_id,
+            "product_id": product_id,
+            "bot_id": bot_id,
+            "chat_id": chat_id,
+            "language": language,
+        }
+        return await self._queue(COMPETITORS_CHART_TASK, kwargs)
+
+    async def _queue(self, task: str, kwargs: dict[str, object]) -> bool:
         try:
             await asyncio.get_running_loop().run_in_executor(
-                None, lambda: self._celery.send_task(REPORT_TASK, kwargs=kwargs)
+                None, lambda: self._celery.send_task(task, kwargs=kwargs)
             )
         except Exception as error:
-            log.warning("report job not queued", error=type(error).__name__)
+            log.warning("job not queued", task=task, error=type(error).__name__)
             return False
         return True

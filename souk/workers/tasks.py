@@ -17,12 +17,14 @@ from souk.services.outbox import OutboxService
 from souk.services.reports import PeriodKind
 from souk.workers.app import (
     CAMPAIGN_TASK,
+    COMPETITORS_CHART_TASK,
     DELIVER_TASK,
     DIGEST_TASK,
     EMBED_TASK,
     EXPIRE_TASK,
     FEED_TASK,
     LOG_PURGE_TASK,
+    MONITOR_TASK,
     PURGE_TASK,
     REMIND_TASK,
     REPORT_TASK,
@@ -35,6 +37,7 @@ from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
 from souk.workers.conversations import purge_message_log, resume_silent_conversations
 from souk.workers.feeds import refresh_feeds
+from souk.workers.monitoring import run_monitoring, send_competitors_chart
 from souk.workers.reports import send_digests, send_report
 from souk.workers.repricing import reprice_products
 from souk.workers.schedules import run_price_schedules
@@ -221,6 +224,39 @@ def refresh_kaspi_feeds(self: Task) -> int:  # type: ignore[type-arg]
     between two ticks make one regeneration); returns how many were published."""
     outcomes = context_for(self.app).run(lambda runtime: refresh_feeds(runtime, _now()))
     return sum(outcome.status is FeedStatus.PUBLISHED for outcome in outcomes)
+
+
+@shared_task(name=MONITOR_TASK, bind=True)
+def monitor_competitors(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: check the competitor offers that are due; tell staff what changed."""
+    report = context_for(self.app).run(lambda runtime: run_monitoring(runtime, _now))
+    if report.changed:
+        self.app.send_task(DELIVER_TASK)
+    return report.checked
+
+
+@shared_task(name=COMPETITORS_CHART_TASK, bind=True)
+def competitors_chart(
+    self: Task,  # type: ignore[type-arg]
+    *,
+    shop_id: int,
+    product_id: int,
+    bot_id: int,
+    chat_id: int,
+    language: str,
+) -> bool:
+    """The price-history chart asked for by /competitors."""
+    return context_for(self.app).run(
+        lambda runtime: send_competitors_chart(
+            runtime,
+            shop_id=shop_id,
+            product_id=product_id,
+            bot_id=bot_id,
+            chat_id=chat_id,
+            language=language,
+            now=_now(),
+        )
+    )
 
 
 def _now() -> datetime:

@@ -79,6 +79,8 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "reprice",
         "reprice_log",
         "report",
+        "watch",
+        "competitors",
         "broadcast",
         "reply",
         "release",

@@ -7,7 +7,9 @@ repeats). Unknown paths answer 404. Slow answers wait until their delay passes o
 closes, so a test's timeout never keeps the site busy after it.
 
 Run standalone (a host for benchmarks): ``python -m tests.fakes.competitor_site --port 8090
---latency 0.05`` serves ``/product/{n}`` as a JSON-LD page of n's price.
+--latency 0.05`` serves ``/product/{n}`` as a JSON-LD page of n's price;
+``POST /_fake/page {"path": "/product/7", "price": "950.00", "currency": "KZT"}`` changes
+what a path shows (with the same latency).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class CompetitorSite(FakeHTTPServer):
         self._released = asyncio.Event()
         self._app.router.add_get("/_fake/stats", self._ctl_stats)
         self._app.router.add_post("/_fake/reset", self._ctl_reset)
+        self._app.router.add_post("/_fake/page", self._ctl_page)
         self._app.router.add_get("/{path:.*}", self._handle)
 
     def answer(self, path: str, *answers: Answer) -> None:
@@ -90,6 +93,17 @@ class CompetitorSite(FakeHTTPServer):
 
     def page(self, path: str, html: str) -> None:
         self.answer(path, Answer(body=html))
+
+    async def _ctl_page(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        html = product_page(
+            data.get("title", "Product"),
+            str(data["price"]),
+            data.get("currency", "KZT"),
+            in_stock=data.get("in_stock", True),
+        )
+        self.answer(data["path"], Answer(body=html, delay=self.latency))
+        return web.json_response({"ok": True})
 
     def hits(self, path: str) -> int:
         return sum(1 for request in self.requests if request.path == path)

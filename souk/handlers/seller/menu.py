@@ -46,6 +46,8 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="reprice", description=_("Repricing rules: /reprice SKU beat 1%")),
         BotCommand(command="reprice_log", description=_("Repricing decisions of a SKU")),
         BotCommand(command="report", description=_("Sales report: today, week, month")),
+        BotCommand(command="watch", description=_("Watch a competitor: /watch SKU URL")),
+        BotCommand(command="competitors", description=_("Competitors' prices: /competitors SKU")),
         BotCommand(command="broadcast", description=_("Send a campaign to customers")),
         BotCommand(command="reply", description=_("Write to a customer: /reply C12 text")),
         BotCommand(command="release", description=_("Give a customer back to the bot")),
