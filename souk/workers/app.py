@@ -23,6 +23,8 @@ REPORT_TASK = "souk.reports.send"
 DIGEST_TASK = "souk.reports.digest"
 SCHEDULE_TASK = "souk.schedules.run"
 CAMPAIGN_TASK = "souk.campaigns.advance"
+SYNC_DUE_TASK = "souk.sync.due"
+SYNC_RUN_TASK = "souk.sync.run"
 
 
 def broker_url(redis_url: str) -> str:
@@ -81,6 +83,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": CAMPAIGN_TASK,
                 "schedule": timedelta(seconds=settings.campaign.tick_seconds),
                 "options": {"expires": settings.campaign.tick_seconds},
+            },
+            "catalog-sync": {
+                "task": SYNC_DUE_TASK,
+                "schedule": timedelta(seconds=settings.sync.check_seconds),
+                "options": {"expires": settings.sync.check_seconds},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,
