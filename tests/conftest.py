@@ -45,6 +45,7 @@ for _name in list(os.environ):
             "OUTBOX_",
             "HTTP_",
             "MONITOR_",
+            "SYNC_",
             "PROMETHEUS_MULTIPROC_DIR",
         )
     ):

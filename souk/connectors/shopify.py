@@ -77,6 +77,9 @@ mutation SoukStock($input: InventoryAdjustQuantitiesInput!) {
 
 _DEFAULT_TITLE = "Default Title"  # the variant of a product without options
 _STOCK_BATCH = 250  # Shopify's most items in one input array
+# Waited beyond the computed refill: our clock and Shopify's differ, and a wait that
+# lands exactly on the cost can still be refused by a rounding.
+_MARGIN_SECONDS = 0.1
 
 
 @dataclass
@@ -101,7 +104,9 @@ class CostBudget:
             return 0.0
         cost = min(cost, self.maximum)
         available = min(self.maximum, self.available + (now - self.at) * self.restore_rate)
-        return max(0.0, (cost - available) / self.restore_rate)
+        if available >= cost:
+            return 0.0
+        return (cost - available) / self.restore_rate + _MARGIN_SECONDS
 
 
 def _throttled(body: dict[str, Any]) -> bool:
