@@ -129,14 +129,12 @@ class StoreHTTP:
         base_url: str,
         settings: SyncSettings,
         headers: Mapping[str, str] | None = None,
-        auth: aiohttp.BasicAuth | None = None,
         sleep: Sleep = asyncio.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._settings = settings
         self._headers = dict(headers or {})
-        self._auth = auth
         self.sleep = sleep
         self._now = now
         self._session: aiohttp.ClientSession | None = None
@@ -159,7 +157,6 @@ class StoreHTTP:
                     url,
                     json=json,
                     params=params,
-                    auth=self._auth,
                     timeout=aiohttp.ClientTimeout(total=self._settings.timeout_seconds),
                 ) as response:
                     if response.status in (401, 403):

@@ -133,7 +133,7 @@ class WooCommerceConnector:
         self._http = StoreHTTP(
             base_url=base_url,
             settings=settings,
-            auth=aiohttp.BasicAuth(consumer_key, consumer_secret),
+            headers={"Authorization": aiohttp.encode_basic_auth(consumer_key, consumer_secret)},
             sleep=sleep,
         )
 
