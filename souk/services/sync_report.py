@@ -63,6 +63,13 @@ class SyncReport:
     problems: list[ItemProblem] = field(default_factory=list)
     error: str | None = None
 
+    def absorb(self, page: SyncReport, *, read: int) -> None:
+        """Add what one page did to the run's report."""
+        self.read += read
+        for name in ("created", "updated", "unchanged", "prices_in", "stock_in"):
+            setattr(self, name, getattr(self, name) + getattr(page, name))
+        self.problems += page.problems
+
     @property
     def needs_staff(self) -> bool:
         """Worth telling the staff: an error, conflicts, or items not taken as the store
