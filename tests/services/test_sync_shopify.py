@@ -271,34 +271,38 @@ async def test_a_value_changed_on_both_sides_is_reported_not_overwritten(
 async def test_a_run_failing_halfway_resumes_without_duplicates(
     store: FakeShopify, harness: Harness
 ) -> None:
-    for n in range(600):
+    harness.settings.shopify_page_size = 50  # few products (every test's stay in the db)
+    for n in range(120):
         store.add_product(f"Item {n}", [(f"IT-{n:04d}", "10.00", 1)])
     store.bucket.maximum = store.bucket.available = 100_000  # no waiting for the budget
     store.faults.inject(500, times=3, after=1)  # page 2 fails past the 2 retries
     failed = await harness.run()
     assert failed.error is not None and "HTTP 500" in failed.error
-    assert failed.created == 250
+    assert failed.created == 50
     source = await harness.source()
     assert source.cursor is not None and source.run_started_at is not None
     assert source.last_error is not None and source.lease_until is None
     assert harness.time.sleeps[:2] == [1.0, 2.0]  # doubling backoff between the retries
     resumed = await harness.run()
     assert resumed.resumed and resumed.error is None
-    assert (resumed.read, resumed.created) == (350, 350)
-    assert len(await harness.products()) == 600 and await harness.count(SyncLink) == 600
+    assert (resumed.read, resumed.created) == (70, 70)
+    assert len(await harness.products()) == 120 and await harness.count(SyncLink) == 120
     assert (await harness.source()).run_started_at is None
 
 
 async def test_the_cost_budget_is_waited_for_instead_of_being_throttled(
     store: FakeShopify, harness: Harness
 ) -> None:
-    for n in range(600):
+    harness.settings.shopify_page_size = 50  # a page asks for 2 + 50 * 3 + 1 = 153 points
+    for n in range(120):
         store.add_product(f"Item {n}", [(f"IT-{n:04d}", "10.00", 1)])
-    report = await harness.run()  # 3 pages of 753 points from a 1,000-point bucket at 50/s
-    assert report.error is None and report.created == 600
+    store.bucket.maximum = store.bucket.available = 300
+    report = await harness.run()  # 3 pages from a 300-point bucket refilled at 50/s
+    assert report.error is None and report.created == 120
     assert store.throttled == 0, "a query was sent over budget"
     assert store.count("SoukVariants") == 3
-    assert sum(harness.time.sleeps) >= (753 * 2 - 1000 - 1) / 50
+    # Before page 3, 306 points were spent: 159 more than the bucket had came by waiting.
+    assert sum(harness.time.sleeps) >= (153 * 3 - 300) / 50
 
 
 async def test_a_throttled_answer_waits_and_retries(store: FakeShopify, harness: Harness) -> None:

@@ -48,7 +48,7 @@ async def harness(
         key=KEY,
         secret=SECRET,
         wall=wall,
-        woocommerce_page_size=100,
+        woocommerce_page_size=50,  # few products (every test's stay in the db)
     )
 
 
@@ -128,16 +128,16 @@ async def test_a_stock_changed_on_both_sides_is_a_conflict(
 async def test_429_waits_for_retry_after_and_500s_halfway_resume(
     store: FakeWooCommerce, harness: Harness
 ) -> None:
-    for n in range(250):
+    for n in range(120):
         store.add_simple(f"Item {n}", f"IT-{n:03d}", "10.00", 1)
     store.faults.inject(429, retry_after="7")
     store.faults.inject(500, times=3, after=1)
     failed = await harness.run()
     assert failed.error is not None and "HTTP 500" in failed.error
-    assert harness.time.sleeps[0] == 7.0 and failed.created == 100
+    assert harness.time.sleeps[0] == 7.0 and failed.created == 50
     resumed = await harness.run()
-    assert resumed.resumed and resumed.error is None and resumed.created == 150
-    assert len(await harness.products()) == 250
+    assert resumed.resumed and resumed.error is None and resumed.created == 70
+    assert len(await harness.products()) == 120
 
 
 async def test_odd_and_missing_prices_and_negative_stock(
