@@ -44,6 +44,7 @@ bench: install ## Run the benchmarks (prints figures; slow)
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/monitor.py
+	$(BIN)/python bench/sync.py
 
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check .

@@ -32,11 +32,13 @@ webhook_app = typer.Typer(no_args_is_help=True, help="Telegram webhooks.")
 embeddings_app = typer.Typer(no_args_is_help=True, help="Product embeddings for search.")
 staff_app = typer.Typer(no_args_is_help=True, help="Shop staff.")
 feed_app = typer.Typer(no_args_is_help=True, help="Marketplace price feeds (Kaspi.kz XML).")
+sync_app = typer.Typer(invoke_without_command=True)
 app.add_typer(shop_app, name="shop")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(embeddings_app, name="embeddings")
 app.add_typer(staff_app, name="staff")
 app.add_typer(feed_app, name="feed")
+app.add_typer(sync_app, name="sync")
 console = Console(stderr=True)
 
 
@@ -531,6 +533,80 @@ def feed_publish(
             highlight=False,
         )
         raise typer.Exit(1)
+
+
+@sync_app.callback()
+def sync(
+    ctx: typer.Context,
+    shop: Annotated[str | None, typer.Option(help="The shop's slug")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Read every item, not only those updated since")
+    ] = False,
+) -> None:
+    """Sync the shop's catalog with its stores now, both ways, with a progress bar
+    (`souk sync --shop SLUG`); `souk sync add` connects a store."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if shop is None:
+        raise typer.BadParameter("which shop? --shop SLUG", param_hint="--shop")
+    from souk.cli_sync import run_shop_syncs
+
+    settings = _settings(ctx)
+    with services(settings) as urls:
+        failed = run_async(lambda: run_shop_syncs(settings, urls, shop, full=full, console=console))
+    if failed:
+        raise typer.Exit(1)
+
+
+@sync_app.command("add")
+def sync_add(
+    ctx: typer.Context,
+    shop: Annotated[str, typer.Option(help="The shop's slug")],
+    shopify: Annotated[
+        str | None, typer.Option(help="Shopify store URL (https://NAME.myshopify.com)")
+    ] = None,
+    token: Annotated[str | None, typer.Option(help="Shopify Admin API access token")] = None,
+    woocommerce: Annotated[str | None, typer.Option(help="WooCommerce site URL")] = None,
+    key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
+    secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
+) -> None:
+    """Connect a Shopify store (--shopify URL --token T) or a WooCommerce one
+    (--woocommerce URL --key K --secret S) to the shop."""
+    from souk.db.models import SyncKind
+    from souk.services.shops import ShopService
+    from souk.services.sync_sources import SyncSources
+
+    register_secret(token, key, secret)
+    if bool(shopify) == bool(woocommerce):
+        raise typer.BadParameter("give --shopify URL or --woocommerce URL", param_hint="--shopify")
+    if shopify and not token:
+        raise typer.BadParameter("--shopify needs --token", param_hint="--token")
+    if woocommerce and not (key and secret):
+        raise typer.BadParameter("--woocommerce needs --key and --secret", param_hint="--key")
+    kind = SyncKind.SHOPIFY if shopify else SyncKind.WOOCOMMERCE
+    settings = _settings(ctx)
+
+    async def work(urls: ServiceURLs) -> str:
+        engine = create_engine(urls.database_url, pool_size=1)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                found = await ShopService(session).get_by_slug(shop)
+                source = await SyncSources(session).add(
+                    found.id,
+                    kind,
+                    shopify or woocommerce or "",
+                    api_key=key,
+                    api_secret=token or secret or "",
+                )
+                return (
+                    f"{kind.value} store {source.base_url} connected to {shop} (source "
+                    f"{source.id}); `souk sync --shop {shop}` syncs it now"
+                )
+        finally:
+            await engine.dispose()
+
+    with services(settings) as urls:
+        console.print(run_async(lambda: work(urls)), markup=False)
 
 
 def main() -> None:

@@ -537,6 +537,60 @@ class MessageLogSettings(BaseSettings):
     history_page: int = Field(15, ge=1, le=50, description="Messages per page of /history")
 
 
+class SyncSettings(BaseSettings):
+    """Catalog sync with the shops' Shopify and WooCommerce stores (`souk sync`)."""
+
+    model_config = _config("SYNC_")
+
+    interval_minutes: float = Field(
+        15.0,
+        gt=0,
+        description="Minutes between the end of a store's sync run (finished or failed) and "
+        "the start of its next; a failed run resumes where it stopped",
+    )
+    full_every_hours: float = Field(
+        24.0,
+        gt=0,
+        description="Hours between runs that read every item of a store, not only those "
+        "updated since the last run (what an updated_at filter can miss)",
+    )
+    check_seconds: float = Field(
+        60.0, gt=0, description="Beat interval of the task that starts the syncs that are due"
+    )
+    shopify_api_version: str = Field(
+        "2025-07",
+        pattern=r"^\d{4}-\d{2}$",
+        description="Shopify Admin API version in /admin/api/{version}/graphql.json",
+    )
+    shopify_page_size: int = Field(
+        250, ge=1, le=250, description="Shopify variants read per GraphQL page (Shopify's most)"
+    )
+    woocommerce_page_size: int = Field(
+        100, ge=1, le=100, description="WooCommerce products read per REST page (its most)"
+    )
+    timeout_seconds: float = Field(
+        60.0, gt=0, description="Seconds one request to a store may take"
+    )
+    retries: int = Field(
+        3, ge=0, description="Retries of a request that timed out or got a 5xx or 429 answer"
+    )
+    backoff_seconds: float = Field(
+        2.0, ge=0, description="Wait before the first retry (doubles; a Retry-After wins)"
+    )
+    max_throttle_waits: int = Field(
+        20, ge=1, description="Times one Shopify query may wait for its cost budget before failing"
+    )
+    overlap_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="The next run also reads items updated this long before the last run "
+        "started (clock skew, changes made while it ran)",
+    )
+    lease_seconds: float = Field(
+        900.0, gt=0, description="A run not heard from this long is taken over by the next"
+    )
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -568,6 +622,7 @@ class Settings:
         self.faq = FaqSettings()
         self.takeover = TakeoverSettings()
         self.messages = MessageLogSettings()
+        self.sync = SyncSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -595,5 +650,6 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     FaqSettings,
     TakeoverSettings,
     MessageLogSettings,
+    SyncSettings,
     WorkerSettings,
 )

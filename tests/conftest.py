@@ -47,6 +47,7 @@ for _name in list(os.environ):
             "MONITOR_",
             "REPRICE_",
             "FEED_",
+            "SYNC_",
             "PROMETHEUS_MULTIPROC_DIR",
         )
     ):

@@ -30,6 +30,8 @@ RESUME_TASK = "souk.conversations.resume"
 LOG_PURGE_TASK = "souk.conversations.purge_log"
 MONITOR_TASK = "souk.monitor.run"
 COMPETITORS_CHART_TASK = "souk.monitor.chart"
+SYNC_DUE_TASK = "souk.sync.due"
+SYNC_RUN_TASK = "souk.sync.run"
 
 
 def broker_url(redis_url: str) -> str:
@@ -104,6 +106,11 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "task": MONITOR_TASK,
                 "schedule": timedelta(seconds=settings.monitor.check_seconds),
                 "options": {"expires": settings.monitor.check_seconds},
+            },
+            "catalog-sync": {
+                "task": SYNC_DUE_TASK,
+                "schedule": timedelta(seconds=settings.sync.check_seconds),
+                "options": {"expires": settings.sync.check_seconds},
             },
             "unpaid-orders": {
                 "task": EXPIRE_TASK,

@@ -15,6 +15,7 @@ from souk.services.feeds import FeedStatus
 from souk.services.inbox import InboxService
 from souk.services.outbox import OutboxService
 from souk.services.reports import PeriodKind
+from souk.services.sync import SyncBusy
 from souk.workers.app import (
     CAMPAIGN_TASK,
     COMPETITORS_CHART_TASK,
@@ -32,6 +33,8 @@ from souk.workers.app import (
     RESUME_TASK,
     SCHEDULE_TASK,
     SWEEP_TASK,
+    SYNC_DUE_TASK,
+    SYNC_RUN_TASK,
 )
 from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
@@ -42,6 +45,7 @@ from souk.workers.reports import send_digests, send_report
 from souk.workers.repricing import reprice_products
 from souk.workers.schedules import run_price_schedules
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
+from souk.workers.sync import due_syncs, sync_store
 
 log = get_logger("souk.workers")
 
@@ -257,6 +261,33 @@ def competitors_chart(
             now=_now(),
         )
     )
+
+
+@shared_task(name=SYNC_DUE_TASK, bind=True)
+def start_due_syncs(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: start a run of each store whose interval has passed (one task each)."""
+    due = context_for(self.app).run(lambda runtime: due_syncs(runtime, _now()))
+    for source_id, full in due:
+        self.app.send_task(SYNC_RUN_TASK, kwargs={"source_id": source_id, "full": full})
+    return len(due)
+
+
+@shared_task(name=SYNC_RUN_TASK, bind=True)
+def sync_catalog(self: Task, *, source_id: int, full: bool = False) -> bool:  # type: ignore[type-arg]
+    """One sync run of one store; False when it failed (the next run resumes it) or
+    another run holds the store."""
+
+    async def work(runtime: Runtime) -> bool:
+        try:
+            report = await sync_store(runtime, source_id, full=full)
+        except SyncBusy:
+            log.info("sync skipped: another run holds the store", source=source_id)
+            return False
+        if report.needs_staff:
+            self.app.send_task(DELIVER_TASK)
+        return report.error is None
+
+    return context_for(self.app).run(work)
 
 
 def _now() -> datetime:

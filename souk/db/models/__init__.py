@@ -45,6 +45,7 @@ from souk.db.models.repricing import (
 )
 from souk.db.models.schedule import PriceSchedule, PriceScheduleRow, RowResult, ScheduleState
 from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvite, StaffRole
+from souk.db.models.sync import SyncKind, SyncLink, SyncSource
 
 __all__ = [
     "EMBEDDING_DIMENSIONS",
@@ -101,4 +102,7 @@ __all__ = [
     "StockMovement",
     "StockReason",
     "Strategy",
+    "SyncKind",
+    "SyncLink",
+    "SyncSource",
 ]
