@@ -20,7 +20,7 @@ from souk.notify import StaffNotifier
 from souk.runtime import Runtime
 from souk.services.competition_changes import PictureChange
 from souk.services.competition_table import HISTORY_DAYS, price_history
-from souk.services.monitoring import MonitorService, OnChanged, RunReport
+from souk.services.monitoring import MonitorService, OnChanged, OnCommitted, RunReport
 from souk.services.offer_checks import OfferChecker
 from souk.workers.repricing import reprice_products
 
@@ -37,9 +37,9 @@ def announcer(runtime: Runtime) -> OnChanged:
     return changed
 
 
-def monitor_service(
-    runtime: Runtime, fetcher: PageFetcher, now: Callable[[], datetime]
-) -> MonitorService:
+def repricer(runtime: Runtime, now: Callable[[], datetime]) -> OnCommitted:
+    """What a monitoring pass calls once it is stored: the repricing rules of the products
+    whose competitor picture changed (their staff pushes queued in the outbox)."""
 
     async def reprice(shop_id: int, product_ids: set[int]) -> None:
         await reprice_products(
@@ -52,13 +52,19 @@ def monitor_service(
             outbox=runtime.outbox,
         )
 
+    return reprice
+
+
+def monitor_service(
+    runtime: Runtime, fetcher: PageFetcher, now: Callable[[], datetime]
+) -> MonitorService:
     return MonitorService(
         runtime.session_factory,
         runtime.settings.monitor,
         OfferChecker(fetcher, runtime.settings.monitor),
         announcer(runtime),
         now=now,
-        on_committed=reprice,
+        on_committed=repricer(runtime, now),
     )
 
 
