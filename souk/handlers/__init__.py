@@ -6,6 +6,7 @@ from aiogram import Router
 
 from souk.handlers import admin, admin_announcements, errors
 from souk.handlers.customer import (
+    assistant,
     campaigns,
     cart,
     catalog,
@@ -77,6 +78,7 @@ def build_routers() -> list[Router]:
         campaigns.router,
         membership.router,
         search.router,
+        assistant.router,  # free text: the assistant, or search and the other fallbacks
         fallback.router,
     )
     return [errors.router, admin_router(), seller_router(), customer]

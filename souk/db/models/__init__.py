@@ -35,6 +35,7 @@ from souk.db.models.messaging import (
 from souk.db.models.order import Cart, CartItem, Order, OrderItem, OrderStatus, PaymentMethod
 from souk.db.models.schedule import PriceSchedule, PriceScheduleRow, RowResult, ScheduleState
 from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvite, StaffRole
+from souk.db.models.usage import LlmUsage
 
 __all__ = [
     "EMBEDDING_DIMENSIONS",
@@ -56,6 +57,7 @@ __all__ = [
     "FaqEntry",
     "InboundStatus",
     "InboundUpdate",
+    "LlmUsage",
     "MessageLog",
     "OfferSource",
     "Order",
