@@ -412,6 +412,72 @@ class MonitorSettings(BaseSettings):
     )
 
 
+class FaqSettings(BaseSettings):
+    """Answers from the shop's FAQ, matched by the meaning of the customer's question."""
+
+    model_config = _config("FAQ_")
+
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"en": 0.85, "ru": 0.86, "ar": 0.86},
+        description="Least cosine similarity between a customer's question and an FAQ "
+        "question for the answer to be given, by the question's language, as JSON "
+        '({"en": 0.85}); calibrated on tests/services/faq_questions.py for the local model',
+    )
+    default_threshold: float = Field(
+        0.86, gt=0, le=1, description="The threshold of a language FAQ_THRESHOLDS does not name"
+    )
+
+    def threshold(self, language: str) -> float:
+        return self.thresholds.get(language, self.default_threshold)
+
+
+class TakeoverSettings(BaseSettings):
+    """A person of the shop answering a customer instead of the bot (HUMAN_TAKEOVER_MINUTES
+    is with the core settings)."""
+
+    model_config = _config("TAKEOVER_")
+
+    keywords: list[str] = Field(
+        default_factory=lambda: [
+            "operator",
+            "human",
+            "real person",
+            "live agent",
+            "talk to a person",
+            "оператор",
+            "живой человек",
+            "менеджер",
+            "موظف",
+            "الموظف",
+            "شخص حقيقي",
+            "خدمة العملاء",
+            "انسان",
+            "إنسان",
+        ],
+        description="Words or phrases in a customer's message that ask for a person (as "
+        'JSON); a word starting with one matches ("оператора"), ignoring case',
+    )
+    recent_messages: int = Field(
+        10, ge=1, le=50, description="Last messages of the conversation shown to staff"
+    )
+    check_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Beat interval of the task that gives silent conversations back to the bot",
+    )
+
+
+class MessageLogSettings(BaseSettings):
+    """The conversation log: every message in and out, for /history."""
+
+    model_config = _config("MESSAGE_")
+
+    retention_days: int = Field(
+        90, ge=1, description="Days logged messages are kept (older ones are deleted by beat)"
+    )
+    history_page: int = Field(15, ge=1, le=50, description="Messages per page of /history")
+
+
 class WorkerSettings(BaseSettings):
     """Celery worker processes."""
 
@@ -439,6 +505,9 @@ class Settings:
         self.schedules = ScheduleSettings()
         self.campaign = CampaignSettings()
         self.monitor = MonitorSettings()
+        self.faq = FaqSettings()
+        self.takeover = TakeoverSettings()
+        self.messages = MessageLogSettings()
         self.worker = WorkerSettings()
 
     @cached_property
@@ -462,5 +531,8 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     ScheduleSettings,
     CampaignSettings,
     MonitorSettings,
+    FaqSettings,
+    TakeoverSettings,
+    MessageLogSettings,
     WorkerSettings,
 )

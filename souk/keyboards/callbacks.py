@@ -228,3 +228,20 @@ class AnnouncementCD(CallbackData, prefix="ann"):
 
     action: AnnouncementAction
     ticket: str
+
+
+class TakeoverAction(enum.StrEnum):
+    REPLY = "reply"
+    RELEASE = "release"
+    HISTORY = "history"
+
+
+class TakeoverCD(CallbackData, prefix="human"):
+    """Staff acting on a customer's conversation from the takeover push."""
+
+    action: TakeoverAction
+    customer_id: int
+
+
+class HumanCD(CallbackData, prefix="askhuman"):
+    """A customer's "Talk to a person" button."""

@@ -63,9 +63,20 @@ class Customer(Base):
 
 
 class Conversation(Base):
-    """One customer's thread with a shop; `mode` says who answers (bot or a human)."""
+    """One customer's thread with a shop; `mode` says who answers (bot or a human).
+
+    In human mode `human_until` is when the bot takes over again (each staff message
+    moves it on) and `staff_telegram_id` the staff member who answered last (customer
+    messages are forwarded to them; to all staff while nobody has answered)."""
 
     __tablename__ = "conversations"
+    __table_args__ = (
+        Index(
+            "ix_conversations_human_until",
+            "human_until",
+            postgresql_where=text("mode = 'human'"),
+        ),
+    )
 
     id: Mapped[BigId]
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
@@ -76,6 +87,7 @@ class Conversation(Base):
         str_enum(ConversationMode, "conversation_mode"), server_default="bot"
     )
     human_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    staff_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[CreatedAt]
 
@@ -84,7 +96,10 @@ class MessageLog(Base):
     """Every message in and out of a conversation, kept for the retention period."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        Index("ix_messages_created", "created_at"),  # retention cleanup
+    )
 
     id: Mapped[BigId]
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)

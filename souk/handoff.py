@@ -1,0 +1,114 @@
+"""What human takeover tells people, rendered with aiogram's keyboards and translations
+and queued in the outbox (so not a service): the staff push of a customer asking for a
+person, each customer message forwarded to staff meanwhile, and the customer's notice
+that the bot answers again. `takeover_service` wires `TakeoverService` to them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from souk.config import Settings
+from souk.db.models import Direction
+from souk.keyboards.callbacks import TakeoverAction, TakeoverCD
+from souk.notify import CustomerNotifier, StaffNotifier
+from souk.services.message_log import LoggedMessage
+from souk.services.outbox import OutboxFactory
+from souk.services.takeover import Handoff, Now, Resumed, TakeoverService, utc_now
+
+LINE_CHARS = 300  # of one logged message in a push
+
+
+def customer_ref(customer_id: int) -> str:
+    """How staff name a customer in /reply and /history (and how a push names them)."""
+    return f"C{customer_id}"
+
+
+def log_line(message: LoggedMessage) -> str:
+    """One logged message as staff read it: who, when, what (escaped, cut)."""
+    arrow = "→" if message.direction is Direction.IN else "←"
+    text = message.text or f"[{message.kind}]"
+    if len(text) > LINE_CHARS:
+        text = text[: LINE_CHARS - 1] + "…"
+    return f"{arrow} <i>{message.created_at:%d.%m %H:%M}</i> {escape(text)}"
+
+
+def staff_keyboard(customer_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Reply"),
+        callback_data=TakeoverCD(action=TakeoverAction.REPLY, customer_id=customer_id),
+    )
+    builder.button(
+        text=_("Give back to the bot"),
+        callback_data=TakeoverCD(action=TakeoverAction.RELEASE, customer_id=customer_id),
+    )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def _who(customer_id: int, name: str, channel: str) -> str:
+    label = escape(name) if name else _("A customer")
+    return f"{label} ({customer_ref(customer_id)}, {channel})"
+
+
+class HandoffPushes:
+    """`TakeoverPushes` through the outbox."""
+
+    def __init__(self, staff: StaffNotifier, customers: CustomerNotifier) -> None:
+        self._staff = staff
+        self._customers = customers
+
+    async def handoff(self, handoff: Handoff) -> int:
+        def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+            who = _who(handoff.customer_id, handoff.customer_name, handoff.channel.value)
+            lines = [_("🙋 {who} asks for a person.").format(who=who)]
+            if handoff.reason:
+                lines.append(_("Reason: {reason}").format(reason=escape(handoff.reason)))
+            if handoff.recent:
+                lines += ["", _("Last messages:"), *map(log_line, handoff.recent)]
+            lines += ["", _("Reply to this message, or press Reply, to write to them.")]
+            return "\n".join(lines), staff_keyboard(handoff.customer_id)
+
+        return await self._staff.send(handoff.shop_id, render, kind="handoff", key=handoff.key)
+
+    async def resumed(self, resumed: Resumed) -> bool:
+        def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+            return _(
+                "The shop's assistant is answering you again. Send /help to see what it can do."
+            ), None
+
+        return await self._customers.send(
+            resumed.customer_id,
+            render,
+            kind="takeover",
+            key=f"resumed:{resumed.conversation_id}:{resumed.started_at.timestamp():.0f}",
+        )
+
+
+def takeover_service(
+    session: AsyncSession,
+    settings: Settings,
+    outbox: OutboxFactory,
+    i18n: I18n,
+    *,
+    now: Now = utc_now,
+) -> TakeoverService:
+    """The takeover service of this transaction, its pushes going through the outbox."""
+    queue = outbox(session)
+    pushes = HandoffPushes(
+        StaffNotifier(session, queue, i18n), CustomerNotifier(session, queue, i18n)
+    )
+    return TakeoverService(
+        session,
+        settings.takeover,
+        pause=timedelta(minutes=settings.core.human_takeover_minutes),
+        pushes=pushes,
+        now=now,
+    )
