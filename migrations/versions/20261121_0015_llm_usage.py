@@ -1,7 +1,7 @@
 """llm_usage: requests and tokens of each shop's assistant per day
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0016
 Create Date: 2026-11-21 15:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
