@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.ai.embedder import Embedder
 from souk.ai.guard import check_answer
 from souk.ai.history import ConversationMemory, Said, within_budget
 from souk.ai.llm import LLMClient
-from souk.ai.tools import Asker, Toolbox, tool_schemas
+from souk.ai.tools import Toolbox, tool_schemas
 from souk.config import AssistantSettings
 from souk.db.models import Product, ShippingOption, Shop
 from souk.services.catalog import localized
@@ -83,6 +82,7 @@ class AssistantReply:
     products: list[Product]
     rounds: int
     cart_changed: bool
+    handed_off: bool
 
 
 def _utc_now() -> datetime:
@@ -109,17 +109,16 @@ class Assistant:
         kit: AssistantKit,
         llm: LLMClient,
         session: AsyncSession,
-        embedder: Embedder,
-        asker: Asker,
+        toolbox: Toolbox,
         clock: Clock = _utc_now,
     ) -> None:
         self._kit = kit
         self._settings = kit.settings
         self._llm = llm
         self._session = session
-        self._asker = asker
+        self._asker = toolbox.asker
         self._clock = clock
-        self.toolbox = Toolbox(session, embedder, asker, search_results=kit.settings.search_results)
+        self.toolbox = toolbox
 
     async def _shop_profile(self) -> str:
         shop = await self._session.get_one(Shop, self._asker.shop_id)
@@ -157,6 +156,7 @@ class Assistant:
             products=shown[: self._settings.max_cards],
             rounds=rounds,
             cart_changed=self.toolbox.cart_changed,
+            handed_off=self.toolbox.handed_off,
         )
         await memory.add(
             asker.shop_id,

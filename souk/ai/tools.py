@@ -29,9 +29,11 @@ from souk.db.models import Product
 from souk.errors import NotFoundError
 from souk.services.cart import CartService, CartView, NotEnoughStock
 from souk.services.catalog import CatalogService, localized
+from souk.services.faq import MAX_QUESTION, FaqService
 from souk.services.orders import OrderService
 from souk.services.search import SearchService
 from souk.services.search_filters import SearchQuery, parse_search
+from souk.services.takeover import TakeoverService
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionToolParam
@@ -86,6 +88,18 @@ class GetOrderStatus(ToolArguments):
     )
 
 
+class AnswerFaq(ToolArguments):
+    question: str = Field(
+        min_length=1, max_length=MAX_QUESTION, description="The customer's question"
+    )
+
+
+class HandoffToHuman(ToolArguments):
+    reason: str = Field(
+        min_length=1, max_length=300, description="Why a person is needed, in a few words"
+    )
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     name: str
@@ -134,6 +148,17 @@ CUSTOMER_TOOLS: tuple[ToolSpec, ...] = (
         "get_order_status",
         "Status of one of the customer's own orders, by its number.",
         GetOrderStatus,
+    ),
+    ToolSpec(
+        "answer_faq",
+        "The shop's own answer to a common question (delivery, payment, returns...).",
+        AnswerFaq,
+    ),
+    ToolSpec(
+        "handoff_to_human",
+        "Hand the conversation to a person of the shop, when the customer asks for one "
+        "or you cannot help.",
+        HandoffToHuman,
     ),
 )
 
@@ -199,15 +224,19 @@ Handler = Callable[[Any], Awaitable[dict[str, Any]]]
 @dataclass
 class Toolbox:
     """Runs the customer tools for one asker during one turn, and remembers what they
-    showed: the products (in the order first shown) and every text returned."""
+    showed: the products (in the order first shown) and every text returned; and
+    whether the cart changed or a person was called."""
 
     session: AsyncSession
     embedder: Embedder
     asker: Asker
+    faq: FaqService
+    takeover: TakeoverService
     search_results: int = 5
     products: dict[int, Product] = field(default_factory=dict)
     returned: list[str] = field(default_factory=list)
     cart_changed: bool = False
+    handed_off: bool = False
 
     def _handlers(self) -> dict[str, Handler]:
         return {
@@ -216,6 +245,8 @@ class Toolbox:
             "add_to_cart": self._add_to_cart,
             "view_cart": self._view_cart,
             "get_order_status": self._get_order_status,
+            "answer_faq": self._answer_faq,
+            "handoff_to_human": self._handoff_to_human,
         }
 
     async def call(self, name: str, raw_arguments: str) -> ToolResult:
@@ -308,6 +339,23 @@ class Toolbox:
             "total": _price(order.total),
             "currency": order.currency,
             "items": [{"title": item.title, "quantity": item.quantity} for item in items],
+        }
+
+    async def _answer_faq(self, arguments: AnswerFaq) -> dict[str, Any]:
+        found = await self.faq.answer(self.asker.shop_id, arguments.question, self.asker.language)
+        if found is None:
+            raise ToolError("the shop's FAQ has no answer to this question")
+        return {"question": found.question, "answer": found.answer}
+
+    async def _handoff_to_human(self, arguments: HandoffToHuman) -> dict[str, Any]:
+        result = await self.takeover.request_human(
+            shop_id=self.asker.shop_id, customer_id=self.asker.customer_id, reason=arguments.reason
+        )
+        self.handed_off = True
+        return {
+            "handed_off": True,
+            "already_waiting": not result.started,
+            "staff_notified": result.staff_notified > 0 or not result.started,
         }
 
 

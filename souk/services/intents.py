@@ -1,9 +1,10 @@
 """What a customer's free text asks for, when it is not a product: by keywords, no model.
 
 The fallback (no LLM key, or the provider is down) answers these with the screen they
-ask for: order status -> the customer's orders, a person -> the takeover, the cart ->
-the cart. Only phrases that are not product searches are matched ("my order", "статус
-заказа", "оператор", "корзина"): everything else is searched for.
+ask for: order status -> the customer's orders, the cart -> the cart (a person is asked
+for in TAKEOVER_KEYWORDS' words, see `souk.services.takeover.asks_for_human`). Only
+phrases that are not product searches are matched ("my order", "статус заказа",
+"корзина"): everything else is searched for.
 """
 
 from __future__ import annotations
@@ -13,25 +14,12 @@ import re
 
 
 class Intent(enum.Enum):
-    HUMAN = "human"
     CART = "cart"
     ORDERS = "orders"
 
 
 # Tried in this order: "оформить заказ" is the cart's, "где мой заказ" the orders'.
 _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
-    (
-        Intent.HUMAN,
-        re.compile(
-            r"\b(?:human|operator|real person|live (?:agent|person|chat)|manager|"
-            r"(?:talk|speak|chat) (?:to|with) (?:a |an |the )?(?:person|someone|agent|staff|"
-            r"seller|support))\b|"
-            r"оператор|жив\w* (?:человек|оператор)|менеджер|с человеком|продавц\w* позов|"
-            r"позов\w* (?:человека|продавца|менеджера)|"
-            r"موظف|إنسان|انسان|خدمة العملاء",
-            re.IGNORECASE,
-        ),
-    ),
     (
         Intent.CART,
         re.compile(

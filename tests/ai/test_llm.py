@@ -12,7 +12,16 @@ from pydantic import SecretStr
 from souk.ai.llm import LLMClient, LLMUnavailable, retry_after
 from souk.ai.tools import tool_schemas
 from souk.config import AISettings
-from tests.fakes.openai_api import Call, Calls, Fail, FakeOpenAI, Say, Stall, check_chat_request
+from tests.fakes.openai_api import (
+    Call,
+    Calls,
+    Fail,
+    FakeOpenAI,
+    RecordedWaits,
+    Say,
+    Stall,
+    check_chat_request,
+)
 
 QUESTION: list[Any] = [{"role": "user", "content": "a phone under 300?"}]
 
@@ -25,17 +34,7 @@ async def fake_llm() -> AsyncIterator[FakeOpenAI]:
     await api.close()
 
 
-class Waits:
-    """The client's sleep: records each wait instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
-def client(api: FakeOpenAI, waits: Waits, **settings: Any) -> LLMClient:
+def client(api: FakeOpenAI, waits: RecordedWaits, **settings: Any) -> LLMClient:
     return LLMClient(
         AISettings(
             openai_api_key=SecretStr(api.api_key),
@@ -51,7 +50,7 @@ async def test_a_tool_call_and_its_usage_come_back_as_the_provider_sent_them(
     fake_llm: FakeOpenAI,
 ) -> None:
     fake_llm.script(Calls((Call("search_products", {"query": "phone"}, id="call_a"),), "Looking"))
-    llm = client(fake_llm, Waits())
+    llm = client(fake_llm, RecordedWaits())
     try:
         completion = await llm.complete(QUESTION, tool_schemas())
     finally:
@@ -74,13 +73,15 @@ async def test_a_tool_call_and_its_usage_come_back_as_the_provider_sent_them(
         "add_to_cart",
         "view_cart",
         "get_order_status",
+        "answer_faq",
+        "handoff_to_human",
     ]
     assert fake_llm.problems == []
 
 
 async def test_the_final_round_may_not_call_tools(fake_llm: FakeOpenAI) -> None:
     fake_llm.script(Say("Here."))
-    llm = client(fake_llm, Waits())
+    llm = client(fake_llm, RecordedWaits())
     try:
         completion = await llm.complete(QUESTION, tool_schemas(), final=True)
     finally:
@@ -91,7 +92,7 @@ async def test_the_final_round_may_not_call_tools(fake_llm: FakeOpenAI) -> None:
 
 async def test_5xx_and_429_are_retried_with_doubling_waits(fake_llm: FakeOpenAI) -> None:
     fake_llm.script(Fail(500), Fail(429), Say("ok"))
-    waits = Waits()
+    waits = RecordedWaits()
     llm = client(fake_llm, waits, llm_max_retries=2, llm_retry_backoff_seconds=0.25)
     try:
         completion = await llm.complete(QUESTION, tool_schemas())
@@ -104,7 +105,7 @@ async def test_5xx_and_429_are_retried_with_doubling_waits(fake_llm: FakeOpenAI)
 
 async def test_a_longer_retry_after_is_waited_for_within_the_maximum(fake_llm: FakeOpenAI) -> None:
     fake_llm.script(Fail(429, retry_after=2), Say("ok"))
-    waits = Waits()
+    waits = RecordedWaits()
     llm = client(fake_llm, waits, llm_retry_backoff_seconds=0.25, llm_retry_max_wait_seconds=3)
     try:
         await llm.complete(QUESTION, tool_schemas())
@@ -115,7 +116,7 @@ async def test_a_longer_retry_after_is_waited_for_within_the_maximum(fake_llm: F
 
 async def test_a_retry_after_over_the_maximum_is_not_waited_for(fake_llm: FakeOpenAI) -> None:
     fake_llm.script(Fail(429, retry_after=60), Say("never asked"))
-    waits = Waits()
+    waits = RecordedWaits()
     llm = client(fake_llm, waits, llm_retry_max_wait_seconds=5)
     try:
         with pytest.raises(LLMUnavailable, match="RateLimitError 429"):
@@ -129,7 +130,7 @@ async def test_failures_past_the_retries_make_the_provider_unavailable(
     fake_llm: FakeOpenAI,
 ) -> None:
     fake_llm.script(Fail(503), Fail(502), Fail(500))
-    waits = Waits()
+    waits = RecordedWaits()
     llm = client(fake_llm, waits, llm_max_retries=2)
     try:
         with pytest.raises(LLMUnavailable, match="InternalServerError 500"):
@@ -142,7 +143,7 @@ async def test_failures_past_the_retries_make_the_provider_unavailable(
 async def test_a_refused_request_or_key_is_not_retried_and_the_key_is_not_told(
     fake_llm: FakeOpenAI,
 ) -> None:
-    waits = Waits()
+    waits = RecordedWaits()
     llm = LLMClient(
         AISettings(openai_api_key=SecretStr("sk-wrong-secret"), openai_base_url=fake_llm.base_url),
         sleep=waits,
@@ -160,7 +161,7 @@ async def test_a_provider_that_does_not_answer_in_time_is_retried_then_unavailab
     fake_llm: FakeOpenAI,
 ) -> None:
     fake_llm.script(Stall(), Stall())
-    waits = Waits()
+    waits = RecordedWaits()
     llm = client(fake_llm, waits, llm_timeout_seconds=0.2, llm_max_retries=1)
     try:
         with pytest.raises(LLMUnavailable, match="APITimeoutError"):

@@ -197,6 +197,7 @@ class FakeOpenAI:
     ignore_dimensions: bool = False  # a provider that does not support `dimensions`
     requests: list[dict[str, Any]] = field(default_factory=list)
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
+    usages: list[dict[str, int]] = field(default_factory=list)  # of each completion given
     problems: list[str] = field(default_factory=list)
     responder: Responder | None = None
     _script: deque[Reply] = field(default_factory=deque)
@@ -211,6 +212,7 @@ class FakeOpenAI:
     def reset(self) -> None:
         self._script.clear()
         self.chat_requests.clear()
+        self.usages.clear()
         self.problems.clear()
         self.responder = None
 
@@ -281,7 +283,9 @@ class FakeOpenAI:
             return _error(504, "stalled")
         if body.get("tool_choice") == "none" and not isinstance(reply, Say):
             self.problems.append("a tool call was scripted for a request with tool_choice none")
-        return web.json_response(_completion(body, reply))
+        completion = _completion(body, reply)
+        self.usages.append(completion["usage"])
+        return web.json_response(completion)
 
     async def start(self) -> str:
         app = web.Application()
@@ -300,6 +304,16 @@ class FakeOpenAI:
             stall.release()
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+class RecordedWaits:
+    """An LLM client's `sleep` for tests: each retry's wait is recorded, none slept."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
 
 
 _call_ids = itertools.count(1)

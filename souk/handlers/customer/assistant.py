@@ -1,6 +1,7 @@
 """Free text no other handler took: the assistant answers it (with OPENAI_API_KEY set);
-without a key, or when the provider fails, the fallback does: a request for the orders
-or the cart gets that screen, anything else is searched for. Never a dead end.
+without a key, or when the provider fails, the fallback does: the shop's FAQ answer if
+one matches, a person if the words ask for one, the orders or the cart if they ask for
+those, and a search for anything else. Never a dead end.
 
 While the model thinks the customer sees "typing…" (sendChatAction; on WhatsApp and the
 web chat that call renders to nothing). The answer goes out as text, then the products
@@ -10,6 +11,7 @@ is not grounded in this turn's tools is replaced by the cards of what they found
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from aiogram import Router
@@ -23,23 +25,55 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.ai.assistant import Assistant, AssistantKit, AssistantReply
 from souk.ai.embedder import Embedder
 from souk.ai.llm import LLMUnavailable
-from souk.ai.tools import Asker
+from souk.ai.tools import Asker, Toolbox
+from souk.config import Settings
 from souk.handlers.customer.cart import send_cart
 from souk.handlers.customer.orders import orders_screen
 from souk.handlers.customer.search import answer_search
 from souk.handlers.filters import PLAIN_TEXT
 from souk.handlers.screens import show_product
+from souk.handoff import takeover_service
 from souk.keyboards.catalog import product_keyboard
 from souk.logs import get_logger
 from souk.services.customers import Person
+from souk.services.faq import FaqService
 from souk.services.intents import Intent, intent_of
+from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo
+from souk.services.takeover import HandoffResult, asks_for_human
 
 router = Router(name=__name__)
 log = get_logger("souk.handlers.assistant")
 
 # Telegram shows "typing…" for 5 seconds after each chat action.
 _TYPING_INTERVAL = 4.5
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What answering one message needs, from the update and the process."""
+
+    message: Message
+    said: str
+    language: str
+    session: AsyncSession
+    embedder: Embedder
+    shop: ChannelInfo
+    person: Person
+    state: FSMContext
+    settings: Settings
+    outbox: OutboxFactory
+    i18n: I18n
+
+    def toolbox(self) -> Toolbox:
+        return Toolbox(
+            self.session,
+            self.embedder,
+            Asker(self.shop.shop_id, self.person.customer_id, self.language),
+            faq=FaqService(self.session, self.settings.faq, self.embedder),
+            takeover=takeover_service(self.session, self.settings, self.outbox, self.i18n),
+            search_results=self.settings.assistant.search_results,
+        )
 
 
 @router.message(PLAIN_TEXT)
@@ -51,35 +85,36 @@ async def free_text(
     shop: ChannelInfo,
     person: Person,
     i18n: I18n,
+    settings: Settings,
+    outbox: OutboxFactory,
     assistant: AssistantKit,
 ) -> None:
     assert message.text is not None
-    said, language = message.text.strip(), i18n.current_locale
+    turn = Turn(
+        message,
+        message.text.strip(),
+        i18n.current_locale,
+        session,
+        embedder,
+        shop,
+        person,
+        state,
+        settings,
+        outbox,
+        i18n,
+    )
     if assistant.llm is not None:
         helper = Assistant(
-            kit=assistant,
-            llm=assistant.llm,
-            session=session,
-            embedder=embedder,
-            asker=Asker(shop.shop_id, person.customer_id, language),
+            kit=assistant, llm=assistant.llm, session=session, toolbox=turn.toolbox()
         )
         try:
-            reply = await _thinking(message, helper, said)
+            reply = await _thinking(message, helper, turn.said)
         except LLMUnavailable:
             log.info("assistant unavailable: fallback", shop=shop.shop_slug)
         else:
-            if await _send_reply(message, reply, session, shop, person, language):
+            if await _send_reply(turn, reply):
                 return
-    await fallback(
-        message,
-        said,
-        state=state,
-        session=session,
-        embedder=embedder,
-        shop=shop,
-        person=person,
-        language=language,
-    )
+    await fallback(turn)
 
 
 async def _thinking(message: Message, helper: Assistant, said: str) -> AssistantReply:
@@ -91,17 +126,13 @@ async def _thinking(message: Message, helper: Assistant, said: str) -> Assistant
         return await helper.answer(said)
 
 
-async def _send_reply(
-    message: Message,
-    reply: AssistantReply,
-    session: AsyncSession,
-    shop: ChannelInfo,
-    person: Person,
-    language: str,
-) -> bool:
+async def _send_reply(turn: Turn, reply: AssistantReply) -> bool:
     """Send the reply; False if there is nothing grounded to send (the fallback answers)."""
+    message = turn.message
     if reply.grounded:
         await message.answer(escape(reply.text))
+    elif reply.handed_off:
+        await message.answer(_("I have asked a person from the shop to answer you here."))
     elif reply.products:
         await message.answer(
             _("Here is what I found. The prices and stock on the cards are current.")
@@ -109,25 +140,32 @@ async def _send_reply(
     else:
         return False
     if reply.cart_changed:
-        await send_cart(message, session, shop, person, language)
-        return True
-    for product in reply.products:
-        await show_product(message, product, product_keyboard(product.id, None), language)
+        await send_cart(message, turn.session, turn.shop, turn.person, turn.language)
+    elif not reply.handed_off:
+        for product in reply.products:
+            keyboard = product_keyboard(product.id, None)
+            await show_product(message, product, keyboard, turn.language)
     return True
 
 
-async def fallback(
-    message: Message,
-    said: str,
-    *,
-    state: FSMContext,
-    session: AsyncSession,
-    embedder: Embedder,
-    shop: ChannelInfo,
-    person: Person,
-    language: str,
-) -> None:
-    """The answer without a model: the screen the words ask for, else a search."""
+async def fallback(turn: Turn) -> None:
+    """The answer without a model: the FAQ's, a person, the screen the words ask for,
+    else a search."""
+    message, said, language = turn.message, turn.said, turn.language
+    shop, person, session = turn.shop, turn.person, turn.session
+    found = await FaqService(session, turn.settings.faq, turn.embedder).answer(
+        shop.shop_id, said, language
+    )
+    if found is not None:
+        await message.answer(escape(found.answer))
+        return
+    if asks_for_human(said, turn.settings.takeover.keywords):
+        takeover = takeover_service(session, turn.settings, turn.outbox, turn.i18n)
+        result = await takeover.request_human(
+            shop_id=shop.shop_id, customer_id=person.customer_id, reason=said
+        )
+        await message.answer(_handoff_text(result))
+        return
     intent = intent_of(said)
     if intent is Intent.ORDERS:
         text, keyboard = await orders_screen(session, shop, person, language)
@@ -138,9 +176,15 @@ async def fallback(
         await answer_search(
             message,
             said,
-            state=state,
+            state=turn.state,
             session=session,
-            embedder=embedder,
+            embedder=turn.embedder,
             shop=shop,
             language=language,
         )
+
+
+def _handoff_text(result: HandoffResult) -> str:
+    if result.started:
+        return _("I have asked a person from the shop to answer you here.")
+    return _("A person from the shop has been asked already and will answer you here.")
