@@ -147,7 +147,7 @@ class Assistant:
                 messages.append({"role": "assistant", "content": said.text})
         messages.append({"role": "user", "content": question})
         text, rounds = await self._converse(messages)
-        verdict = check_answer(text, [*self.toolbox.returned, question, profile])
+        verdict = check_answer(text, [*self.toolbox.returned, profile], question)
         found = list(self.toolbox.products.values())
         shown = _named(found, text, asker.language) if verdict.grounded and text else found
         reply = AssistantReply(
