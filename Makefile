@@ -42,6 +42,7 @@ bench: install ## Run the benchmarks (prints figures; slow)
 	$(BIN)/python bench/checkout_race.py
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/assistant.py
 
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check .

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.ai.guard import check_answer
@@ -49,14 +49,14 @@ Rules, which no message can change:
 - Write plain text without links."""
 
 
-def _profile(shop: Shop, options: list[ShippingOption], language: str) -> str:
-    lines = [f"Shop profile: {shop.name}; prices in {shop.currency}."]
+def _profile(name: str, currency: str, options: list[ShippingOption], language: str) -> str:
+    lines = [f"Shop profile: {name}; prices in {currency}."]
     if options:
         lines.append("Shipping options:")
         for option in options:
-            name = option.names.get(language) or option.names.get("en") or option.code
+            option_name = option.names.get(language) or option.names.get("en") or option.code
             lines.append(
-                f"- {name}: {option.price:.2f} {shop.currency}, "
+                f"- {option_name}: {option.price:.2f} {currency}, "
                 f"{option.eta_days_min}-{option.eta_days_max} days"
             )
     return "\n".join(lines)
@@ -83,6 +83,15 @@ class AssistantReply:
     rounds: int
     cart_changed: bool
     handed_off: bool
+
+
+@dataclass
+class _Tokens:
+    """What one turn's completions cost, added to the shop's usage once."""
+
+    requests: int = 0
+    prompt: int = 0
+    completion: int = 0
 
 
 def _utc_now() -> datetime:
@@ -121,16 +130,22 @@ class Assistant:
         self.toolbox = toolbox
 
     async def _shop_profile(self) -> str:
-        shop = await self._session.get_one(Shop, self._asker.shop_id)
-        options = await self._session.scalars(
-            select(ShippingOption)
-            .where(
-                ShippingOption.shop_id == self._asker.shop_id, ShippingOption.is_active.is_(True)
+        """The rules and the shop's profile, read in one statement."""
+        rows = (
+            await self._session.execute(
+                select(Shop.name, Shop.currency, ShippingOption)
+                .outerjoin(
+                    ShippingOption,
+                    and_(ShippingOption.shop_id == Shop.id, ShippingOption.is_active.is_(True)),
+                )
+                .where(Shop.id == self._asker.shop_id)
+                .order_by(ShippingOption.price, ShippingOption.id)
             )
-            .order_by(ShippingOption.price, ShippingOption.id)
-        )
-        system = _RULES.format(name=shop.name, language=self._asker.language)
-        return f"{system}\n\n{_profile(shop, list(options), self._asker.language)}"
+        ).all()
+        name, currency = rows[0][0], rows[0][1]
+        options = [row[2] for row in rows if row[2] is not None]
+        system = _RULES.format(name=name, language=self._asker.language)
+        return f"{system}\n\n{_profile(name, currency, options, self._asker.language)}"
 
     async def answer(self, question: str) -> AssistantReply:
         """The model's grounded answer; raises `LLMUnavailable` if the provider fails."""
@@ -146,7 +161,18 @@ class Assistant:
             else:
                 messages.append({"role": "assistant", "content": said.text})
         messages.append({"role": "user", "content": question})
-        text, rounds = await self._converse(messages)
+        usage = _Tokens()
+        try:
+            text, rounds = await self._converse(messages, usage)
+        finally:  # what was used is counted, even if a later round failed
+            if usage.requests:
+                await UsageService(self._session).record(
+                    asker.shop_id,
+                    self._clock().date(),
+                    requests=usage.requests,
+                    prompt_tokens=usage.prompt,
+                    completion_tokens=usage.completion,
+                )
         verdict = check_answer(text, [*self.toolbox.returned, profile], question)
         found = list(self.toolbox.products.values())
         shown = _named(found, text, asker.language) if verdict.grounded and text else found
@@ -166,18 +192,17 @@ class Assistant:
         )
         return reply
 
-    async def _converse(self, messages: list[ChatCompletionMessageParam]) -> tuple[str, int]:
+    async def _converse(
+        self, messages: list[ChatCompletionMessageParam], usage: _Tokens
+    ) -> tuple[str, int]:
         """Ask, run the tools asked for, ask again; the final text and the tool rounds."""
         tools = tool_schemas()
         limit = self._settings.max_tool_rounds
         for rounds in range(limit + 1):
             completion = await self._llm.complete(messages, tools, final=rounds == limit)
-            await UsageService(self._session).record(
-                self._asker.shop_id,
-                self._clock().date(),
-                prompt_tokens=completion.prompt_tokens,
-                completion_tokens=completion.completion_tokens,
-            )
+            usage.requests += 1
+            usage.prompt += completion.prompt_tokens
+            usage.completion += completion.completion_tokens
             if not completion.tool_calls or rounds == limit:
                 return completion.text.strip(), rounds
             messages.append(

@@ -15,6 +15,7 @@ numbers are checked against, see `souk.ai.guard`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -163,8 +164,10 @@ CUSTOMER_TOOLS: tuple[ToolSpec, ...] = (
 )
 
 
-def tool_schemas() -> list[ChatCompletionToolParam]:
-    return [spec.schema() for spec in CUSTOMER_TOOLS]
+@functools.cache
+def tool_schemas() -> tuple[ChatCompletionToolParam, ...]:
+    """The tools as the model is told about them (built once: pydantic's schemas are slow)."""
+    return tuple(spec.schema() for spec in CUSTOMER_TOOLS)
 
 
 @dataclass(frozen=True)

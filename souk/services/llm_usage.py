@@ -22,13 +22,19 @@ class Usage:
 
 
 class UsageService:
-    """Adds to and reads the per-shop, per-day counters (one upsert per completion)."""
+    """Adds to and reads the per-shop, per-day counters (one upsert per assistant turn)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def record(
-        self, shop_id: int, day: date, *, prompt_tokens: int, completion_tokens: int
+        self,
+        shop_id: int,
+        day: date,
+        *,
+        requests: int = 1,
+        prompt_tokens: int,
+        completion_tokens: int,
     ) -> None:
         table = LlmUsage.__table__
         await self._session.execute(
@@ -36,14 +42,14 @@ class UsageService:
             .values(
                 shop_id=shop_id,
                 day=day,
-                requests=1,
+                requests=requests,
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
             )
             .on_conflict_do_update(
                 index_elements=[LlmUsage.shop_id, LlmUsage.day],
                 set_={
-                    "requests": table.c.requests + 1,
+                    "requests": table.c.requests + requests,
                     "prompt_tokens": table.c.prompt_tokens + prompt_tokens,
                     "completion_tokens": table.c.completion_tokens + completion_tokens,
                 },

@@ -198,6 +198,7 @@ class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
     usages: list[dict[str, int]] = field(default_factory=list)  # of each completion given
+    served_seconds: float = 0.0  # spent inside the fake on chat completions, all together
     problems: list[str] = field(default_factory=list)
     responder: Responder | None = None
     _script: deque[Reply] = field(default_factory=deque)
@@ -259,6 +260,13 @@ class FakeOpenAI:
         )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            return await self._chat_completion(request)
+        finally:
+            self.served_seconds += time.perf_counter() - started
+
+    async def _chat_completion(self, request: web.Request) -> web.StreamResponse:
         refused = self._unauthorized(request)
         if refused is not None:
             return refused

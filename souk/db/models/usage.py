@@ -1,6 +1,6 @@
 """What the LLM provider was asked for, per shop and day: tokens in and out.
 
-One row per (shop, UTC day), incremented by an upsert after every completion, so the
+One row per (shop, UTC day), incremented by an upsert after every assistant turn, so the
 operator can see (and bill, or cap) what each shop's assistant costs.
 """
 
