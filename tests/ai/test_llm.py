@@ -178,7 +178,7 @@ def test_retry_after_reads_seconds_only() -> None:
 
 
 def test_the_fake_refuses_what_the_real_api_refuses() -> None:
-    tools = tool_schemas()
+    tools = list(tool_schemas())
     calling = {
         "role": "assistant",
         "content": None,

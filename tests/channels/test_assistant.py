@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.ai.llm import LLMClient
+from souk.config import AISettings
 from souk.db.models import CartItem, Conversation, ConversationMode, OutboxMessage, StaffRole
 from souk.runtime import Runtime
 from souk.services.faq import FaqService, NewEntry
@@ -200,14 +203,21 @@ async def test_a_provider_that_does_not_answer_in_time_leaves_it_to_the_fallback
     shop_and_ids: tuple[TestShop, dict[str, int]],
 ) -> None:
     shop, _ = shop_and_ids
-    assert runtime.assistant.llm is not None
-    monkeypatch.setattr(runtime.assistant.llm._settings, "llm_timeout_seconds", 0.2)
-    monkeypatch.setattr(runtime.assistant.llm._settings, "llm_max_retries", 0)
+    impatient = LLMClient(
+        AISettings(
+            openai_api_key=SecretStr(fake_llm.api_key),
+            openai_base_url=fake_llm.base_url,
+            llm_timeout_seconds=0.2,
+            llm_max_retries=0,
+        )
+    )
+    monkeypatch.setattr(runtime.assistant, "llm", impatient)
     stall = Stall()
     fake_llm.script(stall)
     talk = Talk(http, server, shop, fake_api, session_factory, 7106)
     (results,) = texts(await talk.say("phone"))
     stall.release()
+    await impatient.close()
     assert results.startswith("Results for “phone”:")
 
 
