@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.ai.assistant import AssistantKit
 from souk.ai.embedder import Embedder
+from souk.channels.conversation_log import ConversationLogMiddleware
 from souk.config import Settings
 from souk.handlers import build_routers
 from souk.middlewares.db import DbSessionMiddleware
 from souk.middlewares.i18n import LanguageMiddleware
+from souk.middlewares.takeover import TakeoverPauseMiddleware
 from souk.middlewares.tenant import TenantMiddleware
 from souk.middlewares.throttling import ThrottlingMiddleware
 from souk.services.outbox import OutboxFactory
@@ -65,6 +67,10 @@ def build_dispatcher(
             limiter, Rate(settings.inbox.throttle_rate, settings.inbox.throttle_burst)
         )
     )
+    # Then the log of what customers send and are sent, and the bot's silence towards
+    # those a person of the shop is answering.
+    dispatcher.update.outer_middleware(ConversationLogMiddleware())
+    dispatcher.update.outer_middleware(TakeoverPauseMiddleware(i18n, outbox))
     # On every event observer, the error one included, so apologies are translated too.
     LanguageMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*build_routers())

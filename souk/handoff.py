@@ -15,10 +15,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import Settings
-from souk.db.models import Direction
+from souk.db.models import Customer, Direction
 from souk.keyboards.callbacks import TakeoverAction, TakeoverCD
 from souk.notify import CustomerNotifier, StaffNotifier
-from souk.services.message_log import LoggedMessage
+from souk.services.message_log import LoggedMessage, MessageLogService
 from souk.services.outbox import OutboxFactory
 from souk.services.takeover import Handoff, Now, Resumed, TakeoverService, utc_now
 
@@ -90,6 +90,67 @@ class HandoffPushes:
             kind="takeover",
             key=f"resumed:{resumed.conversation_id}:{resumed.started_at.timestamp():.0f}",
         )
+
+
+async def forward_to_staff(
+    session: AsyncSession,
+    staff: StaffNotifier,
+    *,
+    shop_id: int,
+    customer_id: int,
+    answered_by: int | None,
+    message: LoggedMessage,
+    key: str,
+) -> int:
+    """Pass a message of a customer in human mode to the staff member answering them
+    (to all staff while nobody has, or if they left the shop), with the Reply button."""
+    customer = await session.get(Customer, customer_id)
+    name = (customer.name or customer.username or "") if customer is not None else ""
+    channel = customer.channel.value if customer is not None else ""
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        text = "\n".join([f"💬 {_who(customer_id, name, channel)}", log_line(message)])
+        return text, staff_keyboard(customer_id)
+
+    sent = 0
+    if answered_by is not None:
+        sent = await staff.send(shop_id, render, kind="handoff", key=key, only=answered_by)
+    return sent or await staff.send(shop_id, render, kind="handoff", key=key)
+
+
+async def send_staff_message(
+    session: AsyncSession,
+    takeover: TakeoverService,
+    customers: CustomerNotifier,
+    *,
+    shop_id: int,
+    customer_id: int,
+    staff_telegram_id: int,
+    text: str,
+    key: str,
+) -> bool:
+    """Queue a staff member's message to the customer on their channel, log it, and pause
+    the bot for them (human mode, answered by this staff member); False if the customer
+    cannot be reached (blocked the shop, channel gone)."""
+    await takeover.staff_wrote(
+        shop_id=shop_id, customer_id=customer_id, staff_telegram_id=staff_telegram_id
+    )
+
+    def render(language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        return escape(text), None
+
+    recipient = await customers.recipient(customer_id)
+    if recipient is None:
+        return False
+    await customers.send(customer_id, render, kind="staff_reply", key=key)
+    await MessageLogService(session).add_sent(
+        shop_id=shop_id,
+        customer_id=customer_id,
+        channel=recipient.channel,
+        text=text,
+        staff_telegram_id=staff_telegram_id,
+    )
+    return True
 
 
 def takeover_service(

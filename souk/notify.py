@@ -121,15 +121,20 @@ class StaffNotifier:
         kind: str,
         key: str,
         priority: OutboxPriority = OutboxPriority.TRANSACTIONAL,
+        only: int | None = None,
     ) -> int:
-        """Queue `render(language)` for each staff member; how many were queued (`key` is
-        made unique per member)."""
-        rows = await self._session.execute(
+        """Queue `render(language)` for each staff member (or only the one whose Telegram
+        id is `only`, if they still are); how many were queued (`key` is made unique per
+        member)."""
+        query = (
             select(Staff.telegram_user_id, Staff.language, Shop.default_language)
             .join(Shop, Shop.id == Staff.shop_id)
             .where(Staff.shop_id == shop_id)
             .order_by(Staff.id)
         )
+        if only is not None:
+            query = query.where(Staff.telegram_user_id == only)
+        rows = await self._session.execute(query)
         members = list(rows)
         receiver = await self._session.scalar(select(shop_bot(shop_id)))
         if receiver is None:

@@ -22,6 +22,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from souk.config import InboxSettings
+from souk.db.models import Direction
 from souk.logs import get_logger
 from souk.metrics import HANDLER_SECONDS
 from souk.services.inbox import ChatRef, InboxService, StoredUpdate, UpdateOutcome
@@ -158,14 +159,18 @@ class UpdateProcessor:
                 )
                 outcome.error = type(error).__name__
             if outcome.error is None:
-                await InboxService.complete(connection, stored.id)
+                await InboxService.complete(connection, stored.id, messages=outcome.messages)
                 await transaction.commit()
             else:
                 # Recorded on a connection of its own while this transaction still holds the
                 # user's lock (nobody can pick the update up again), then the handler's
                 # writes are undone. No savepoint per update: failures pay, not successes.
+                # What the customer wrote stays in the log; the replies were not sent.
+                inbound = [row for row in outcome.messages if row.direction is Direction.IN]
                 async with self._autocommit_engine.connect() as own:
-                    await InboxService.complete(own, stored.id, error=outcome.error)
+                    await InboxService.complete(
+                        own, stored.id, error=outcome.error, messages=inbound
+                    )
                 await transaction.rollback()
         HANDLER_SECONDS.labels(stored.channel.value, stored.kind).observe(
             time.perf_counter() - started

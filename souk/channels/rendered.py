@@ -28,6 +28,7 @@ from aiogram.types import Chat, Message
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.channels.conversation_log import OutboundLogMiddleware
 from souk.channels.whatsapp_render import render_call
 from souk.db.models import ChannelKind
 from souk.services.customers import CustomerService
@@ -187,6 +188,7 @@ def rendered_bot(receiver: str, session: RenderedSession) -> Bot:
     """An aiogram Bot over a rendered session. Its id is the receiver's digits (a
     phone_number_id) or 1 (the token is only the shape aiogram wants)."""
     bot_id = receiver if receiver.isdigit() else "1"
+    session.middleware(OutboundLogMiddleware())
     return Bot(
         f"{bot_id}:rendered",
         session=session,

@@ -19,6 +19,7 @@ from aiogram.enums import ParseMode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.cache import ChannelCache, channel_loader
+from souk.channels.conversation_log import OutboundLogMiddleware
 from souk.channels.telegram_limits import OutboundLimitMiddleware
 from souk.config import TelegramSettings
 from souk.db.models import ChannelKind
@@ -86,6 +87,7 @@ class BotRegistry:
             api=TelegramAPIServer.from_base(settings.api_base), timeout=settings.request_timeout
         )
         self._http.middleware(request_middleware)
+        self._http.middleware(OutboundLogMiddleware())
         self._cache: ChannelCache[TelegramBot] = ChannelCache(
             channel_loader(session_factory, ChannelKind.TELEGRAM, needs_token=True),
             self._make,

@@ -13,6 +13,7 @@ from souk.handlers.customer import (
     checkout,
     compare,
     fallback,
+    human,
     membership,
     orders,
     payments,
@@ -21,6 +22,7 @@ from souk.handlers.customer import (
 )
 from souk.handlers.seller import (
     campaign_sending,
+    faq,
     imports,
     menu,
     ping,
@@ -28,6 +30,7 @@ from souk.handlers.seller import (
     reports,
     schedule_flow,
     schedules,
+    takeover,
 )
 from souk.handlers.seller import campaigns as staff_campaigns
 from souk.handlers.seller import orders as staff_orders
@@ -40,9 +43,11 @@ def seller_router() -> Router:
     router.callback_query.filter(IsStaff())
     router.include_routers(
         menu.router,
+        takeover.router,  # its reply step takes the next text of staff who pressed Reply
         staff_orders.router,
         schedule_flow.router,  # its file step takes documents before an import does
         schedules.router,
+        faq.router,  # a file captioned /faq is not a catalog
         imports.router,
         products.router,
         reports.router,
@@ -77,6 +82,7 @@ def build_routers() -> list[Router]:
         compare.router,
         campaigns.router,
         membership.router,
+        human.router,  # words asking for a person are not a search
         search.router,
         assistant.router,  # free text: the assistant, or search and the other fallbacks
         fallback.router,

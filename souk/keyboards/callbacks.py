@@ -245,3 +245,10 @@ class TakeoverCD(CallbackData, prefix="human"):
 
 class HumanCD(CallbackData, prefix="askhuman"):
     """A customer's "Talk to a person" button."""
+
+
+class HistoryCD(CallbackData, prefix="hist"):
+    """Page `page` (0: the most recent) of a customer's conversation log, for staff."""
+
+    customer_id: int
+    page: int

@@ -24,6 +24,9 @@ class Person:
     blocked: bool
     opted_in: bool
     staff_role: StaffRole | None
+    conversation_id: int | None = None
+    human_mode: bool = False  # a person of the shop answers them: the bot keeps quiet
+    answered_by: int | None = None  # the staff member who answered last in human mode
 
 
 # Runs on every update, so it goes to the driver in one round trip (docs/architecture.md).
@@ -37,10 +40,23 @@ WITH touched AS (
         client_language = coalesce(excluded.client_language, customers.client_language),
         blocked = false
     RETURNING id, language, blocked, opted_in
+), started AS (
+    -- A conversation made meanwhile by another transaction is in neither branch below
+    -- (the statement's snapshot predates it): hence the LEFT JOIN.
+    INSERT INTO conversations (shop_id, customer_id) SELECT $1, id FROM touched
+    ON CONFLICT (customer_id) DO NOTHING
+    RETURNING id, mode, staff_telegram_id
+), conversation AS (
+    SELECT id, mode, staff_telegram_id FROM started
+    UNION ALL
+    SELECT c.id, c.mode, c.staff_telegram_id FROM conversations AS c, touched
+    WHERE c.customer_id = touched.id
 )
 SELECT touched.id, touched.language, touched.blocked, touched.opted_in,
-       (SELECT role FROM staff WHERE shop_id = $1 AND telegram_user_id = $6)
-FROM touched
+       (SELECT role FROM staff WHERE shop_id = $1 AND telegram_user_id = $6),
+       conversation.id, coalesce(conversation.mode = 'human', false),
+       conversation.staff_telegram_id
+FROM touched LEFT JOIN conversation ON true
 """
 
 _ENSURE = """
@@ -67,7 +83,8 @@ class CustomerService:
         telegram_user_id: int | None,
         client_language: str | None = None,
     ) -> Person:
-        """Upsert the customer (last seen now; a blocked one who writes is reachable again)."""
+        """Upsert the customer (last seen now; a blocked one who writes is reachable again)
+        and their conversation, whose mode the takeover pause needs: one round trip."""
         database = await driver(await self._session.connection())
         row = await database.fetchrow(
             _TOUCH,
@@ -79,7 +96,16 @@ class CustomerService:
             telegram_user_id,
             normalize_language(client_language),
         )
-        return Person(row[0], row[1], row[2], row[3], StaffRole(row[4]) if row[4] else None)
+        return Person(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            StaffRole(row[4]) if row[4] else None,
+            conversation_id=row[5],
+            human_mode=row[6],
+            answered_by=row[7],
+        )
 
     async def ensure(self, *, shop_id: int, channel: ChannelKind, external_id: str) -> int:
         """The id of the customer with this platform id, created if new (the WhatsApp

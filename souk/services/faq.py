@@ -9,6 +9,7 @@ a shop has tens of entries, one takes ~20 ms, a file of a hundred one batch.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from souk.config import FaqSettings
 from souk.db.models import FaqEntry
 from souk.errors import InvalidInput
 from souk.languages import LANGUAGES, detect_language
+from souk.services.import_reader import FileProblem, ImportRefused, Table
 
 MAX_QUESTION = 500
 MAX_ANSWER = 3000
@@ -44,21 +46,74 @@ class NewEntry:
     language: str | None = None
 
 
+class EntryProblem(enum.StrEnum):
+    EMPTY_QUESTION = "the question is empty"
+    EMPTY_ANSWER = "the answer is empty"
+    LONG_QUESTION = f"the question is longer than {MAX_QUESTION} characters"
+    LONG_ANSWER = f"the answer is longer than {MAX_ANSWER} characters"
+    LANGUAGE = f"the language is not one of {', '.join(LANGUAGES)}"
+
+
+class EntryRefused(InvalidInput):
+    def __init__(self, problem: EntryProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
 def checked(entry: NewEntry) -> NewEntry:
-    """The entry trimmed, with its language; InvalidInput says what is wrong with it."""
+    """The entry trimmed, with its language; EntryRefused says what is wrong with it."""
     question, answer = entry.question.strip(), entry.answer.strip()
-    if not question:
-        raise InvalidInput("the question is empty")
-    if not answer:
-        raise InvalidInput("the answer is empty")
-    if len(question) > MAX_QUESTION:
-        raise InvalidInput(f"the question is longer than {MAX_QUESTION} characters")
-    if len(answer) > MAX_ANSWER:
-        raise InvalidInput(f"the answer is longer than {MAX_ANSWER} characters")
     language = (entry.language or "").strip().lower() or detect_language(question)
-    if language not in LANGUAGES:
-        raise InvalidInput(f"unknown language {language!r} (one of {', '.join(LANGUAGES)})")
+    for problem, wrong in (
+        (EntryProblem.EMPTY_QUESTION, not question),
+        (EntryProblem.EMPTY_ANSWER, not answer),
+        (EntryProblem.LONG_QUESTION, len(question) > MAX_QUESTION),
+        (EntryProblem.LONG_ANSWER, len(answer) > MAX_ANSWER),
+        (EntryProblem.LANGUAGE, language not in LANGUAGES),
+    ):
+        if wrong:
+            raise EntryRefused(problem)
     return NewEntry(question, answer, language)
+
+
+@dataclass(frozen=True)
+class FaqRows:
+    """A file's usable entries, and why the others were left out (row number, reason)."""
+
+    entries: list[NewEntry]
+    errors: list[tuple[int, EntryProblem]]
+
+
+FILE_COLUMNS = ("question", "answer", "language")
+
+
+def faq_rows(table: Table) -> FaqRows:
+    """The entries of a file with the columns question, answer and (optional) language,
+    named in any order and case; ImportRefused if question or answer is missing."""
+    names = [name.strip().lower() for name in table.header]
+    missing = [name for name in FILE_COLUMNS[:2] if name not in names]
+    if missing:
+        raise ImportRefused(FileProblem.MISSING_COLUMNS, ", ".join(missing))
+    at = {name: names.index(name) for name in FILE_COLUMNS if name in names}
+
+    def cell(cells: list[str], name: str) -> str:
+        index = at.get(name)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    entries: list[NewEntry] = []
+    errors: list[tuple[int, EntryProblem]] = []
+    for number, cells in table.rows:
+        try:
+            entries.append(
+                checked(
+                    NewEntry(
+                        cell(cells, "question"), cell(cells, "answer"), cell(cells, "language")
+                    )
+                )
+            )
+        except EntryRefused as refused:
+            errors.append((number, refused.problem))
+    return FaqRows(entries, errors)
 
 
 class FaqService:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ARRAY, Text, cast, delete, func, select
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from souk.db.models import ChannelKind, InboundStatus, InboundUpdate
 from souk.db.session import driver
+from souk.services.message_log import LOG_ROWS, MessageRow, log_columns
 
 
 def chat_lock_id(receiver: str, chat_key: str) -> int:
@@ -42,9 +43,11 @@ class ChatRef:
 
 @dataclass
 class UpdateOutcome:
-    """Set by the error router when a handler failed, read by the processor afterwards."""
+    """Set while the update is handled, read by the processor afterwards: the error
+    router's error if a handler failed, and the conversation log's rows of the update."""
 
     error: str | None = None
+    messages: list[MessageRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ _COMPLETE = """
 UPDATE inbound_updates SET status = $2, error = $3, processed_at = now(), attempts = attempts + 1
 WHERE id = $1
 """
+_COMPLETE_LOGGED = f"WITH completed AS ({_COMPLETE}) {LOG_ROWS}"
 
 
 @dataclass(frozen=True)
@@ -134,11 +138,22 @@ class InboxService:
 
     @staticmethod
     async def complete(
-        connection: AsyncConnection, update_id: int, *, error: str | None = None
+        connection: AsyncConnection,
+        update_id: int,
+        *,
+        error: str | None = None,
+        messages: Sequence[MessageRow] = (),
     ) -> None:
-        """Mark the update done, or failed with `error`."""
+        """Mark the update done, or failed with `error`, and log its `messages` in the
+        same statement (no round trip of their own)."""
         status = InboundStatus.DONE if error is None else InboundStatus.FAILED
-        await (await driver(connection)).execute(_COMPLETE, update_id, status.value, error)
+        database = await driver(connection)
+        if not messages:
+            await database.execute(_COMPLETE, update_id, status.value, error)
+            return
+        await database.execute(
+            _COMPLETE_LOGGED, update_id, status.value, error, *log_columns(messages)
+        )
 
     @staticmethod
     async def pending_chats(

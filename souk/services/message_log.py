@@ -6,6 +6,7 @@ never with a round trip of their own per update."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +14,46 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import ChannelKind, Conversation, Direction, MessageLog
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """A message to log, as collected while an update is handled."""
+
+    shop_id: int
+    conversation_id: int
+    channel: ChannelKind
+    direction: Direction
+    kind: str
+    text: str | None
+    at: datetime
+    staff_telegram_id: int | None = None
+
+
+# The rows of one update, written in the statement that marks the update done (as arrays:
+# one statement, whatever their number).
+LOG_ROWS = """
+INSERT INTO messages
+    (shop_id, conversation_id, channel, direction, kind, text, staff_telegram_id, created_at)
+SELECT * FROM unnest(
+    $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[],
+    $11::timestamptz[]
+)
+"""
+
+
+def log_columns(rows: Sequence[MessageRow]) -> list[list[object]]:
+    """`rows` as the arrays LOG_ROWS takes ($4..$11)."""
+    return [
+        [row.shop_id for row in rows],
+        [row.conversation_id for row in rows],
+        [row.channel.value for row in rows],
+        [row.direction.value for row in rows],
+        [row.kind for row in rows],
+        [row.text for row in rows],
+        [row.staff_telegram_id for row in rows],
+        [row.at for row in rows],
+    ]
 
 
 @dataclass(frozen=True)
@@ -35,6 +76,36 @@ class HistoryPage:
 class MessageLogService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def add_sent(
+        self,
+        *,
+        shop_id: int,
+        customer_id: int,
+        channel: ChannelKind,
+        text: str,
+        staff_telegram_id: int,
+    ) -> None:
+        """Log what a staff member sent the customer (queued in the outbox)."""
+        conversation_id = await self._session.scalar(
+            select(Conversation.id).where(
+                Conversation.shop_id == shop_id, Conversation.customer_id == customer_id
+            )
+        )
+        if conversation_id is None:
+            return
+        self._session.add(
+            MessageLog(
+                shop_id=shop_id,
+                conversation_id=conversation_id,
+                channel=channel,
+                direction=Direction.OUT,
+                kind="staff",
+                body=text,
+                staff_telegram_id=staff_telegram_id,
+            )
+        )
+        await self._session.flush()
 
     async def recent(self, conversation_id: int, limit: int) -> list[LoggedMessage]:
         """The last `limit` messages of a conversation, oldest first."""

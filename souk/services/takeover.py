@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import TakeoverSettings
-from souk.db.models import ChannelKind, Conversation, ConversationMode, Customer
+from souk.db.models import ChannelKind, Conversation, ConversationMode, Customer, Order
 from souk.errors import NotFoundError
 from souk.services.message_log import LoggedMessage, MessageLogService
 
@@ -209,6 +209,25 @@ class TakeoverService:
         for each in resumed:
             await self._pushes.resumed(each)
         return resumed
+
+
+_CUSTOMER_REF = re.compile(r"^[Cc](\d{1,18})$")
+
+
+async def find_customer(session: AsyncSession, shop_id: int, ref: str) -> int | None:
+    """The shop's customer `ref` names: "C12" (a customer id, as pushes show it) or an
+    order number ("1005", "#1005"); None if the shop has no such customer or order."""
+    ref = ref.strip()
+    if match := _CUSTOMER_REF.match(ref):
+        return await session.scalar(
+            select(Customer.id).where(Customer.id == int(match[1]), Customer.shop_id == shop_id)
+        )
+    number = ref.removeprefix("#")
+    if not number:
+        return None
+    return await session.scalar(
+        select(Order.customer_id).where(Order.shop_id == shop_id, Order.number == number)
+    )
 
 
 def asks_for_human(text: str, keywords: Iterable[str]) -> bool:

@@ -23,6 +23,8 @@ REPORT_TASK = "souk.reports.send"
 DIGEST_TASK = "souk.reports.digest"
 SCHEDULE_TASK = "souk.schedules.run"
 CAMPAIGN_TASK = "souk.campaigns.advance"
+RESUME_TASK = "souk.conversations.resume"
+LOG_PURGE_TASK = "souk.conversations.purge_log"
 
 
 def broker_url(redis_url: str) -> str:
@@ -62,6 +64,12 @@ def create_celery(settings: Settings, urls: ServiceURLs) -> Celery:
                 "schedule": timedelta(seconds=settings.ai.embeddings_refresh_seconds),
                 "options": {"expires": settings.ai.embeddings_refresh_seconds},
             },
+            "takeover-resume": {
+                "task": RESUME_TASK,
+                "schedule": timedelta(seconds=settings.takeover.check_seconds),
+                "options": {"expires": settings.takeover.check_seconds},
+            },
+            "message-log-purge": {"task": LOG_PURGE_TASK, "schedule": timedelta(hours=1)},
             "cart-reminders": {
                 "task": REMIND_TASK,
                 "schedule": timedelta(seconds=settings.cart.reminder_check_seconds),

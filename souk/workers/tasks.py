@@ -19,14 +19,17 @@ from souk.workers.app import (
     DIGEST_TASK,
     EMBED_TASK,
     EXPIRE_TASK,
+    LOG_PURGE_TASK,
     PURGE_TASK,
     REMIND_TASK,
     REPORT_TASK,
+    RESUME_TASK,
     SCHEDULE_TASK,
     SWEEP_TASK,
 )
 from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
+from souk.workers.conversations import purge_message_log, resume_silent_conversations
 from souk.workers.reports import send_digests, send_report
 from souk.workers.schedules import run_price_schedules
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
@@ -117,6 +120,18 @@ def refresh_embeddings(self: Task) -> int:  # type: ignore[type-arg]
 def remind_carts(self: Task) -> int:  # type: ignore[type-arg]
     """Beat: remind customers of carts they left (outside the shops' quiet hours)."""
     return context_for(self.app).run(lambda runtime: remind_abandoned_carts(runtime, _now()))
+
+
+@shared_task(name=RESUME_TASK, bind=True)
+def resume_conversations(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: the bot answers again customers the staff left silent for long enough."""
+    return context_for(self.app).run(lambda runtime: resume_silent_conversations(runtime, _now()))
+
+
+@shared_task(name=LOG_PURGE_TASK, bind=True)
+def purge_conversation_log(self: Task) -> int:  # type: ignore[type-arg]
+    """Beat: delete logged messages older than MESSAGE_RETENTION_DAYS."""
+    return context_for(self.app).run(lambda runtime: purge_message_log(runtime, _now()))
 
 
 @shared_task(name=EXPIRE_TASK, bind=True)

@@ -78,6 +78,10 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "unschedule",
         "report",
         "broadcast",
+        "reply",
+        "release",
+        "history",
+        "faq",
         "ping",
         "help",
     ]

@@ -89,7 +89,7 @@ async def test_entries_are_listed_deleted_and_kept_per_shop(
     [
         (NewEntry("  ", "an answer"), "question is empty"),
         (NewEntry("a question?", ""), "answer is empty"),
-        (NewEntry("a question?", "yes", "fr"), "unknown language"),
+        (NewEntry("a question?", "yes", "fr"), "not one of en, ru, ar"),
         (NewEntry("q" * 501, "yes"), "longer than 500"),
     ],
 )

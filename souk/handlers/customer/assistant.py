@@ -1,7 +1,8 @@
 """Free text no other handler took: the assistant answers it (with OPENAI_API_KEY set);
 without a key, or when the provider fails, the fallback does: the shop's FAQ answer if
-one matches, a person if the words ask for one, the orders or the cart if they ask for
-those, and a search for anything else. Never a dead end.
+one matches, the orders or the cart if the words ask for those, and a search for
+anything else. Never a dead end. (Words asking for a person never get here: the human
+router before this one takes them.)
 
 While the model thinks the customer sees "typing…" (sendChatAction; on WhatsApp and the
 web chat that call renders to nothing). The answer goes out as text, then the products
@@ -40,7 +41,6 @@ from souk.services.faq import FaqService
 from souk.services.intents import Intent, intent_of
 from souk.services.outbox import OutboxFactory
 from souk.services.shops import ChannelInfo
-from souk.services.takeover import HandoffResult, asks_for_human
 
 router = Router(name=__name__)
 log = get_logger("souk.handlers.assistant")
@@ -132,7 +132,12 @@ async def _send_reply(turn: Turn, reply: AssistantReply) -> bool:
     if reply.grounded:
         await message.answer(escape(reply.text))
     elif reply.handed_off:
-        await message.answer(_("I have asked a person from the shop to answer you here."))
+        await message.answer(
+            _(
+                "I have asked a person of the shop to answer you here. Until they do, I will "
+                "keep quiet: just write what you need."
+            )
+        )
     elif reply.products:
         await message.answer(
             _("Here is what I found. The prices and stock on the cards are current.")
@@ -149,8 +154,7 @@ async def _send_reply(turn: Turn, reply: AssistantReply) -> bool:
 
 
 async def fallback(turn: Turn) -> None:
-    """The answer without a model: the FAQ's, a person, the screen the words ask for,
-    else a search."""
+    """The answer without a model: the FAQ's, the screen the words ask for, else a search."""
     message, said, language = turn.message, turn.said, turn.language
     shop, person, session = turn.shop, turn.person, turn.session
     found = await FaqService(session, turn.settings.faq, turn.embedder).answer(
@@ -158,13 +162,6 @@ async def fallback(turn: Turn) -> None:
     )
     if found is not None:
         await message.answer(escape(found.answer))
-        return
-    if asks_for_human(said, turn.settings.takeover.keywords):
-        takeover = takeover_service(session, turn.settings, turn.outbox, turn.i18n)
-        result = await takeover.request_human(
-            shop_id=shop.shop_id, customer_id=person.customer_id, reason=said
-        )
-        await message.answer(_handoff_text(result))
         return
     intent = intent_of(said)
     if intent is Intent.ORDERS:
@@ -182,9 +179,3 @@ async def fallback(turn: Turn) -> None:
             shop=shop,
             language=language,
         )
-
-
-def _handoff_text(result: HandoffResult) -> str:
-    if result.started:
-        return _("I have asked a person from the shop to answer you here.")
-    return _("A person from the shop has been asked already and will answer you here.")

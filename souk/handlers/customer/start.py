@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.handlers.screens import show_product
 from souk.handlers.seller.menu import install_staff_menu, role_name, staff_commands
-from souk.keyboards.callbacks import LanguageCD
+from souk.keyboards.callbacks import HumanCD, LanguageCD
 from souk.keyboards.catalog import back_to_category, product_keyboard
 from souk.keyboards.language import language_keyboard
 from souk.services.catalog import CatalogService
@@ -93,13 +94,20 @@ async def help_command(message: Message, person: Person | None = None) -> None:
         _("/orders — your orders"),
         _("/compare — compare the products you picked"),
         _("/language — change the language"),
+        _("/human — talk to a person of the shop"),
         _("/stop — no more news from the shop"),
         _("/help — this message"),
     ]
     if person is not None and person.staff_role is not None:
         lines += ["", _("For staff:")]
         lines += [f"/{c.command} — {c.description}" for c in staff_commands(person.staff_role)]
-    await message.answer("\n".join(lines))
+    await message.answer("\n".join(lines), reply_markup=_human_button())
+
+
+def _human_button() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Talk to a person"), callback_data=HumanCD())
+    return builder.as_markup()
 
 
 @router.message(Command("language"))

@@ -45,6 +45,10 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="unschedule", description=_("Cancel a schedule: /unschedule ID")),
         BotCommand(command="report", description=_("Sales report: today, week, month")),
         BotCommand(command="broadcast", description=_("Send a campaign to customers")),
+        BotCommand(command="reply", description=_("Write to a customer: /reply C12 text")),
+        BotCommand(command="release", description=_("Give a customer back to the bot")),
+        BotCommand(command="history", description=_("A customer's messages: /history C12")),
+        BotCommand(command="faq", description=_("The FAQ: /faq list, /faq add, /faq delete N")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),
     ]

@@ -1,0 +1,65 @@
+"""The takeover pause: while a person of the shop answers a customer, the bot keeps quiet.
+
+Runs after the conversation log (the customer's messages are still logged) and before
+any handler: a message or button press of a customer in human mode reaches no handler;
+each message is passed to the staff instead. Payments and other updates that are not
+something the customer said go on as usual. Whether the conversation is in human mode
+came with the customer from the tenant middleware's one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+from aiogram.utils.i18n import I18n
+
+from souk.channels.conversation_log import inbound
+from souk.db.models import ChannelKind, Direction
+from souk.handoff import forward_to_staff
+from souk.notify import StaffNotifier
+from souk.services.customers import Person
+from souk.services.message_log import LoggedMessage
+from souk.services.outbox import OutboxFactory
+
+
+class TakeoverPauseMiddleware(BaseMiddleware):
+    def __init__(self, i18n: I18n, outbox: OutboxFactory) -> None:
+        self._i18n = i18n
+        self._outbox = outbox
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        person: Person | None = data.get("person")
+        sent = inbound(event) if isinstance(event, Update) else None
+        if person is None or not person.human_mode or person.staff_role or sent is None:
+            return await handler(event, data)
+        assert isinstance(event, Update)
+        if event.callback_query is not None:
+            await event.callback_query.answer()  # the button stops spinning, nothing else
+            return None
+        kind, text, _chat = sent
+        session = data["session"]
+        message = LoggedMessage(
+            Direction.IN,
+            kind,
+            text,
+            data.get("channel", ChannelKind.TELEGRAM),
+            datetime.fromtimestamp(data.get("received_at") or datetime.now(UTC).timestamp(), UTC),
+        )
+        await forward_to_staff(
+            session,
+            StaffNotifier(session, self._outbox(session), self._i18n),
+            shop_id=data["shop_id"],
+            customer_id=person.customer_id,
+            answered_by=person.answered_by,
+            message=message,
+            key=f"forward:{data['shop_id']}:{person.customer_id}:{event.update_id}",
+        )
+        return None
