@@ -1,22 +1,37 @@
-"""bench/assistant.py at a tiny size, end to end (its own Postgres, Redis, fakes and demo
-shop), so it cannot rot; and its scripted model and its reading of a results page."""
+"""bench/assistant.py at a tiny size, end to end in a process of its own (its own Postgres,
+Redis, fakes and demo shop; a process holds one dispatcher), so it cannot rot; and its
+scripted model and its reading of a results page."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 
-from bench.assistant import quick_assistant, run, shown_products
-from bench.search_quality import load_queries
+from bench.assistant import quick_assistant, shown_products
+from tests.fakes.http_fake import ROOT
 from tests.fakes.openai_api import Call, Say
 
 
 async def test_a_tiny_run_answers_every_turn_and_scores_the_fallback() -> None:
-    queries = load_queries()[:3]
-    figures, quality = await run(turns=2, concurrency=2, queries=queries)
-    assert figures.unanswered == 0 and figures.concurrent_turns == 2
-    assert len(figures.overhead_ms) == len(figures.cpu_ms) == 2
-    assert all(overhead > 0 for overhead in figures.overhead_ms)
-    assert quality.queries == 3 and quality.answered == 3  # plain queries the search knows
+    bench = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "bench/assistant.py",
+        "--turns=2",
+        "--concurrency=2",
+        "--queries=3",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    output = (await asyncio.wait_for(bench.communicate(), 240))[0].decode()
+    lines = output.splitlines()
+    # PASS or FAIL is the machine's load; that every turn is answered and scored is not.
+    assert lines[-1] in ("PASS", "FAIL"), output
+    assert "2 turns, 2 at a time:" in output and "unanswered: 0" in output, output
+    assert any(line.split()[:4] == ["all", "(3)", "3", "1.000"] for line in lines), output
 
 
 def test_the_scripted_model_searches_then_names_the_first_product() -> None:
