@@ -45,6 +45,7 @@ bench: install ## Run the benchmarks (prints figures; slow)
 	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/monitor.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/assistant.py
 
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check .

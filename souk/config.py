@@ -173,6 +173,58 @@ class AISettings(BaseSettings):
         ge=0,
         description="Query embeddings each process keeps (least recently used go); 0: none",
     )
+    llm_timeout_seconds: float = Field(
+        20.0, gt=0, description="Seconds one LLM request may take before it is retried"
+    )
+    llm_max_retries: int = Field(
+        2, ge=0, description="Retries of an LLM request that timed out or got 429 or a 5xx"
+    )
+    llm_retry_backoff_seconds: float = Field(
+        0.5, ge=0, description="Wait before the first LLM retry (doubles with each retry)"
+    )
+    llm_retry_max_wait_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="Longest wait before an LLM retry; a 429 asking for longer is not "
+        "retried (the customer gets the fallback answer instead)",
+    )
+    llm_max_tokens: int = Field(
+        600, ge=16, description="Most tokens the LLM may write in one answer"
+    )
+
+
+class AssistantSettings(BaseSettings):
+    """The AI assistant that answers customers' free text (with OPENAI_API_KEY set)."""
+
+    model_config = _config("ASSISTANT_")
+
+    max_tool_rounds: int = Field(
+        4,
+        ge=1,
+        le=10,
+        description="Rounds of tool calls in one answer; then the model must answer",
+    )
+    max_calls_per_round: int = Field(
+        5, ge=1, description="Tool calls run in one round; more are answered with an error"
+    )
+    context_tokens: int = Field(
+        1500,
+        ge=100,
+        description="Tokens of recent conversation sent with a question (estimated at "
+        "4 characters a token)",
+    )
+    history_messages: int = Field(
+        20, ge=0, description="Recent messages of a conversation kept for the assistant"
+    )
+    history_hours: float = Field(
+        24.0, gt=0, description="A conversation's kept messages are forgotten after this"
+    )
+    max_cards: int = Field(
+        3, ge=0, le=10, description="Product cards shown below one answer at most"
+    )
+    search_results: int = Field(
+        5, ge=1, le=20, description="Products one search_products call gives the model"
+    )
 
 
 class InboxSettings(BaseSettings):
@@ -608,6 +660,7 @@ class Settings:
         self.telegram = TelegramSettings()
         self.whatsapp = WhatsAppSettings()
         self.ai = AISettings()
+        self.assistant = AssistantSettings()
         self.inbox = InboxSettings()
         self.outbox = OutboxSettings()
         self.cart = CartSettings()
@@ -636,6 +689,7 @@ SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
     TelegramSettings,
     WhatsAppSettings,
     AISettings,
+    AssistantSettings,
     InboxSettings,
     OutboxSettings,
     CartSettings,

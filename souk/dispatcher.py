@@ -9,6 +9,7 @@ from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from souk.ai.assistant import AssistantKit
 from souk.ai.embedder import Embedder
 from souk.channels.conversation_log import ConversationLogMiddleware
 from souk.config import Settings
@@ -33,6 +34,7 @@ def build_dispatcher(
     i18n: I18n,
     outbox: OutboxFactory,
     embedder: Embedder,
+    assistant: AssistantKit,
     jobs: Jobs,
 ) -> Dispatcher:
     """One per process. Per-user isolation is the inbox's job (see `channels.processor`),
@@ -51,6 +53,7 @@ def build_dispatcher(
         settings=settings,
         outbox=outbox,
         embedder=embedder,
+        assistant=assistant,
         pin_guard=pin_guard,
         jobs=jobs,
     )

@@ -16,7 +16,10 @@ from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from souk.ai.assistant import AssistantKit
 from souk.ai.embedder import LazyEmbedder
+from souk.ai.history import ConversationMemory
+from souk.ai.llm import LLMClient
 from souk.channels.delivery import OutboxDeliverer
 from souk.channels.processor import Resolved, UpdateProcessor
 from souk.channels.telegram import BotRegistry
@@ -64,6 +67,7 @@ class Runtime:
     web: WebChats
     outbox: OutboxFactory
     embedder: LazyEmbedder
+    assistant: AssistantKit
     dispatcher: Dispatcher | None = None
     processor: UpdateProcessor | None = None
     _fetcher: PageFetcher | None = None
@@ -123,6 +127,15 @@ class Runtime:
             web=WebChats(session_factory=session_factory, redis=redis),
             outbox=OutboxFactory(settings.outbox, on_outbox_committed),
             embedder=LazyEmbedder(settings.ai),
+            assistant=AssistantKit(
+                llm=LLMClient(settings.ai) if settings.ai.openai_api_key else None,
+                memory=ConversationMemory(
+                    redis,
+                    keep=settings.assistant.history_messages,
+                    ttl_seconds=settings.assistant.history_hours * 3600,
+                ),
+                settings=settings.assistant,
+            ),
         )
         if handle_updates:
             runtime.dispatcher = build_dispatcher(
@@ -133,6 +146,7 @@ class Runtime:
                 i18n=runtime.i18n,
                 outbox=runtime.outbox,
                 embedder=runtime.embedder,
+                assistant=runtime.assistant,
                 jobs=Jobs(create_celery(settings, urls)),
             )
             runtime.processor = UpdateProcessor(
@@ -234,6 +248,8 @@ class Runtime:
         if self.dispatcher is not None:
             await self.dispatcher.storage.close()
         await self.embedder.close()
+        if self.assistant.llm is not None:
+            await self.assistant.llm.close()
         await self.registry.close()
         await self.numbers.close()
         await self.redis.aclose()

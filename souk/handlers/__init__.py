@@ -6,6 +6,7 @@ from aiogram import Router
 
 from souk.handlers import admin, admin_announcements, errors
 from souk.handlers.customer import (
+    assistant,
     campaigns,
     cart,
     catalog,
@@ -87,6 +88,7 @@ def build_routers() -> list[Router]:
         membership.router,
         human.router,  # words asking for a person are not a search
         search.router,
+        assistant.router,  # free text: the assistant, or search and the other fallbacks
         fallback.router,
     )
     return [errors.router, admin_router(), seller_router(), customer]

@@ -286,6 +286,16 @@ class OrderService:
         )
         return list(found)
 
+    async def of_customer_by_number(self, customer_id: int, number: str) -> Order | None:
+        """The customer's own order with this number (None if it is another's or none)."""
+        return await self._session.scalar(
+            select(Order).where(
+                Order.shop_id == self._shop_id,
+                Order.customer_id == customer_id,
+                Order.number == number,
+            )
+        )
+
     async def of_shop(
         self, status: OrderStatus | None, *, limit: int, offset: int = 0
     ) -> list[Order]:

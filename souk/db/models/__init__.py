@@ -46,6 +46,7 @@ from souk.db.models.repricing import (
 from souk.db.models.schedule import PriceSchedule, PriceScheduleRow, RowResult, ScheduleState
 from souk.db.models.shop import ChannelKind, Shop, ShopChannel, Staff, StaffInvite, StaffRole
 from souk.db.models.sync import SyncKind, SyncLink, SyncSource
+from souk.db.models.usage import LlmUsage
 
 __all__ = [
     "EMBEDDING_DIMENSIONS",
@@ -69,6 +70,7 @@ __all__ = [
     "InboundStatus",
     "InboundUpdate",
     "KaspiFeed",
+    "LlmUsage",
     "MessageLog",
     "NoCompetitor",
     "OfferSource",

@@ -34,13 +34,19 @@ def _cart(session: AsyncSession, shop: ChannelInfo, person: Person) -> CartServi
     return CartService(session, shop_id=shop.shop_id, customer_id=person.customer_id)
 
 
+async def send_cart(
+    message: Message, session: AsyncSession, shop: ChannelInfo, person: Person, language: str
+) -> None:
+    """The cart as a new message: /cart, and free text that asks for it."""
+    view = await _cart(session, shop, person).view()
+    await message.answer(cart_text(view, language), reply_markup=cart_keyboard(view, language))
+
+
 @router.message(Command("cart"))
 async def cart_command(
     message: Message, shop: ChannelInfo, person: Person, session: AsyncSession, i18n: I18n
 ) -> None:
-    view = await _cart(session, shop, person).view()
-    language = i18n.current_locale
-    await message.answer(cart_text(view, language), reply_markup=cart_keyboard(view, language))
+    await send_cart(message, session, shop, person, i18n.current_locale)
 
 
 @router.callback_query(CartCD.filter())

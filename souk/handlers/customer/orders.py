@@ -32,7 +32,7 @@ class ReturnRequest(StatesGroup):
     reason = State()
 
 
-async def _list(
+async def orders_screen(
     session: AsyncSession, shop: ChannelInfo, person: Person, language: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     orders = await OrderService(session, shop.shop_id).of_customer(person.customer_id)
@@ -52,7 +52,7 @@ async def _order_screen(
 async def orders_command(
     message: Message, session: AsyncSession, shop: ChannelInfo, person: Person, i18n: I18n
 ) -> None:
-    text, keyboard = await _list(session, shop, person, i18n.current_locale)
+    text, keyboard = await orders_screen(session, shop, person, i18n.current_locale)
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -60,7 +60,7 @@ async def orders_command(
 async def orders_button(
     query: CallbackQuery, session: AsyncSession, shop: ChannelInfo, person: Person, i18n: I18n
 ) -> None:
-    text, keyboard = await _list(session, shop, person, i18n.current_locale)
+    text, keyboard = await orders_screen(session, shop, person, i18n.current_locale)
     await query.answer()
     await replace_screen(query, text, keyboard)
 

@@ -1,5 +1,5 @@
-"""/search and free text: hybrid search, results as cards with paging, a way on when
-nothing matches."""
+"""/search (and free text the fallback searches for): hybrid search, results as cards with
+paging, a way on when nothing matches."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.ai.embedder import Embedder
 from souk.db.models import Product
 from souk.formatting import amount, product_summary
-from souk.handlers.filters import PLAIN_TEXT
 from souk.handlers.screens import answer_opening, replace_screen, show_product
 from souk.keyboards.callbacks import SearchHitCD, SearchPageCD
 from souk.keyboards.catalog import categories_keyboard, product_keyboard
@@ -135,7 +134,7 @@ def _services(
     return SearchService(session, embedder, shop.shop_id), CatalogService(session, shop.shop_id)
 
 
-async def _answer_search(
+async def answer_search(
     message: Message,
     said: str,
     *,
@@ -171,30 +170,9 @@ async def search_command(
             )
         )
         return
-    await _answer_search(
+    await answer_search(
         message,
         said,
-        state=state,
-        session=session,
-        embedder=embedder,
-        shop=shop,
-        language=i18n.current_locale,
-    )
-
-
-@router.message(PLAIN_TEXT)
-async def free_text(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    embedder: Embedder,
-    shop: ChannelInfo,
-    i18n: I18n,
-) -> None:
-    assert message.text is not None
-    await _answer_search(
-        message,
-        message.text.strip(),
         state=state,
         session=session,
         embedder=embedder,

@@ -1,0 +1,58 @@
+"""bench/assistant.py at a tiny size, end to end in a process of its own (its own Postgres,
+Redis, fakes and demo shop; a process holds one dispatcher), so it cannot rot; and its
+scripted model and its reading of a results page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+from bench.assistant import quick_assistant, shown_products
+from tests.fakes.http_fake import ROOT
+from tests.fakes.openai_api import Call, Say
+
+
+async def test_a_tiny_run_answers_every_turn_and_scores_the_fallback() -> None:
+    bench = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "bench/assistant.py",
+        "--turns=2",
+        "--concurrency=2",
+        "--queries=3",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    output = (await asyncio.wait_for(bench.communicate(), 240))[0].decode()
+    lines = output.splitlines()
+    # PASS or FAIL is the machine's load; that every turn is answered and scored is not.
+    assert lines[-1] in ("PASS", "FAIL"), output
+    assert "2 turns, 2 at a time:" in output and "unanswered: 0" in output, output
+    assert any(line.split()[:4] == ["all", "(3)", "3", "1.000"] for line in lines), output
+
+
+def test_the_scripted_model_searches_then_names_the_first_product() -> None:
+    asked = {"messages": [{"role": "user", "content": "robot vacuum"}]}
+    assert quick_assistant(asked) == Call("search_products", {"query": "robot vacuum"})
+    found = {"products": [{"title": "Roborock S8", "price": "599.00", "currency": "USD"}]}
+    told = {"messages": [{"role": "tool", "tool_call_id": "c", "content": json.dumps(found)}]}
+    assert quick_assistant(told) == Say("Roborock S8 costs 599.00 USD.")
+    nothing = {"messages": [{"role": "tool", "tool_call_id": "c", "content": '{"products": []}'}]}
+    assert quick_assistant(nothing) == Say("Sorry, there is nothing like that in the shop.")
+
+
+def test_a_results_page_is_read_as_its_products_in_order() -> None:
+    page = {
+        "reply_markup": {
+            "inline_keyboard": [
+                [{"text": "1. A", "callback_data": "hit:7:abc:0:100"}, {"text": "+"}],
+                [{"text": "2. B", "callback_data": "hit:3:abc:0:100"}],
+                [{"text": "Next ›", "callback_data": "srch:abc:1"}],
+            ]
+        }
+    }
+    assert shown_products(page) == [7, 3]
+    assert shown_products({"text": "Your cart is empty."}) == []
