@@ -100,7 +100,7 @@ async def test_the_takeover_cycle(
     )
     await customer.say("hello there")
     asked = await customer.say("I want to talk to an operator please")
-    assert asked.params["text"].startswith("I have asked a person of the shop")
+    assert asked.params["text"].startswith("Я попросил сотрудника магазина")
     customer_id = await _customer_id(session_factory, shop, CUSTOMER)
     ref = f"C{customer_id}"
     (alert,) = await _pushes(session_factory, shop, "handoff")
@@ -121,9 +121,9 @@ async def test_the_takeover_cycle(
     await staff.tap_only(f"human:reply:{customer_id}")
     await fake_api.wait_for(lambda _: len(staff.calls("sendMessage")) > before)
     prompt = staff.calls("sendMessage")[-1]
-    assert prompt.params["text"].startswith(f"Write your message to {ref}")
+    assert prompt.params["text"].startswith(f"Напишите сообщение для {ref}")
     sent = await staff.say("Yes, 8 left. Shall I reserve one?")
-    assert sent.params["text"].startswith(f"Sent to {ref}")
+    assert sent.params["text"].startswith(f"Отправлено {ref}")
     (reply,) = await _pushes(session_factory, shop, "staff_reply")
     assert (reply.chat_id, reply.payload["text"]) == (CUSTOMER, "Yes, 8 left. Shall I reserve one?")
     async with session_factory() as session:
@@ -139,7 +139,7 @@ async def test_the_takeover_cycle(
     assert await resume_silent_conversations(runtime, later + timedelta(minutes=1)) >= 1
     assert await _mode(session_factory, customer_id) is ConversationMode.BOT
     (back,) = await _pushes(session_factory, shop, "takeover")
-    assert back.chat_id == CUSTOMER and "answering you again" in back.payload["text"]
+    assert back.chat_id == CUSTOMER and "снова отвечает помощник" in back.payload["text"]
     await customer.say("hello again")  # answered by the bot again
 
     # A reply to the old push now: a clear answer, nothing sent.
@@ -157,19 +157,19 @@ async def test_the_takeover_cycle(
     assert (
         staff.calls("sendMessage")[-1]
         .params["text"]
-        .startswith(f"Not sent: the conversation with {ref} is back with the bot")
+        .startswith(f"Не отправлено: разговор с {ref} вернулся к боту")
     )
     assert len(await _pushes(session_factory, shop, "staff_reply")) == 1
 
     # /reply pauses the bot though the customer did not ask; /release tells them.
     paused = await staff.say(f"/reply {ref} Your kettle is reserved.")
-    assert paused.params["text"].startswith(f"Sent to {ref}")
+    assert paused.params["text"].startswith(f"Отправлено {ref}")
     await _quiet(customer, session_factory, "thanks!")
     released = await staff.say(f"/release {ref}")
-    assert released.params["text"] == f"The bot answers {ref} again; they were told."
+    assert released.params["text"] == f"Бот снова отвечает {ref}; покупателю сообщили."
     assert len(await _pushes(session_factory, shop, "takeover")) == 2
     again = await staff.say(f"/release {ref}")
-    assert again.params["text"] == f"The bot was already answering {ref}."
+    assert again.params["text"] == f"Бот уже отвечал {ref}."
 
     # Everything is in the log, both ways, with its kind; /history shows it.
     async with session_factory() as session:
@@ -207,11 +207,11 @@ async def test_bad_staff_input_and_tenancy(
     staff = Chat(http, server, shop, fake_api, STAFF)
     for command in (f"/reply C{theirs} hi", f"/history C{theirs}", f"/release C{theirs}"):
         refused = await staff.say(command)
-        assert refused.params["text"] == f"No customer or order “C{theirs}” in this shop."
+        assert refused.params["text"] == f"В этом магазине нет покупателя или заказа «C{theirs}»."
     assert (await staff.say("/reply 99999 hi")).params["text"] == (
-        "No customer or order “99999” in this shop."
+        "В этом магазине нет покупателя или заказа «99999»."
     )
-    assert (await staff.say("/reply")).params["text"].startswith("Write: /reply C12")
+    assert (await staff.say("/reply")).params["text"].startswith("Напишите: /reply C12")
     # Only the other shop's staff heard of its customer.
     assert [p.chat_id for p in await _pushes(session_factory, other, "handoff")] == [STAFF + 10]
     assert await _pushes(session_factory, shop, "handoff") == []
