@@ -209,13 +209,29 @@ async def one_run(
     def now() -> datetime:
         return datetime.now(UTC)
 
+    # As in production, each pass hands its changed products on and goes on checking;
+    # a second worker (here a task of this process) runs the repricing task's work.
+    handed: asyncio.Queue[tuple[int, set[int]]] = asyncio.Queue()
+
+    async def hand_on(shop: int, product_ids: set[int]) -> None:
+        handed.put_nowait((shop, product_ids))
+
+    async def repricing_worker() -> None:
+        reprice = repricer(runtime, now)
+        while True:
+            shop, product_ids = await handed.get()
+            try:
+                await reprice(shop, product_ids)
+            finally:
+                handed.task_done()
+
     service = MonitorService(
         runtime.session_factory,
         runtime.settings.monitor,
         checker,
         announcer(runtime),
         now=now,
-        on_committed=repricer(runtime, now),
+        on_committed=hand_on,
         shop_id=shop_id,
     )
     async with runtime.session_factory() as session, session.begin():
@@ -224,7 +240,12 @@ async def one_run(
             .where(CompetitorOffer.shop_id == shop_id)
             .values(next_check_at=datetime.now(UTC))
         )
-    report = await service.run(time_budget=3600)
+    worker = asyncio.create_task(repricing_worker())
+    try:
+        report = await service.run(time_budget=3600)
+        await handed.join()  # the run's repricing done before the next step
+    finally:
+        worker.cancel()
     return RunFigures(name, offers, report.checked, report.good, report.seconds)
 
 

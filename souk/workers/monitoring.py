@@ -38,8 +38,9 @@ def announcer(runtime: Runtime) -> OnChanged:
 
 
 def repricer(runtime: Runtime, now: Callable[[], datetime]) -> OnCommitted:
-    """What a monitoring pass calls once it is stored: the repricing rules of the products
-    whose competitor picture changed (their staff pushes queued in the outbox)."""
+    """The repricing rules of the products whose competitor picture changed, run here and
+    now (their staff pushes queued in the outbox): what the repricing task does with the
+    products a monitoring pass hands it, and what tests and the bench call directly."""
 
     async def reprice(shop_id: int, product_ids: set[int]) -> None:
         await reprice_products(
@@ -56,15 +57,21 @@ def repricer(runtime: Runtime, now: Callable[[], datetime]) -> OnCommitted:
 
 
 def monitor_service(
-    runtime: Runtime, fetcher: PageFetcher, now: Callable[[], datetime]
+    runtime: Runtime,
+    fetcher: PageFetcher,
+    now: Callable[[], datetime],
+    reprice: OnCommitted,
 ) -> MonitorService:
+    """Monitoring as a worker runs it; `reprice` gets each pass's changed products once
+    the pass is stored (the worker queues them for the repricing task, so a pass of many
+    changes does not hold up the checks)."""
     return MonitorService(
         runtime.session_factory,
         runtime.settings.monitor,
         OfferChecker(fetcher, runtime.settings.monitor),
         announcer(runtime),
         now=now,
-        on_committed=repricer(runtime, now),
+        on_committed=reprice,
     )
 
 
@@ -73,16 +80,18 @@ def monitor_service(
 RUN_LOCK = "souk:monitor:run"
 
 
-async def run_monitoring(runtime: Runtime, now: Callable[[], datetime]) -> RunReport:
+async def run_monitoring(
+    runtime: Runtime, now: Callable[[], datetime], reprice: OnCommitted
+) -> RunReport:
     """Check the offers due (beat) with the process's fetcher, unless a run is under way
-    in another process; see `MonitorService`."""
+    in another process; see `MonitorService` and `monitor_service`."""
     settings = runtime.settings.monitor
     # Held at most as long as the claims of a run that died: then both lapse together.
     lock = runtime.redis.lock(RUN_LOCK, timeout=settings.run_seconds + settings.claim_seconds)
     if not await lock.acquire(blocking=False):
         return RunReport()
     try:
-        return await monitor_service(runtime, runtime.page_fetcher(), now).run()
+        return await monitor_service(runtime, runtime.page_fetcher(), now, reprice).run()
     finally:
         await lock.release()
 

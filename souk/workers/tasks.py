@@ -232,8 +232,17 @@ def refresh_kaspi_feeds(self: Task) -> int:  # type: ignore[type-arg]
 
 @shared_task(name=MONITOR_TASK, bind=True)
 def monitor_competitors(self: Task) -> int:  # type: ignore[type-arg]
-    """Beat: check the competitor offers that are due; tell staff what changed."""
-    report = context_for(self.app).run(lambda runtime: run_monitoring(runtime, _now))
+    """Beat: check the competitor offers that are due; tell staff what changed, and queue
+    the repricing of the products whose competitors changed, pass by pass."""
+
+    async def queue_repricing(shop_id: int, product_ids: set[int]) -> None:
+        self.app.send_task(
+            REPRICE_TASK, kwargs={"shop_id": shop_id, "product_ids": sorted(product_ids)}
+        )
+
+    report = context_for(self.app).run(
+        lambda runtime: run_monitoring(runtime, _now, queue_repricing)
+    )
     if report.changed:
         self.app.send_task(DELIVER_TASK)
     return report.checked

@@ -27,6 +27,7 @@ from souk.runtime import Runtime
 from souk.workers.monitoring import (
     RUN_LOCK,
     monitor_service,
+    repricer,
     run_monitoring,
     send_competitors_chart,
 )
@@ -117,17 +118,24 @@ async def test_beat_runs_one_at_a_time_with_the_process_fetcher(
                 next_check_at=datetime(1990, 1, 1, tzinfo=UTC),
             )
         )
+    handed: list[tuple[int, set[int]]] = []
+
+    async def reprice(shop_id: int, product_ids: set[int]) -> None:
+        handed.append((shop_id, product_ids))
+
     fetcher = runtime.page_fetcher()
     lock = runtime.redis.lock(RUN_LOCK, timeout=60)
     assert await lock.acquire(blocking=False)
     try:
         assert (
-            await run_monitoring(runtime, lambda: datetime(1990, 1, 2, tzinfo=UTC))
+            await run_monitoring(runtime, lambda: datetime(1990, 1, 2, tzinfo=UTC), reprice)
         ).checked == 0
     finally:
         await lock.release()
-    report = await run_monitoring(runtime, lambda: datetime(1990, 1, 2, tzinfo=UTC))
+    report = await run_monitoring(runtime, lambda: datetime(1990, 1, 2, tzinfo=UTC), reprice)
     assert report.checked >= 1 and shop.shop_id in report.changed
+    # The pass handed its changed products on for repricing (the task queues them).
+    assert (shop.shop_id, {product.id}) in handed
     assert runtime.page_fetcher() is fetcher
 
 
@@ -172,7 +180,9 @@ async def test_an_undercut_seen_by_a_pass_is_repriced_once_the_pass_is_stored(
         settings = MonitorSettings(allow_private_addresses=True)
         fetcher = PageFetcher(settings)
         try:
-            report = await monitor_service(runtime, fetcher, lambda: NOW).run()
+            report = await monitor_service(
+                runtime, fetcher, lambda: NOW, repricer(runtime, lambda: NOW)
+            ).run()
         finally:
             await fetcher.close()
     assert report.changed[shop.shop_id] == {product_id}

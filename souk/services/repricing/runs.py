@@ -25,6 +25,7 @@ from souk.db.models import (
     RepriceDecision,
     RepriceMode,
     RepricePause,
+    RepriceRule,
 )
 from souk.logs import get_logger
 from souk.services.products import ProductAdmin
@@ -109,7 +110,7 @@ class Repricer:
         its own transaction; products without a rule, off sale or not the shop's are
         skipped."""
         decisions: list[Decision] = []
-        for product_id in sorted(set(product_ids)):
+        for product_id in await self._with_rules(shop_id, product_ids):
             async with self._session_factory() as session, session.begin():
                 decision = await self._decide(session, shop_id, product_id, clock())
                 if decision is None:
@@ -118,6 +119,27 @@ class Repricer:
                     await self._announce(session, decision)
             decisions.append(decision)
         return decisions
+
+    async def _with_rules(self, shop_id: int, product_ids: Sequence[int]) -> list[int]:
+        """Of `product_ids`, those of the shop with a rule of their own or of their
+        category, in one query: a monitoring pass hands on thousands of products, most
+        often without rules, and each decision takes a transaction of its own."""
+        ruled = select(RepriceRule.id).where(
+            RepriceRule.shop_id == shop_id,
+            (RepriceRule.product_id == Product.id)
+            | (RepriceRule.category_id == Product.category_id),
+        )
+        async with self._session_factory() as session:
+            found = await session.scalars(
+                select(Product.id)
+                .where(
+                    Product.shop_id == shop_id,
+                    Product.id.in_(set(product_ids)),
+                    ruled.exists(),
+                )
+                .order_by(Product.id)
+            )
+            return list(found)
 
     async def _decide(
         self, session: AsyncSession, shop_id: int, product_id: int, now: datetime
