@@ -1,6 +1,7 @@
 """The monitor's run: claim the offers due for a check, check them concurrently through the
 polite fetcher, store what was seen, and hand each shop's changed competitor pictures to
-`on_changed` in the same transaction (staff pushes now, the repricer later).
+`on_changed` in the same transaction (the staff pushes), then, once stored, the changed
+products to `on_committed` (the worker queues their repricing).
 
 A run is a series of passes of up to MONITOR_BATCH_SIZE offers, until none are due or
 MONITOR_RUN_SECONDS are spent. A pass claims its offers by moving their next check
