@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.methods import GetUpdates
 from aiogram.types import Update
 
 from souk.channels.intake import accept_telegram_update
@@ -40,19 +42,23 @@ async def set_webhooks(runtime: Runtime) -> list[tuple[TelegramBot, str]]:
     return done
 
 
-async def poll_bot(runtime: Runtime, entry: TelegramBot) -> None:
-    """getUpdates forever; an update is confirmed to Telegram only after it is stored."""
+async def poll_bot(runtime: Runtime, entry: TelegramBot, polls: AiohttpSession) -> None:
+    """getUpdates forever, on `polls`; an update is confirmed to Telegram only after it
+    is stored."""
     bot = entry.bot
     await bot.delete_webhook(drop_pending_updates=False)
     offset: int | None = None
     backoff = 1.0
     while True:
         try:
-            updates: Sequence[Update] = await bot.get_updates(
-                offset=offset,
-                timeout=POLL_TIMEOUT_SECONDS,
-                allowed_updates=list(ALLOWED_UPDATES),
-                request_timeout=POLL_TIMEOUT_SECONDS + 10,
+            updates: list[Update] = await polls(
+                bot,
+                GetUpdates(
+                    offset=offset,
+                    timeout=POLL_TIMEOUT_SECONDS,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                ),
+                timeout=POLL_TIMEOUT_SECONDS + 10,
             )
         except (TelegramNetworkError, TelegramAPIError) as error:
             log.warning(
@@ -73,4 +79,12 @@ async def run_polling(runtime: Runtime) -> None:
     if not bots:
         raise ConfigurationError("no bots: set TELEGRAM_BOT_TOKEN or run `souk shop create`")
     log.info("polling", bots=[entry.bot.id for entry in bots])
-    await asyncio.gather(*(poll_bot(runtime, entry) for entry in bots))
+    # Each bot keeps a long poll open: on the bots' shared session (100 connections)
+    # a hundred shops would leave no connection for the replies. Polls get their own.
+    polls = AiohttpSession(
+        api=TelegramAPIServer.from_base(runtime.settings.telegram.api_base), limit=len(bots)
+    )
+    try:
+        await asyncio.gather(*(poll_bot(runtime, entry, polls) for entry in bots))
+    finally:
+        await polls.close()

@@ -55,7 +55,7 @@ async def test_polling_feeds_the_same_pipeline(
     polling = await SoukProcess("polling", env, tmp_path / "polling.log").start()
     try:
         await fake_api.wait_for(
-            lambda api: api.delivered_texts(9501, bot_id=shop.bot_id), timeout=60
+            lambda api: api.delivered_texts(9501, bot_id=shop.bot_id), timeout=WITHIN
         )
         fake_api.push_update(shop.bot_id, message(9501, "/help"))
         await fake_api.wait_for(
