@@ -24,9 +24,11 @@ from souk.db.models import (
 from souk.db.models.repricing import DecisionStatus, RepriceDecision, RepriceMode, RepriceRule
 from souk.db.models.repricing import Strategy as RepriceStrategy
 from souk.runtime import Runtime
+from souk.services.monitoring import MonitorService
+from souk.services.offer_checks import OfferChecker
 from souk.workers.monitoring import (
     RUN_LOCK,
-    monitor_service,
+    announcer,
     repricer,
     run_monitoring,
     send_competitors_chart,
@@ -180,8 +182,15 @@ async def test_an_undercut_seen_by_a_pass_is_repriced_once_the_pass_is_stored(
         settings = MonitorSettings(allow_private_addresses=True)
         fetcher = PageFetcher(settings)
         try:
-            report = await monitor_service(
-                runtime, fetcher, lambda: NOW, repricer(runtime, lambda: NOW)
+            # This shop's offers only: other tests leave offers due on sites long gone.
+            report = await MonitorService(
+                runtime.session_factory,
+                settings,
+                OfferChecker(fetcher, settings),
+                announcer(runtime),
+                now=lambda: NOW,
+                on_committed=repricer(runtime, lambda: NOW),
+                shop_id=shop.shop_id,
             ).run()
         finally:
             await fetcher.close()
