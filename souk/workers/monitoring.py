@@ -22,7 +22,7 @@ from souk.services.competition_changes import PictureChange
 from souk.services.competition_table import HISTORY_DAYS, price_history
 from souk.services.monitoring import MonitorService, OnChanged, OnCommitted, RunReport
 from souk.services.offer_checks import OfferChecker
-from souk.workers.repricing import reprice_products
+from souk.workers.repricing import reprice_in
 
 
 def announcer(runtime: Runtime) -> OnChanged:
@@ -43,15 +43,7 @@ def repricer(runtime: Runtime, now: Callable[[], datetime]) -> OnCommitted:
     products a monitoring pass hands it, and what tests and the bench call directly."""
 
     async def reprice(shop_id: int, product_ids: set[int]) -> None:
-        await reprice_products(
-            runtime.session_factory,
-            runtime.settings,
-            shop_id,
-            sorted(product_ids),
-            clock=now,
-            i18n=runtime.i18n,
-            outbox=runtime.outbox,
-        )
+        await reprice_in(runtime, shop_id, sorted(product_ids), clock=now)
 
     return reprice
 

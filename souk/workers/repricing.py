@@ -16,6 +16,7 @@ from souk.i18n import build_i18n
 from souk.keyboards.repricing import approval_keyboard, revert_keyboard
 from souk.notify import Render, StaffNotifier
 from souk.reprice_texts import decision_push
+from souk.runtime import Runtime
 from souk.services.outbox import OutboxFactory
 from souk.services.repricing.runs import Clock, Decision, Repricer
 
@@ -60,3 +61,19 @@ async def reprice_products(
 
     repricer = Repricer(session_factory, settings.reprice, announce=announce)
     return await repricer.reprice_products(shop_id, product_ids, clock=clock)
+
+
+async def reprice_in(
+    runtime: Runtime, shop_id: int, product_ids: Sequence[int], *, clock: Clock
+) -> list[Decision]:
+    """`reprice_products` with a worker runtime's sessions, translations and outbox: what
+    the repricing task runs, and what monitoring hands each stored pass's changes to."""
+    return await reprice_products(
+        runtime.session_factory,
+        runtime.settings,
+        shop_id,
+        product_ids,
+        clock=clock,
+        i18n=runtime.i18n,
+        outbox=runtime.outbox,
+    )

@@ -42,7 +42,7 @@ from souk.workers.conversations import purge_message_log, resume_silent_conversa
 from souk.workers.feeds import refresh_feeds
 from souk.workers.monitoring import run_monitoring, send_competitors_chart
 from souk.workers.reports import send_digests, send_report
-from souk.workers.repricing import reprice_products
+from souk.workers.repricing import reprice_in
 from souk.workers.schedules import run_price_schedules
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
 from souk.workers.sync import due_syncs, sync_store
@@ -203,18 +203,10 @@ def advance(self: Task, campaign_id: int | None = None) -> int:  # type: ignore[
 
 @shared_task(name=REPRICE_TASK, bind=True)
 def reprice(self: Task, *, shop_id: int, product_ids: list[int]) -> int:  # type: ignore[type-arg]
-    """Monitoring, after a check run: run the repricing rules of the products it checked;
-    then start a delivery of the pushes to staff it queued."""
+    """Monitoring, after each stored pass: run the repricing rules of the products whose
+    competitors changed; then start a delivery of the pushes to staff it queued."""
     decisions = context_for(self.app).run(
-        lambda runtime: reprice_products(
-            runtime.session_factory,
-            runtime.settings,
-            shop_id,
-            product_ids,
-            clock=_now,
-            i18n=runtime.i18n,
-            outbox=runtime.outbox,
-        )
+        lambda runtime: reprice_in(runtime, shop_id, product_ids, clock=_now)
     )
     told = (DecisionStatus.APPLIED, DecisionStatus.PENDING)
     if any(decision.status in told for decision in decisions):
