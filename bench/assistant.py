@@ -3,26 +3,25 @@ at once; and how well the fallback (no model) answers product questions.
 
 The demo shop is seeded into embedded Postgres and Redis and embedded with the real local
 model (product embeddings are kept in `.cache/bench/`, see bench/search_quality.py); its
-bot takes Telegram updates at the webhook of an in-process web application; the Bot API
-and the LLM are fakes over real HTTP, the LLM scripted as a quick shop assistant: it
-calls `search_products` with the customer's words, then names the first product found
-with its price (which souk then shows as a card).
+bot takes Telegram updates at the webhook of `souk serve`, a process of its own with
+production settings, as in production; the Bot API and the LLM are fakes over real HTTP
+in this process, the LLM scripted as a quick shop assistant: it calls `search_products`
+with the customer's words, then names the first product found with its price (which
+souk then shows as a card).
 
 - Turns: the labelled queries of the shopping issue (bench/data/search_queries.json),
   each from a new customer. First one at a time: a turn's time is from the POST to its
   update being processed (replies sent, transaction committed); our overhead is that
   minus the time the fake model spent inside its server on the two completions: the
-  tools (search included), the rendering, the LLM client and its HTTP, the intake. The
-  CPU time of this process per turn is printed too (it includes the fakes' and the
-  driver's, a small part): on a busy machine it swings less than times. Then
-  `--concurrency` turns at a time: turns per second.
-- Fallback quality: the same queries with no model, as a customer without OPENAI_API_KEY
-  gets them: the share of them whose answer shows a relevant product among the first 5
+  intake, the tools (search included, with its SQL), the rendering, the LLM client and
+  the HTTP to the fakes. souk's CPU per turn is printed too (on a busy machine it swings
+  less than times). Then `--concurrency` turns at a time: turns per second.
+- Fallback quality: the same queries sent to a `souk serve` without OPENAI_API_KEY (the
+  default): the share of them whose answer shows a relevant product among the first 5
   (an FAQ answer or an order/cart screen instead of products counts as a miss).
 
 Run: `.venv/bin/python bench/assistant.py [--turns 200] [--concurrency 8] [--queries N]`.
-PASS when the p95 overhead is under 50 ms and every turn was answered. (One process
-holds one dispatcher, so the tiny run of tests/bench runs this as a subprocess.)
+PASS when the p95 overhead is under 50 ms and every turn was answered.
 """
 
 from __future__ import annotations
@@ -43,12 +42,12 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `tests` impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiohttp import ClientSession
-from aiohttp.test_utils import TestServer
-from pydantic import SecretStr
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bench.fixtures import bench_workdir, embedded_services, new_bot_token
+from bench.processes import PYTHON, Child, free_port, souk_env, spawn, wait_http_ok
+from bench.procfs import cpu_seconds
 from bench.report import fmt, print_table
 from bench.search_quality import (
     CACHE_DIR,
@@ -58,15 +57,13 @@ from bench.search_quality import (
     prepare_demo_shop,
 )
 from souk.ai.embedder import LocalEmbedder
-from souk.ai.llm import LLMClient
-from souk.config import AISettings, Settings
+from souk.config import FaqSettings, InboxSettings
 from souk.db.models import InboundStatus, InboundUpdate, Product, Shop
+from souk.embedded import ServiceURLs
 from souk.logs import setup_logging
-from souk.runtime import Runtime
 from souk.services.faq import FaqService
 from souk.services.shops import ShopService
-from souk.web import build_app
-from tests.channels.webhook_client import post
+from souk.web import SECRET_HEADER
 from tests.conftest import TestShop
 from tests.fakes.openai_api import Call, FakeOpenAI, Reply, Say
 from tests.fakes.telegram_api import FakeBotAPI, FakeLimits
@@ -91,13 +88,13 @@ def quick_assistant(body: dict[str, Any]) -> Reply:
 
 @dataclass
 class Bench:
-    """The application under measure, the fakes it talks to and the shop it serves."""
+    """`souk serve` under measure, the fakes it talks to and the shop it serves."""
 
     http: ClientSession
-    server: TestServer
-    runtime: Runtime
+    souk: Child
+    base_url: str
+    session_factory: async_sessionmaker[AsyncSession]
     bot_api: FakeBotAPI
-    llm: LLMClient
     llm_api: FakeOpenAI
     shop: TestShop
     next_user: int = 50_000_000
@@ -133,11 +130,15 @@ async def one_turn(bench: Bench, text: str, language: str) -> tuple[int, float]:
     user = bench.user()
     update = message(user, text, language=language)
     started = time.perf_counter()
-    response = await post(bench.http, bench.server, bench.shop, update)
-    if response.status != 200:
-        raise RuntimeError(f"the webhook answered {response.status}")
+    async with bench.http.post(
+        f"{bench.base_url}/webhook/telegram/{bench.shop.bot_id}",
+        json=update,
+        headers={SECRET_HEADER: bench.shop.secret},
+    ) as response:
+        if response.status != 200:
+            raise RuntimeError(f"the webhook answered {response.status}")
     await bench.bot_api.wait_for(lambda api: api.calls("sendMessage", chat_id=user), timeout=60)
-    await _processed(bench.runtime.session_factory, bench.shop, [update["update_id"]])
+    await _processed(bench.session_factory, bench.shop, [update["update_id"]])
     return user, time.perf_counter() - started
 
 
@@ -146,7 +147,7 @@ class TurnFigures:
     turns: int
     overhead_ms: list[float]  # one turn at a time: all but the fake model's own time
     model_ms: list[float]  # the fake model's own time (inside its server)
-    cpu_ms: list[float]  # this process's CPU (souk, the fakes, the driver)
+    souk_cpu_ms: float  # souk's CPU per turn, one at a time (the mean: /proc counts ticks)
     concurrent_turns: int
     concurrent_seconds: float
     unanswered: int
@@ -160,17 +161,18 @@ async def measure_turns(
     bench: Bench, queries: Sequence[LabelledQuery], *, turns: int, concurrency: int
 ) -> TurnFigures:
     """`turns` turns one at a time (overhead), then `turns` with `concurrency` at once."""
-    bench.runtime.assistant.llm = bench.llm
-    overhead, model, cpu, unanswered = [], [], [], 0
+    overhead, model, unanswered = [], [], 0
+    cpu_before = cpu_seconds(bench.souk.pid)
     for index in range(turns):
         query = queries[index % len(queries)]
-        served, used = bench.llm_api.served_seconds, time.process_time()
+        served = bench.llm_api.served_seconds
         user, seconds = await one_turn(bench, query.query, query.lang)
-        cpu.append((time.process_time() - used) * 1000)
         waited = bench.llm_api.served_seconds - served
         overhead.append((seconds - waited) * 1000)
         model.append(waited * 1000)
         unanswered += not bench.bot_api.calls("sendMessage", chat_id=user)
+        bench.bot_api.reset()  # the fake's checks go through every call it recorded
+    souk_cpu_ms = (cpu_seconds(bench.souk.pid) - cpu_before) * 1000 / turns
     slots = asyncio.Semaphore(concurrency)
 
     async def limited(query: LabelledQuery) -> int:
@@ -184,7 +186,8 @@ async def measure_turns(
     )
     seconds = time.perf_counter() - started
     unanswered += sum(not bench.bot_api.calls("sendMessage", chat_id=user) for user in users)
-    return TurnFigures(turns, overhead, model, cpu, turns, seconds, unanswered)
+    bench.bot_api.reset()
+    return TurnFigures(turns, overhead, model, souk_cpu_ms, turns, seconds, unanswered)
 
 
 @dataclass(frozen=True)
@@ -210,27 +213,24 @@ def shown_products(call_params: dict[str, Any]) -> list[int]:
 
 
 async def measure_fallback(bench: Bench, queries: Sequence[LabelledQuery]) -> Quality:
-    """Each query answered without a model; a hit when a relevant product is shown among
-    the first SHOWN."""
-    async with bench.runtime.session_factory() as session:
+    """Each query answered by a souk without a model; a hit when a relevant product is
+    shown among the first SHOWN."""
+    async with bench.session_factory() as session:
         skus = dict(
             (await session.execute(
                 select(Product.id, Product.sku).where(Product.shop_id == bench.shop.shop_id)
             )).all()
         )  # fmt: skip
-    previous, bench.runtime.assistant.llm = bench.runtime.assistant.llm, None
-    answered, by_language = 0, {}
-    try:
-        for query in queries:
-            user, _ = await one_turn(bench, query.query, query.lang)
-            replies = bench.bot_api.calls("sendMessage", chat_id=user)
-            shown = [skus.get(i) for i in shown_products(replies[-1].params)] if replies else []
-            hit = bool(query.relevant.intersection(shown[:SHOWN]))
-            answered += hit
-            hits, total = by_language.get(query.lang, (0, 0))
-            by_language[query.lang] = (hits + hit, total + 1)
-    finally:
-        bench.runtime.assistant.llm = previous
+    answered, by_language = 0, dict[str, tuple[int, int]]()
+    for query in queries:
+        user, _ = await one_turn(bench, query.query, query.lang)
+        replies = bench.bot_api.calls("sendMessage", chat_id=user)
+        shown = [skus.get(i) for i in shown_products(replies[-1].params)] if replies else []
+        hit = bool(query.relevant.intersection(shown[:SHOWN]))
+        answered += hit
+        hits, total = by_language.get(query.lang, (0, 0))
+        by_language[query.lang] = (hits + hit, total + 1)
+        bench.bot_api.reset()
     return Quality(answered, len(queries), by_language)
 
 
@@ -257,10 +257,10 @@ def report(turns: TurnFigures, quality: Quality, concurrency: int) -> bool:
             for name, values in (
                 ("our overhead", turns.overhead_ms),
                 ("the fake model", turns.model_ms),
-                ("CPU of this process", turns.cpu_ms),
             )
         ],
     )
+    print(f"souk's CPU per turn (the `souk serve` process, mean): {fmt(turns.souk_cpu_ms)} ms")
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"(load average {load} on {os.cpu_count()} CPUs: waits for the CPU are in the times)")
     print(
@@ -283,14 +283,14 @@ def report(turns: TurnFigures, quality: Quality, concurrency: int) -> bool:
 
 
 async def _demo_bench_shop(
-    session_factory: async_sessionmaker[AsyncSession], token: str, secret_source: Settings
+    session_factory: async_sessionmaker[AsyncSession], token: str
 ) -> TestShop:
     """The demo shop, embedded, with its FAQ embedded and a bot to talk to."""
     embedder = await CachedEmbedder.open(LocalEmbedder(), CACHE_DIR)
     try:
         shop_id = await prepare_demo_shop(session_factory, embedder)
         async with session_factory() as session, session.begin():
-            while await FaqService(session, secret_source.faq, embedder).embed_missing(shop_id):
+            while await FaqService(session, FaqSettings(), embedder).embed_missing(shop_id):
                 pass
             shop = await session.get_one(Shop, shop_id)
             channel = await ShopService(session).connect_telegram(shop, token)
@@ -298,6 +298,34 @@ async def _demo_bench_shop(
         await embedder.close()
     assert channel.webhook_secret is not None
     return TestShop(shop_id, shop.slug, int(channel.external_id), token, channel.webhook_secret)
+
+
+async def start_souk(
+    workdir: Path, urls: ServiceURLs, bot_api: FakeBotAPI, env: dict[str, str]
+) -> tuple[Child, str]:
+    """`souk serve` with production settings, pointed at the fakes, with the per-bot
+    limit lifted (every turn's customer is new, so per-chat limits never wait)."""
+    port = free_port()
+    child = spawn(
+        "souk-serve",
+        [PYTHON, "-m", "souk", "serve"],
+        env=souk_env(
+            data_dir=workdir / "souk",
+            urls=urls,
+            api_base=bot_api.base_url,
+            extra={
+                "HTTP_PORT": str(port),
+                "LOG_LEVEL": "WARNING",
+                "TELEGRAM_PER_BOT_RATE": "10000",
+                "TELEGRAM_PER_BOT_BURST": "10000",
+                **env,
+            },
+        ),
+        workdir=workdir,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    await wait_http_ok(f"{base_url}/readyz", child)
+    return child, base_url
 
 
 async def run(
@@ -309,50 +337,39 @@ async def run(
     llm_api = FakeOpenAI(responder=quick_assistant)
     await bot_api.start()
     await llm_api.start()
+    inbox = {"INBOX_CONCURRENCY": str(max(InboxSettings().concurrency, concurrency))}
+    with_model = {"OPENAI_API_KEY": llm_api.api_key, "OPENAI_BASE_URL": llm_api.base_url}
     async with (
         bench_workdir("souk-bench-assistant-") as workdir,
         embedded_services(workdir / "data", fast=True) as urls,
+        ClientSession() as http,
     ):
-        settings = bench_settings(bot_api, workdir, concurrency)
-        runtime = Runtime.create(settings, urls, handle_updates=True)
+        engine = create_async_engine(urls.database_url)
+        session_factory = async_sessionmaker(engine, expire_on_commit=False)
         try:
-            shop = await _demo_bench_shop(runtime.session_factory, token, settings)
-            llm = LLMClient(AISettings(openai_api_key=SecretStr(llm_api.api_key),
-                                       openai_base_url=llm_api.base_url))  # fmt: skip
-            server = TestServer(build_app(runtime))
-            await server.start_server()
+            shop = await _demo_bench_shop(session_factory, token)
+            souk, base_url = await start_souk(workdir, urls, bot_api, {**inbox, **with_model})
             try:
-                async with ClientSession() as http:
-                    bench = Bench(http, server, runtime, bot_api, llm, llm_api, shop)
-                    runtime.assistant.llm = llm
-                    for query in queries[:3]:  # modules load, the embedder and pools warm up
-                        await one_turn(bench, query.query, query.lang)
-                    figures = await measure_turns(
-                        bench, queries, turns=turns, concurrency=concurrency
-                    )
-                    quality = await measure_fallback(bench, queries)
+                bench = Bench(http, souk, base_url, session_factory, bot_api, llm_api, shop)
+                for query in queries[:3]:  # modules load, the embedder and pools warm up
+                    await one_turn(bench, query.query, query.lang)
+                figures = await measure_turns(bench, queries, turns=turns, concurrency=concurrency)
             finally:
-                await server.close()
-                await llm.close()
+                await souk.stop()
+            # The default: no OPENAI_API_KEY, so the fallback answers.
+            souk, bench.base_url = await start_souk(workdir, urls, bot_api, inbox)
+            try:
+                bench.souk = souk
+                quality = await measure_fallback(bench, queries)
+            finally:
+                await souk.stop()
         finally:
-            await runtime.close()
+            await engine.dispose()
     await llm_api.close()
     await bot_api.close()
     if llm_api.problems:
         raise RuntimeError(f"the app sent requests the API refuses: {llm_api.problems[:3]}")
     return figures, quality
-
-
-def bench_settings(bot_api: FakeBotAPI, workdir: Path, concurrency: int) -> Settings:
-    """Production settings, pointed at the fake Bot API, with its per-bot limit lifted
-    (every turn's customer is new, so per-chat limits never wait)."""
-    settings = Settings()
-    settings.core.data_dir = workdir
-    settings.telegram.api_base = bot_api.base_url
-    settings.telegram.per_bot_rate = 10_000.0
-    settings.telegram.per_bot_burst = 10_000
-    settings.inbox.concurrency = max(settings.inbox.concurrency, concurrency)
-    return settings
 
 
 def main() -> None:

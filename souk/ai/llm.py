@@ -18,9 +18,10 @@ customer is waiting, and the fallback answers at once. Whatever still fails rais
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from souk.config import AISettings
 from souk.errors import ConfigurationError
@@ -28,11 +29,7 @@ from souk.logs import get_logger
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
-    from openai.types.chat import (
-        ChatCompletion,
-        ChatCompletionMessageParam,
-        ChatCompletionToolParam,
-    )
+    from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
 log = get_logger("souk.ai.llm")
 
@@ -88,15 +85,19 @@ class LLMClient:
 
     def _openai(self) -> AsyncOpenAI:
         if self._client is None:
-            from openai import AsyncOpenAI
+            from openai import AsyncOpenAI, DefaultAioHttpClient
 
             key = self._settings.openai_api_key
             assert key is not None
+            timeout = self._settings.llm_timeout_seconds
             self._client = AsyncOpenAI(
                 api_key=key.get_secret_value(),
                 base_url=self._settings.openai_base_url,
-                timeout=self._settings.llm_timeout_seconds,
+                timeout=timeout,
                 max_retries=0,
+                # aiohttp (the app's HTTP client already) instead of the package's pure
+                # Python transport: a third of the CPU of each request.
+                http_client=DefaultAioHttpClient(timeout=timeout),
             )
         return self._client
 
@@ -131,19 +132,32 @@ class LLMClient:
         tools: Sequence[ChatCompletionToolParam],
         *,
         final: bool,
-    ) -> ChatCompletion:
-        client = self._openai()
-        if not tools:
-            return await client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=self._settings.llm_max_tokens
-            )
-        return await client.chat.completions.create(
-            model=self.model,
-            messages=messages,
-            tools=tools,
-            tool_choice="none" if final else "auto",
-            max_tokens=self._settings.llm_max_tokens,
+    ) -> Any:
+        """POST /chat/completions; the answer's JSON. Through the client's `post` (its way
+        to any endpoint) rather than `chat.completions.create`, which sends the same body
+        after walking every message and tool schema against the package's type
+        declarations, and builds its models from the answer: together two thirds of the
+        client's CPU per request, for JSON that needs neither."""
+        import httpx2
+
+        body: dict[str, object] = {
+            "model": self.model,
+            "messages": list(messages),
+            "max_tokens": self._settings.llm_max_tokens,
+        }
+        if tools:
+            body["tools"] = list(tools)
+            body["tool_choice"] = "none" if final else "auto"
+        response = await self._openai().post(
+            "/chat/completions",
+            cast_to=httpx2.Response,
+            body=body,
+            options={"security": {"bearer_auth": True}},
         )
+        try:
+            return json.loads(response.content)
+        except ValueError as error:
+            raise LLMUnavailable("the provider's answer is not JSON") from error
 
     def _retry_wait(self, error: Exception, attempt: int) -> float | None:
         """Seconds to wait before retrying after `error`, or None if it is not retried."""
@@ -172,19 +186,23 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__} {status}" if status else type(error).__name__
 
 
-def _completion(response: ChatCompletion) -> Completion:
-    if not response.choices:
-        raise LLMUnavailable("the provider answered with no choices")
-    message = response.choices[0].message
-    calls = [
-        ToolCall(call.id, call.function.name, call.function.arguments or "")
-        for call in message.tool_calls or []
-        if call.type == "function"
-    ]
-    usage = response.usage
-    return Completion(
-        text=message.content or "",
-        tool_calls=calls,
-        prompt_tokens=usage.prompt_tokens if usage else 0,
-        completion_tokens=usage.completion_tokens if usage else 0,
-    )
+def _completion(answer: Any) -> Completion:
+    """The first choice of a chat completion (its JSON); LLMUnavailable if it is not one."""
+    try:
+        message = answer["choices"][0]["message"]
+        calls = [
+            ToolCall(str(call["id"]), str(call["function"]["name"]),
+                     str(call["function"].get("arguments") or ""))
+            for call in message.get("tool_calls") or []
+            if call.get("type", "function") == "function"
+        ]  # fmt: skip
+        usage = answer.get("usage") or {}
+        return Completion(
+            text=str(message.get("content") or ""),
+            tool_calls=calls,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+        )
+    except (LookupError, TypeError, AttributeError, ValueError) as error:
+        kind = type(error).__name__
+        raise LLMUnavailable(f"the provider's answer is not a chat completion ({kind})") from error

@@ -11,7 +11,7 @@ from aiogram.methods import GetUpdates
 from aiogram.types import Update
 
 from souk.channels.intake import accept_telegram_update
-from souk.channels.telegram import ALLOWED_UPDATES, TelegramBot
+from souk.channels.telegram import ALLOWED_UPDATES, TelegramBot, TelegramSession
 from souk.errors import ConfigurationError
 from souk.logs import get_logger
 from souk.runtime import Runtime
@@ -81,7 +81,7 @@ async def run_polling(runtime: Runtime) -> None:
     log.info("polling", bots=[entry.bot.id for entry in bots])
     # Each bot keeps a long poll open: on the bots' shared session (100 connections)
     # a hundred shops would leave no connection for the replies. Polls get their own.
-    polls = AiohttpSession(
+    polls = TelegramSession(
         api=TelegramAPIServer.from_base(runtime.settings.telegram.api_base), limit=len(bots)
     )
     try:

@@ -17,6 +17,7 @@ from tests.fakes.openai_api import (
     Calls,
     Fail,
     FakeOpenAI,
+    Garbled,
     RecordedWaits,
     Say,
     Stall,
@@ -169,6 +170,30 @@ async def test_a_provider_that_does_not_answer_in_time_is_retried_then_unavailab
     finally:
         await llm.close()
     assert len(fake_llm.chat_requests) == 2 and len(waits.seconds) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>Bad gateway</html>",
+        '{"choices": []}',
+        '{"choices": [{"message": null}]}',
+        '{"choices": [{"message": {"tool_calls": [{"type": "function"}]}}]}',
+        '{"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": "many"}}',
+    ],
+)
+async def test_an_answer_that_is_no_chat_completion_makes_the_provider_unavailable(
+    fake_llm: FakeOpenAI, body: str
+) -> None:
+    fake_llm.script(Garbled(body))
+    waits = RecordedWaits()
+    llm = client(fake_llm, waits)
+    try:
+        with pytest.raises(LLMUnavailable, match="not (JSON|a chat completion)"):
+            await llm.complete(QUESTION, tool_schemas())
+    finally:
+        await llm.close()
+    assert waits.seconds == [] and fake_llm.unused == []
 
 
 def test_retry_after_reads_seconds_only() -> None:

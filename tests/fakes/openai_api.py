@@ -92,7 +92,14 @@ class Stall:
         self.released.set()
 
 
-Reply = Say | Call | Calls | Fail | Stall
+@dataclass(frozen=True)
+class Garbled:
+    """A broken provider or proxy: 200 with this body, which is no chat completion."""
+
+    body: str
+
+
+Reply = Say | Call | Calls | Fail | Stall | Garbled
 # A scripted model: the request body in, the reply out (None: the next scripted one).
 Responder = Callable[[dict[str, Any]], Reply | None]
 
@@ -285,6 +292,8 @@ class FakeOpenAI:
         if isinstance(reply, Fail):
             headers = {} if reply.retry_after is None else {"retry-after": str(reply.retry_after)}
             return _error(reply.status, f"scripted failure {reply.status}", headers)
+        if isinstance(reply, Garbled):
+            return web.Response(text=reply.body, content_type="application/json")
         if isinstance(reply, Stall):
             self._stalls.append(reply)
             await reply.released.wait()
