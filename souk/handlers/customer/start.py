@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from aiogram import F, Router
@@ -83,7 +84,7 @@ async def _joined_staff(
 
 
 @router.message(Command("help"))
-async def help_command(message: Message, person: Person | None = None) -> None:
+async def help_command(message: Message, i18n: I18n, person: Person | None = None) -> None:
     lines = [
         _("Here is what I can do:"),
         _("/start — the shop's front page"),
@@ -101,10 +102,13 @@ async def help_command(message: Message, person: Person | None = None) -> None:
     if person is not None and person.staff_role is not None:
         lines += ["", _("For staff:")]
         lines += [f"/{c.command} — {c.description}" for c in staff_commands(person.staff_role)]
-    await message.answer("\n".join(lines), reply_markup=_human_button())
+    await message.answer("\n".join(lines), reply_markup=_human_button(i18n.current_locale))
 
 
-def _human_button() -> InlineKeyboardMarkup:
+@functools.cache
+def _human_button(language: str) -> InlineKeyboardMarkup:
+    """The keyboard under /help in `language` (the current one), built once per language:
+    building it cost a twentieth of answering /help."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Talk to a person"), callback_data=HumanCD())
     return builder.as_markup()
