@@ -5,11 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import LlmUsage
+
+_COUNTERS = ("requests", "prompt_tokens", "completion_tokens")
+_NEW = insert(LlmUsage).values({name: bindparam(name) for name in ("shop_id", "day", *_COUNTERS)})
+# Built once: building it for each turn cost half a millisecond.
+_ADD = _NEW.on_conflict_do_update(
+    index_elements=[LlmUsage.shop_id, LlmUsage.day],
+    set_={name: LlmUsage.__table__.c[name] + _NEW.excluded[name] for name in _COUNTERS},
+)
 
 
 @dataclass(frozen=True)
@@ -36,24 +44,15 @@ class UsageService:
         prompt_tokens: int,
         completion_tokens: int,
     ) -> None:
-        table = LlmUsage.__table__
         await self._session.execute(
-            insert(LlmUsage)
-            .values(
-                shop_id=shop_id,
-                day=day,
-                requests=requests,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-            )
-            .on_conflict_do_update(
-                index_elements=[LlmUsage.shop_id, LlmUsage.day],
-                set_={
-                    "requests": table.c.requests + requests,
-                    "prompt_tokens": table.c.prompt_tokens + prompt_tokens,
-                    "completion_tokens": table.c.completion_tokens + completion_tokens,
-                },
-            )
+            _ADD,
+            {
+                "shop_id": shop_id,
+                "day": day,
+                "requests": requests,
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+            },
         )
 
     async def of_day(self, shop_id: int, day: date) -> Usage:

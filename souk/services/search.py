@@ -14,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
-from collections import Counter
+import math
 from collections.abc import Sequence
-from fractions import Fraction
 
-from sqlalchemy import TextClause, select, text
+from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -224,16 +223,30 @@ def _words_statement(methods: frozenset[SearchMethod]) -> TextClause:
 
 def fuse(rankings: Sequence[Sequence[int]]) -> list[int]:
     """Ids ranked by reciprocal rank fusion of `rankings` (each best first): the highest
-    sum of 1 / (RRF_K + rank) first, then the one more methods found, then the lowest id."""
-    scores: dict[int, Fraction] = {}
-    found: Counter[int] = Counter()
+    sum of 1 / (RRF_K + rank) first, then the one more methods found, then the lowest id.
+    Sums are correctly rounded (`math.fsum`), so the same ranks in other methods give the
+    same score exactly (Fractions did that too, at 1.6 ms for three rankings of 50 and
+    11 ms with a thousand keyword matches; this, a tenth to a fifth of that)."""
+    terms: dict[int, list[float]] = {}
     for ranking in rankings:
         for rank, product_id in enumerate(ranking, start=1):
-            scores[product_id] = scores.get(product_id, Fraction(0)) + Fraction(1, RRF_K + rank)
-            found[product_id] += 1
+            terms.setdefault(product_id, []).append(1.0 / (RRF_K + rank))
+    scores = {product_id: math.fsum(found) for product_id, found in terms.items()}
     return sorted(
-        scores, key=lambda product_id: (-scores[product_id], -found[product_id], product_id)
+        scores, key=lambda product_id: (-scores[product_id], -len(terms[product_id]), product_id)
     )
+
+
+# The products found, built once (building it cost as much CPU as running it). Without
+# their vector, which is not shown and alone is 1.5 kB read from TOAST and parsed: ~1 ms.
+_PRODUCTS = (
+    select(Product)
+    .where(Product.id.in_(bindparam("ids", expanding=True)))
+    .options(
+        defer(Product.embedding, raiseload=True),
+        defer(Product.search_vector, raiseload=True),
+    )
+)
 
 
 class SearchService:
@@ -272,15 +285,7 @@ class SearchService:
             ids = [row[0] for row in rows]
         if not ids:
             return []
-        products = await self._session.scalars(
-            select(Product)
-            .where(Product.id.in_(ids))
-            # Not shown, and the vector alone is 1.5 kB read from TOAST and parsed: ~1 ms.
-            .options(
-                defer(Product.embedding, raiseload=True),
-                defer(Product.search_vector, raiseload=True),
-            )
-        )
+        products = await self._session.scalars(_PRODUCTS, {"ids": ids})
         by_id = {product.id: product for product in products}
         return [by_id[product_id] for product_id in ids if product_id in by_id]
 
