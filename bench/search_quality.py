@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -121,7 +122,8 @@ class CachedEmbedder:
         self._passages |= {self._key(t): v for t, v in zip(missing, vectors, strict=True)}
         if missing and self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._path.with_suffix(".partial")
+            # Its own partial file: test workers and benches may write the cache at once.
+            partial = self._path.with_suffix(f".{os.getpid()}.partial")
             partial.write_text(json.dumps(self._passages), encoding="utf-8")
             partial.replace(self._path)
         return [self._passages[self._key(text)] for text in texts]
