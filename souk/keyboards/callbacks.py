@@ -224,6 +224,12 @@ class OpenCatalogCD(CallbackData, prefix="ocat"):
     """The categories as a new message (the message with the button stays)."""
 
 
+class AdminShopsCD(CallbackData, prefix="adsh"):
+    """A page of a platform admin's /shops."""
+
+    page: int
+
+
 class AnnouncementAction(enum.StrEnum):
     SEND = "send"
     CANCEL = "cancel"

@@ -38,8 +38,11 @@ class PlatformService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def shops(self, now: datetime, *, limit: int = 50) -> list[ShopLine]:
-        """Every shop (the newest first) with what it holds and its orders of 24 h."""
+    async def shop_count(self) -> int:
+        return await self._session.scalar(select(func.count()).select_from(Shop)) or 0
+
+    async def shops(self, now: datetime, *, limit: int = 50, offset: int = 0) -> list[ShopLine]:
+        """Shops (the newest first) with what they hold and their orders of 24 h."""
 
         def count(
             shop_id: InstrumentedAttribute[int], *where: ColumnElement[bool]
@@ -58,6 +61,7 @@ class PlatformService:
             )
             .order_by(Shop.id.desc())
             .limit(limit)
+            .offset(offset)
         )
         return [ShopLine(*row) for row in rows]
 

@@ -189,7 +189,7 @@ async def test_an_answer_that_is_no_chat_completion_makes_the_provider_unavailab
     waits = RecordedWaits()
     llm = client(fake_llm, waits)
     try:
-        with pytest.raises(LLMUnavailable, match="not (JSON|a chat completion)"):
+        with pytest.raises(LLMUnavailable, match=r"not (JSON|a chat completion)"):
             await llm.complete(QUESTION, tool_schemas())
     finally:
         await llm.close()
