@@ -60,14 +60,29 @@ class EmbeddingService:
         )
 
     async def refresh_batch(self, shop_id: int | None = None, size: int = BATCH_SIZE) -> int:
-        """Embed up to `size` stale products; returns how many were embedded."""
+        """Embed up to `size` stale products; returns how many were embedded.
+
+        Across shops (no `shop_id`) the shops take turns, oldest product first in each: a
+        shop that imported 100,000 products does not hold another's three new ones back
+        until all of its own are done. Rows another worker is embedding are skipped."""
+        if shop_id is None:
+            stale = select(
+                Product.id,
+                func.row_number()
+                .over(partition_by=Product.shop_id, order_by=Product.id)
+                .label("turn"),
+            ).where(self._stale(None))
+            ranked = stale.subquery()
+            query = (
+                select(Product)
+                .join(ranked, ranked.c.id == Product.id)
+                .order_by(ranked.c.turn, Product.id)
+            )
+        else:
+            query = select(Product).where(self._stale(shop_id)).order_by(Product.id)
         products = list(
             await self._session.scalars(
-                select(Product)
-                .where(self._stale(shop_id))
-                .order_by(Product.id)
-                .limit(size)
-                .with_for_update(skip_locked=True)
+                query.limit(size).with_for_update(of=Product, skip_locked=True)
             )
         )
         if not products:

@@ -51,8 +51,8 @@ async def test_a_worker_embeds_products_off_the_request_path(
         celery = create_celery(settings, urls)
         # The worker is another process: its start (and the model's first load) can take
         # tens of seconds on a loaded 2-core machine. The test plays beat, sending the task
-        # every 10 s: stale products of every shop are embedded oldest first, and other
-        # tests' may take more than one run's time budget.
+        # every 10 s: shops take turns, but other tests' stale products come along and may
+        # take more than one run's time budget.
         for tick in range(1200):
             if tick % 100 == 0:
                 await asyncio.to_thread(celery.send_task, EMBED_TASK)
