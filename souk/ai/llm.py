@@ -11,8 +11,9 @@ Retries are ours, not the `openai` package's (its own are off), so that their wa
 settings and a test can watch them: a timeout, a dropped connection, 408/409/429 or a
 5xx is retried after LLM_RETRY_BACKOFF_SECONDS (doubling), or after the provider's
 Retry-After if that is longer, unless that is over LLM_RETRY_MAX_WAIT_SECONDS: a
-customer is waiting, and the fallback answers at once. Whatever still fails raises
-`LLMUnavailable`; its message names the error's kind and status, never the key.
+customer is waiting, and the fallback answers at once. Whatever still fails, and an
+answer that is no chat completion, raises `LLMUnavailable`; its message names the
+error's kind and status, never the key.
 """
 
 from __future__ import annotations
