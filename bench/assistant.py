@@ -70,6 +70,7 @@ from tests.fakes.telegram_api import FakeBotAPI, FakeLimits
 from tests.fixtures.telegram import message
 
 TARGET_OVERHEAD_MS = 50.0
+WARM_UP = 3  # turns before measuring
 SHOWN = 5  # products a customer sees first on a results page
 _POLL_SECONDS = 0.002
 
@@ -146,6 +147,7 @@ async def one_turn(bench: Bench, text: str, language: str) -> tuple[int, float]:
 class TurnFigures:
     turns: int
     overhead_ms: list[float]  # one turn at a time: all but the fake model's own time
+    new_words: list[bool]  # per turn: words souk had not searched for (embedded anew)
     model_ms: list[float]  # the fake model's own time (inside its server)
     souk_cpu_ms: float  # souk's CPU per turn, one at a time (the mean: /proc counts ticks)
     concurrent_turns: int
@@ -156,15 +158,24 @@ class TurnFigures:
     def turns_per_second(self) -> float:
         return self.concurrent_turns / self.concurrent_seconds
 
+    def split(self, *, new: bool) -> list[float]:
+        """The overhead of the turns whose words were (not) new to souk."""
+        return [
+            ms for ms, fresh in zip(self.overhead_ms, self.new_words, strict=True) if fresh == new
+        ]
+
 
 async def measure_turns(
     bench: Bench, queries: Sequence[LabelledQuery], *, turns: int, concurrency: int
 ) -> TurnFigures:
     """`turns` turns one at a time (overhead), then `turns` with `concurrency` at once."""
-    overhead, model, unanswered = [], [], 0
+    overhead, model, new_words, unanswered = [], [], [], 0
+    asked = {query.query for query in queries[:WARM_UP]}
     cpu_before = cpu_seconds(bench.souk.pid)
     for index in range(turns):
         query = queries[index % len(queries)]
+        new_words.append(query.query not in asked)
+        asked.add(query.query)
         served = bench.llm_api.served_seconds
         user, seconds = await one_turn(bench, query.query, query.lang)
         waited = bench.llm_api.served_seconds - served
@@ -187,7 +198,7 @@ async def measure_turns(
     seconds = time.perf_counter() - started
     unanswered += sum(not bench.bot_api.calls("sendMessage", chat_id=user) for user in users)
     bench.bot_api.reset()
-    return TurnFigures(turns, overhead, model, souk_cpu_ms, turns, seconds, unanswered)
+    return TurnFigures(turns, overhead, new_words, model, souk_cpu_ms, turns, seconds, unanswered)
 
 
 @dataclass(frozen=True)
@@ -256,9 +267,16 @@ def report(turns: TurnFigures, quality: Quality, concurrency: int) -> bool:
             ]
             for name, values in (
                 ("our overhead", turns.overhead_ms),
+                ("  words new to souk", turns.split(new=True)),
+                ("  words searched before", turns.split(new=False)),
                 ("the fake model", turns.model_ms),
             )
+            if values
         ],
+    )
+    print(
+        "(new words are embedded, 10-25 ms of one core; the query cache has the others; "
+        f"{sum(turns.new_words)} of {turns.turns} turns had new words)"
     )
     print(f"souk's CPU per turn (the `souk serve` process, mean): {fmt(turns.souk_cpu_ms)} ms")
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -351,7 +369,7 @@ async def run(
             souk, base_url = await start_souk(workdir, urls, bot_api, {**inbox, **with_model})
             try:
                 bench = Bench(http, souk, base_url, session_factory, bot_api, llm_api, shop)
-                for query in queries[:3]:  # modules load, the embedder and pools warm up
+                for query in queries[:WARM_UP]:  # modules load, the embedder, the pools
                     await one_turn(bench, query.query, query.lang)
                 figures = await measure_turns(bench, queries, turns=turns, concurrency=concurrency)
             finally:
