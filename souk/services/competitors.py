@@ -21,6 +21,7 @@ from souk.config import MonitorSettings
 from souk.connectors.marketplace import SellerOffer
 from souk.db.models import Competitor, CompetitorOffer, OfferSource, Product
 from souk.errors import InvalidInput, NotFoundError
+from souk.services.offer_records import interval
 
 MAX_URL = 2000
 
@@ -35,6 +36,12 @@ class UnknownCompetitor(NotFoundError):
     def __init__(self, name: str) -> None:
         super().__init__(f"no competitor named {name!r}")
         self.name = name
+
+
+class UnknownTier(InvalidInput):
+    def __init__(self, tier: str) -> None:
+        super().__init__(f"no check tier {tier!r}")
+        self.tier = tier
 
 
 class CompetitorFlag(enum.StrEnum):
@@ -227,6 +234,28 @@ class Competitors:
         for offer in offers:
             offer.is_active = False
         return len(offers)
+
+    async def set_tier(self, product: Product, tier: str, now: datetime) -> int:
+        """Check the product's watched offers at `tier`'s interval (MONITOR_TIER_MINUTES)
+        from now on; how many offers. One due later than that interval from now is due
+        then: a product made "fast" is not left waiting for its "slow" check."""
+        if tier not in self._settings.tier_minutes:
+            raise UnknownTier(tier)
+        soonest = now + interval(self._settings, tier)
+        offers = await self._session.scalars(
+            select(CompetitorOffer).where(
+                CompetitorOffer.shop_id == self._shop_id,
+                CompetitorOffer.product_id == product.id,
+                CompetitorOffer.is_active.is_(True),
+            )
+        )
+        count = 0
+        for offer in offers:
+            offer.tier = tier
+            if offer.next_check_at is None or offer.next_check_at > soonest:
+                offer.next_check_at = soonest
+            count += 1
+        return count
 
     async def flag(self, name: str, flag: CompetitorFlag) -> Competitor:
         competitor = await self.named(name)

@@ -81,6 +81,7 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "report",
         "watch",
         "competitors",
+        "watch_tier",
         "broadcast",
         "reply",
         "release",

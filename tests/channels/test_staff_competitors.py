@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -240,6 +241,30 @@ async def test_a_marketplace_list_links_every_seller(
     house = found[(ids["PH-3"], "Gadget House")]
     assert (house.price, house.rating) == (Decimal("210.00"), Decimal("4.80"))
     assert found[(ids["PH-3"], "Far Away")].price is None
+
+    # How often PH-3's offers are checked: a tier of MONITOR_TIER_MINUTES.
+    tiers = "fast (every 60 min), normal (every 360 min), slow (every 1440 min)"
+    before = datetime.now(UTC)
+    assert await staff.text("/watch_tier PH-3 FAST") == (
+        "PH-3: its offers (3) are checked every 60 min from now on."
+    )
+    tiered = await offers(session_factory, staff)
+    assert {offer.tier for offer in tiered.values()} == {"fast"}
+    assert all(
+        offer.next_check_at is not None
+        and offer.next_check_at <= datetime.now(UTC) + timedelta(minutes=60)
+        and offer.next_check_at >= min(before + timedelta(minutes=60), found[key].next_check_at)
+        for key, offer in tiered.items()
+    )
+    for command, answer in (
+        ("/watch_tier PH-3 hourly", f"“hourly” is not a tier. Tiers: {tiers}."),
+        ("/watch_tier PH-4 slow", "PH-4 watches no offer yet: /watch PH-4 URL"),
+        ("/watch_tier PH-3", f"Write the SKU and how often to check it: "
+                             f"/watch_tier PH-1 TIER. Tiers: {tiers}."),
+    ):  # fmt: skip
+        assert await staff.text(command) == answer, command
+    assert (await staff.text("/watch_tier NOPE-1 fast")).startswith("No product")
+    assert {o.tier for o in (await offers(session_factory, staff)).values()} == {"fast"}
 
 
 async def test_a_file_is_applied_whole_or_not_at_all(

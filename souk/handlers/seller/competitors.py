@@ -1,6 +1,7 @@
 """Competitor commands for staff: /watch SKU URL (or a file with the caption /watch),
-/unwatch, /competitor NAME exclude|include|ours, and /competitors SKU (the table here, the
-price-history chart drawn by a worker)."""
+/unwatch, /watch_tier SKU TIER (how often its offers are checked), /competitor NAME
+exclude|include|ours, and /competitors SKU (the table here, the price-history chart drawn
+by a worker)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from souk.services.competitors import (
     CompetitorFlag,
     Competitors,
     UnknownCompetitor,
+    UnknownTier,
 )
 from souk.services.import_messages import refusal_text
 from souk.services.import_reader import ImportRefused
@@ -215,6 +217,52 @@ async def unwatch_command(
     await message.answer(
         _("{sku}: offers no longer watched: {count} (their history is kept).").format(
             sku=escape(product.sku), count=stopped
+        )
+    )
+
+
+@router.message(Command("watch_tier"))
+async def watch_tier_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    shop: ChannelInfo,
+    settings: Settings,
+) -> None:
+    tiers = ", ".join(
+        _("{tier} (every {minutes} min)").format(tier=tier, minutes=minutes)
+        for tier, minutes in settings.monitor.tier_minutes.items()
+    )
+    parts = (command.args or "").split()
+    if len(parts) != 2:
+        await message.answer(
+            _(
+                "Write the SKU and how often to check it: /watch_tier PH-1 TIER. Tiers: {tiers}."
+            ).format(tiers=tiers)
+        )
+        return
+    sku, tier = parts[0], parts[1].lower()
+    try:
+        product = await ProductAdmin(session, shop.shop_id, None).by_sku(sku, lock=False)
+        count = await Competitors(session, shop.shop_id, settings.monitor).set_tier(
+            product, tier, datetime.now(UTC)
+        )
+    except UnknownSku as unknown:
+        await message.answer(unknown_sku_text(unknown))
+        return
+    except UnknownTier:
+        await message.answer(
+            _("“{tier}” is not a tier. Tiers: {tiers}.").format(tier=escape(tier), tiers=tiers)
+        )
+        return
+    if not count:
+        await message.answer(
+            _("{sku} watches no offer yet: /watch {sku} URL").format(sku=escape(product.sku))
+        )
+        return
+    await message.answer(
+        _("{sku}: its offers ({count}) are checked every {minutes} min from now on.").format(
+            sku=escape(product.sku), count=count, minutes=settings.monitor.tier_minutes[tier]
         )
     )
 

@@ -48,6 +48,7 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="report", description=_("Sales report: today, week, month")),
         BotCommand(command="watch", description=_("Watch a competitor: /watch SKU URL")),
         BotCommand(command="competitors", description=_("Competitors' prices: /competitors SKU")),
+        BotCommand(command="watch_tier", description=_("How often to check: /watch_tier SKU fast")),
         BotCommand(command="broadcast", description=_("Send a campaign to customers")),
         BotCommand(command="reply", description=_("Write to a customer: /reply C12 text")),
         BotCommand(command="release", description=_("Give a customer back to the bot")),
