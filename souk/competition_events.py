@@ -3,8 +3,10 @@
 `on_competition_changed` is called once per shop with the products whose competitor
 picture changed (a monitoring pass, a /watch, a price file), inside the transaction that
 stored the change: what it queues or writes commits with the observations or not at all.
-For now it tells the staff (one push per event, keyed by the observation that caused it);
-the repricer is called from here too.
+It tells the staff (one push per event, keyed by the observation that caused it). The
+repricer runs after a monitoring pass commits (`souk.workers.monitoring`, the repricing
+task per pass); a change seen by /watch or a price file is repriced at the product's
+next monitoring check.
 """
 
 from __future__ import annotations
