@@ -4,9 +4,9 @@
 picture changed (a monitoring pass, a /watch, a price file), inside the transaction that
 stored the change: what it queues or writes commits with the observations or not at all.
 It tells the staff (one push per event, keyed by the observation that caused it). The
-repricer runs after a monitoring pass commits (`souk.workers.monitoring`, the repricing
-task per pass); a change seen by /watch or a price file is repriced at the product's
-next monitoring check.
+repricer runs in a worker once the change is committed: the repricing task queued per
+monitoring pass (`souk.workers.monitoring`), or by /watch and price files
+(`Jobs.reprice_after_commit`).
 """
 
 from __future__ import annotations

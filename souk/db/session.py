@@ -61,20 +61,26 @@ async def driver(connection: AsyncConnection) -> asyncpg.Connection:
     return cast(asyncpg.Connection, raw.driver_connection)
 
 
-def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
-    """Call `callback` once the session's current transaction has committed (never if it
-    rolls back): for work another process must only see once it is visible."""
-    done = False
+def after_commit(
+    session: AsyncSession,
+    callback: Callable[[], None],
+    *,
+    otherwise: Callable[[], None] | None = None,
+) -> None:
+    """Call `callback` once the session's current transaction commits, or `otherwise` if
+    it rolls back. For work another process does with what the transaction writes:
+    queued earlier, it could run before the rows are visible."""
 
-    def committed(_: Session) -> None:
-        nonlocal done
-        if not done:
-            done = True
-            callback()
+    def committed(sync_session: Session) -> None:
+        if event.contains(sync_session, "after_rollback", rolled_back):
+            event.remove(sync_session, "after_rollback", rolled_back)
+        callback()
 
-    def rolled_back(_: Session) -> None:
-        nonlocal done
-        done = True
+    def rolled_back(sync_session: Session) -> None:
+        if event.contains(sync_session, "after_commit", committed):
+            event.remove(sync_session, "after_commit", committed)
+        if otherwise is not None:
+            otherwise()
 
     event.listen(session.sync_session, "after_commit", committed, once=True)
     event.listen(session.sync_session, "after_rollback", rolled_back, once=True)

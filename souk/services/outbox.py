@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, event, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from souk.config import OutboxSettings
 from souk.db.models import ChannelKind, OutboxMessage, OutboxPriority, OutboxStatus
+from souk.db.session import after_commit
 
 _KICK_REGISTERED = "souk.outbox.kick"
 # How the deliverer records a 403 (the user blocked the bot): its exception's name first.
@@ -85,18 +85,13 @@ class OutboxService:
         if self._on_committed is None or self._session.info.get(_KICK_REGISTERED):
             return
         self._session.info[_KICK_REGISTERED] = True
-        callback = self._on_committed
+        callback, info = self._on_committed, self._session.info
 
-        def committed(sync_session: Session) -> None:
-            sync_session.info.pop(_KICK_REGISTERED, None)
+        def committed() -> None:
+            info.pop(_KICK_REGISTERED, None)
             callback()
 
-        def rolled_back(sync_session: Session) -> None:
-            sync_session.info.pop(_KICK_REGISTERED, None)
-            event.remove(sync_session, "after_commit", committed)
-
-        event.listen(self._session.sync_session, "after_commit", committed, once=True)
-        event.listen(self._session.sync_session, "after_rollback", rolled_back, once=True)
+        after_commit(self._session, committed, otherwise=lambda: info.pop(_KICK_REGISTERED, None))
 
     @staticmethod
     def _values(push: Push) -> dict[str, object]:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterable
 
 from celery import Celery
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from souk.db.session import after_commit
 from souk.logs import get_logger
-from souk.workers.app import CAMPAIGN_TASK, COMPETITORS_CHART_TASK, DELIVER_TASK, REPORT_TASK
+from souk.workers.app import (
+    CAMPAIGN_TASK,
+    COMPETITORS_CHART_TASK,
+    DELIVER_TASK,
+    REPORT_TASK,
+    REPRICE_TASK,
+)
 
 log = get_logger("souk.outbox")
 
@@ -44,7 +53,8 @@ class NotifierKick:
 
 
 class Jobs:
-    """Work handlers hand to the workers (a report with its chart, a campaign to send).
+    """Work handlers hand to the workers (a report with its chart, a campaign to send, a
+    repricing).
     Publishing blocks, so it runs in the default executor; False when the broker could not
     take it."""
 
@@ -54,14 +64,25 @@ class Jobs:
     def advance_campaign(self, campaign_id: int) -> None:
         """Start sending a campaign now (call it once the campaign is committed); if the
         kick is lost, beat's campaign tick starts it within CAMPAIGN_TICK_SECONDS."""
+        self._fire(CAMPAIGN_TASK, {"campaign_id": campaign_id}, "beat will advance it")
+
+    def reprice_after_commit(
+        self, session: AsyncSession, shop_id: int, product_ids: Iterable[int]
+    ) -> None:
+        """Run the repricing rules of these products (their competitors changed: a
+        /watch, a price file) once `session` commits what changed; nothing if it rolls
+        back. A lost kick waits for the products' next monitoring change."""
+        kwargs = {"shop_id": shop_id, "product_ids": sorted(set(product_ids))}
+        after_commit(session, lambda: self._fire(REPRICE_TASK, kwargs, "not repriced now"))
+
+    def _fire(self, task: str, kwargs: dict[str, object], if_lost: str) -> None:
+        """Publish without waiting (in the default executor, or here outside a loop)."""
 
         def publish() -> None:
             try:
-                self._celery.send_task(CAMPAIGN_TASK, kwargs={"campaign_id": campaign_id})
+                self._celery.send_task(task, kwargs=kwargs)
             except Exception as error:
-                log.warning(
-                    "campaign kick failed; beat will advance it", error=type(error).__name__
-                )
+                log.warning("job not queued", task=task, lost=if_lost, error=type(error).__name__)
 
         try:
             asyncio.get_running_loop().run_in_executor(None, publish)

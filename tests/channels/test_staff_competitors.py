@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.config import Settings
 from souk.db.models import Competitor, CompetitorOffer, OfferSource, OutboxMessage, StaffRole
-from souk.workers.app import COMPETITORS_CHART_TASK
+from souk.workers.app import COMPETITORS_CHART_TASK, REPRICE_TASK
 from tests.channels.test_catalog import stock_shop
 from tests.channels.test_staff_import import StaffChat
 from tests.channels.test_staff_reports import report_jobs
@@ -141,6 +141,13 @@ async def test_watch_checks_at_once_and_links_a_page_once(
         )
     assert [push["text"] for push in pushes] == [
         "127.0.0.1 undercuts <code>PH-1</code> «Phone 1»: $195.00 against our $200.90."
+    ]
+    # ... and each /watch that changed a product's competitors has its repricing rules
+    # run by a worker once committed (not the one that found PH-1 already watched).
+    repricings = await report_jobs(redis, REPRICE_TASK)
+    assert sorted(repricings, key=lambda job: job["product_ids"]) == [
+        {"shop_id": shop.shop_id, "product_ids": [ids["PH-1"]]},
+        {"shop_id": shop.shop_id, "product_ids": [ids["PH-2"]]},
     ]
 
     table = await staff.text("/competitors PH-1")

@@ -53,11 +53,14 @@ async def _announce(
     i18n: I18n,
     settings: Settings,
     shop: ChannelInfo,
+    jobs: Jobs,
     changes: Sequence[PictureChange],
 ) -> None:
+    """Tell the staff what the changes mean, and have them repriced once committed."""
     if changes:
         notifier = StaffNotifier(session, outbox(session), i18n)
         await on_competition_changed(session, notifier, settings, shop.shop_id, changes)
+        jobs.reprice_after_commit(session, shop.shop_id, {c.product_id for c in changes})
 
 
 def _watched_text(watched: Watched, language: str) -> str:
@@ -87,10 +90,11 @@ async def watch_command(
     settings: Settings,
     outbox: OutboxFactory,
     i18n: I18n,
+    jobs: Jobs,
 ) -> None:
     assert message.from_user is not None
     if message.document is not None:
-        await _watch_file(message, bot, session, shop, settings, outbox, i18n)
+        await _watch_file(message, bot, session, shop, settings, outbox, i18n, jobs)
         return
     parts = (command.args or "").split()
     if len(parts) != 2:
@@ -129,7 +133,7 @@ async def watch_command(
         return
     finally:
         await fetcher.close()
-    await _announce(session, outbox, i18n, settings, shop, watched.changes)
+    await _announce(session, outbox, i18n, settings, shop, jobs, watched.changes)
     await message.answer(_watched_text(watched, i18n.current_locale))
 
 
@@ -159,6 +163,7 @@ async def _watch_file(
     settings: Settings,
     outbox: OutboxFactory,
     i18n: I18n,
+    jobs: Jobs,
 ) -> None:
     assert message.document is not None and message.from_user is not None
     reader = CompetitorFile(session, shop.shop_id, settings.monitor, message.from_user.id)
@@ -175,7 +180,7 @@ async def _watch_file(
         await message.answer("\n".join(lines))
         return
     outcome = await reader.apply(rows, now=datetime.now(UTC))
-    await _announce(session, outbox, i18n, settings, shop, outcome.changes)
+    await _announce(session, outbox, i18n, settings, shop, jobs, outcome.changes)
     await message.answer(
         _("Applied {rows} rows: {new} offers stored, {unchanged} already watched.").format(
             rows=len(rows), new=outcome.linked, unchanged=outcome.unchanged
