@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from celery import Task, shared_task
@@ -10,7 +9,6 @@ from celery import Task, shared_task
 from souk.db.models import DecisionStatus
 from souk.logs import get_logger
 from souk.runtime import Runtime
-from souk.services.embeddings import EmbeddingService
 from souk.services.feeds import FeedStatus
 from souk.services.inbox import InboxService
 from souk.services.outbox import OutboxService
@@ -39,6 +37,7 @@ from souk.workers.app import (
 from souk.workers.campaigns import advance_campaigns
 from souk.workers.context import context_for
 from souk.workers.conversations import purge_message_log, resume_silent_conversations
+from souk.workers.embeddings import refresh_embeddings as refresh_embeddings_in
 from souk.workers.feeds import refresh_feeds
 from souk.workers.monitoring import run_monitoring, send_competitors_chart
 from souk.workers.reports import send_digests, send_report
@@ -111,22 +110,14 @@ EMBEDDING_TIME_BUDGET = 50.0
 
 @shared_task(name=EMBED_TASK, bind=True)
 def refresh_embeddings(self: Task) -> int:  # type: ignore[type-arg]
-    """Beat: embed products whose content changed, batch by batch (never on a request)."""
-
-    async def work(runtime: Runtime) -> int:
-        total, started = 0, time.monotonic()
-        while time.monotonic() - started < EMBEDDING_TIME_BUDGET:
-            async with runtime.session_factory() as session:
-                done = await EmbeddingService(session, runtime.embedder).refresh_batch()
-                await session.commit()
-            if not done:
-                break
-            total += done
-        if total:
-            log.info("embeddings refreshed", products=total)
-        return total
-
-    return context_for(self.app).run(work)
+    """Beat: embed FAQ entries saved without an embedding and products whose content
+    changed, batch by batch (never on a request); returns how many products."""
+    entries, products = context_for(self.app).run(
+        lambda runtime: refresh_embeddings_in(runtime, budget_seconds=EMBEDDING_TIME_BUDGET)
+    )
+    if entries or products:
+        log.info("embeddings refreshed", faq_entries=entries, products=products)
+    return products
 
 
 @shared_task(name=REMIND_TASK, bind=True)

@@ -68,10 +68,12 @@ class RecordingEmbedder:
     """Records what it is asked to embed, in order; every vector is the same unit vector."""
 
     def __init__(self) -> None:
+        self.queries: list[str] = []
         self.passages: list[str] = []
 
     async def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
-        raise AssertionError("the refresh embeds passages only")
+        self.queries += texts
+        return [[1.0] + [0.0] * (EMBEDDING_DIMENSIONS - 1) for _ in texts]
 
     async def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
         self.passages += texts
