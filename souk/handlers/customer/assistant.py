@@ -29,6 +29,7 @@ from souk.ai.llm import LLMUnavailable
 from souk.ai.tools import Asker, Toolbox
 from souk.config import Settings
 from souk.handlers.customer.cart import send_cart
+from souk.handlers.customer.human import handed_over_text
 from souk.handlers.customer.orders import orders_screen
 from souk.handlers.customer.search import answer_search
 from souk.handlers.filters import PLAIN_TEXT
@@ -132,12 +133,7 @@ async def _send_reply(turn: Turn, reply: AssistantReply) -> bool:
     if reply.grounded:
         await message.answer(escape(reply.text))
     elif reply.handed_off:
-        await message.answer(
-            _(
-                "I have asked a person of the shop to answer you here. Until they do, I will "
-                "keep quiet: just write what you need."
-            )
-        )
+        await message.answer(handed_over_text())
     elif reply.products:
         await message.answer(
             _("Here is what I found. The prices and stock on the cards are current.")

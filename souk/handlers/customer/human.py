@@ -42,6 +42,12 @@ async def _hand_over(
     await takeover_service(session, settings, outbox, i18n).request_human(
         shop_id=shop.shop_id, customer_id=person.customer_id, reason=reason
     )
+    return handed_over_text()
+
+
+def handed_over_text() -> str:
+    """What the customer is told once a person of the shop was asked for (here, or by
+    the assistant's handoff tool)."""
     return _(
         "I have asked a person of the shop to answer you here. Until they do, I will keep "
         "quiet: just write what you need."
