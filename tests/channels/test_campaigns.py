@@ -323,6 +323,7 @@ async def test_a_customer_who_stops_gets_no_further_campaign(
     ann, bob, cid = (Chat(http, server, shop, fake_api, user) for user in (7931, 7932, 7933))
     for chat in (ann, bob, cid):
         await chat.say("/start")
+    await settled(session_factory, shop, 0)  # replies go out before the commit
     catalog = CampaignButton(ButtonKind.CATALOG)
     first = await start_campaign(
         session_factory, shop, content=CampaignContent("First", button=catalog)
