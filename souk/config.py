@@ -225,6 +225,13 @@ class AssistantSettings(BaseSettings):
     search_results: int = Field(
         5, ge=1, le=20, description="Products one search_products call gives the model"
     )
+    typing_delay_seconds: float = Field(
+        0.5,
+        ge=0,
+        le=4.5,
+        description='"typing…" is shown once an answer takes longer than this: a quick '
+        "answer needs no indicator, and the Bot API call is saved",
+    )
 
 
 class InboxSettings(BaseSettings):

@@ -85,12 +85,17 @@ _FILTERS = """
 def _matches(name: str, query: str, *, unless: str | None = None) -> str:
     """The CTE `name`: the best CANDIDATES products (by ts_rank_cd) of at most RANK_CAP
     matching the tsquery `ts` that `query` selects (none if it selects no row, or if the
-    CTE `unless` has rows). Only the module's own SQL text is interpolated."""
+    CTE `unless` has rows). Only the module's own SQL text is interpolated.
+
+    The tsquery is a CTE of its own, MATERIALIZED: computed once. As a subquery, Postgres
+    computed it again for every product it checked when it scanned the shop's products
+    (a small shop's plan): 10 of the 17 ms of a query at the 277-product demo shop."""
     skip = f"NOT EXISTS (SELECT FROM {unless}) AND" if unless else ""
     return f"""
+{name}_query AS MATERIALIZED ({query}),
 {name} AS (
     SELECT id, ts_rank_cd(search_vector, ts) AS relevance FROM (
-        SELECT p.id, p.search_vector, query.ts FROM products AS p, ({query}) AS query
+        SELECT p.id, p.search_vector, query.ts FROM products AS p, {name}_query AS query
         WHERE {skip} {_FILTERS} AND p.search_vector @@ query.ts
         LIMIT :rank_cap
     ) AS matching
@@ -150,7 +155,8 @@ _KEYWORD = ",".join(
 _SPELLING = ",".join(
     (
         """
-corrections AS (
+-- Once, not once per lexeme of `spelt`'s join (which inlining it did).
+corrections AS MATERIALIZED (
     SELECT lexeme, alike.word FROM lexemes CROSS JOIN LATERAL (
         SELECT w.word FROM search_words AS w
         WHERE w.shop_id = :shop_id AND w.word % lexeme

@@ -4,6 +4,7 @@ the typing indicator, token accounting, memory; and one customer on WhatsApp."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -65,7 +66,6 @@ async def test_a_search_by_the_model_is_answered_with_the_cards_of_the_products_
     talk = Talk(http, server, shop, fake_api, session_factory, 7101)
     calls = await talk.say("I need a phone, 202 dollars at most")
 
-    assert calls[0].method == "sendChatAction" and calls[0].params["action"] == "typing"
     answer, first, second = (c for c in calls if c.method == "sendMessage")
     assert answer.params["text"] == "Phone 1 costs $200.90 and Phone 2 costs $201.90."
     assert first.params["text"].startswith("<b>Phone 1</b>\n$200.90 · in stock")
@@ -91,6 +91,39 @@ async def test_a_search_by_the_model_is_answered_with_the_cards_of_the_products_
         sum(u["prompt_tokens"] for u in fake_llm.usages),
         sum(u["completion_tokens"] for u in fake_llm.usages),
     )
+
+
+async def test_typing_is_shown_while_the_model_thinks_longer_than_the_delay(
+    http: ClientSession,
+    server: TestServer,
+    fake_api: FakeBotAPI,
+    fake_llm: FakeOpenAI,
+    llm_on: RecordedWaits,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    session_factory: async_sessionmaker[AsyncSession],
+    shop_and_ids: tuple[TestShop, dict[str, int]],
+) -> None:
+    shop, _ = shop_and_ids
+    talk = Talk(http, server, shop, fake_api, session_factory, 7112)
+    # A quick answer needs no indicator (the delay at its largest, so a slow machine's
+    # quick answer is still one).
+    monkeypatch.setattr(runtime.settings.assistant, "typing_delay_seconds", 4.5)
+    fake_llm.script(Say("Hello! What are you looking for?"))
+    assert [c.method for c in await talk.say("hi there")] == ["sendMessage"]
+
+    monkeypatch.setattr(runtime.settings.assistant, "typing_delay_seconds", 0.0)
+    thinking = Stall(then=Say("We have phones from $200.90."))
+    fake_llm.script(Call("search_products", {"query": "phone"}), thinking)
+    said = asyncio.create_task(talk.say("phones?"))
+    # The model is still thinking (its answer waits for the indicator): "typing…" is on.
+    await fake_api.wait_for(lambda api: api.calls("sendChatAction", chat_id=7112))
+    thinking.release()
+    calls = await said
+
+    assert calls[0].method == "sendChatAction" and calls[0].params["action"] == "typing"
+    assert texts(calls)[0] == "We have phones from $200.90."
+    assert [c.method for c in calls].count("sendChatAction") == 1
 
 
 async def test_the_model_adds_to_the_cart_and_the_customer_sees_the_cart(

@@ -83,9 +83,10 @@ class Fail:
 
 @dataclass
 class Stall:
-    """The provider never answers this request (the client times out); released at
-    close, or by `release()`."""
+    """The provider does not answer this request until `release()` (or close), then
+    answers `then`, or 504 without it (by then the client has timed out)."""
 
+    then: Say | Call | Calls | None = None
     released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def release(self) -> None:
@@ -297,7 +298,9 @@ class FakeOpenAI:
         if isinstance(reply, Stall):
             self._stalls.append(reply)
             await reply.released.wait()
-            return _error(504, "stalled")
+            if reply.then is None:
+                return _error(504, "stalled")
+            reply = reply.then
         if body.get("tool_choice") == "none" and not isinstance(reply, Say):
             self.problems.append("a tool call was scripted for a request with tool_choice none")
         completion = _completion(body, reply)

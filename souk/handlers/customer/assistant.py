@@ -4,10 +4,11 @@ one matches, the orders or the cart if the words ask for those, and a search for
 anything else. Never a dead end. (Words asking for a person never get here: the human
 router before this one takes them.)
 
-While the model thinks the customer sees "typing…" (sendChatAction; on WhatsApp and the
-web chat that call renders to nothing). The answer goes out as text, then the products
-it names as the catalog's cards (or, if it changed the cart, the cart). An answer that
-is not grounded in this turn's tools is replaced by the cards of what they found.
+While the model thinks (longer than ASSISTANT_TYPING_DELAY_SECONDS) the customer sees
+"typing…" (sendChatAction; on WhatsApp and the web chat that call renders to nothing).
+The answer goes out as text, then the products it names as the catalog's cards (or, if
+it changed the cart, the cart). An answer that is not grounded in this turn's tools is
+replaced by the cards of what they found.
 """
 
 from __future__ import annotations
@@ -109,7 +110,9 @@ async def free_text(
             kit=assistant, llm=assistant.llm, session=session, toolbox=turn.toolbox()
         )
         try:
-            reply = await _thinking(message, helper, turn.said)
+            reply = await _thinking(
+                message, helper, turn.said, delay=settings.assistant.typing_delay_seconds
+            )
         except LLMUnavailable:
             log.info("assistant unavailable: fallback", shop=shop.shop_slug)
         else:
@@ -118,11 +121,14 @@ async def free_text(
     await fallback(turn)
 
 
-async def _thinking(message: Message, helper: Assistant, said: str) -> AssistantReply:
-    """The assistant's reply, with "typing…" shown meanwhile."""
+async def _thinking(
+    message: Message, helper: Assistant, said: str, *, delay: float
+) -> AssistantReply:
+    """The assistant's reply, with "typing…" shown meanwhile if it takes over `delay`
+    seconds (the Bot API recommends the indicator only for a reply that takes a while)."""
     assert message.bot is not None
     async with ChatActionSender.typing(
-        bot=message.bot, chat_id=message.chat.id, interval=_TYPING_INTERVAL
+        bot=message.bot, chat_id=message.chat.id, interval=_TYPING_INTERVAL, initial_sleep=delay
     ):
         return await helper.answer(said)
 
