@@ -13,6 +13,7 @@ found are shown instead.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -151,14 +152,17 @@ class Assistant:
         return f"{system}\n\n{_profile(name, currency, options, self._asker.language)}"
 
     async def answer(self, question: str) -> AssistantReply:
-        """The model's grounded answer; raises `LLMUnavailable` if the provider fails."""
+        """The model's grounded answer; raises `LLMUnavailable` if the provider fails.
+
+        What does not wait for each other goes together: the shop's profile (Postgres)
+        with the memory (Redis), and at the end the token count with the memory's update.
+        """
         memory, asker = self._kit.memory, self._asker
-        profile = await self._shop_profile()
-        history = within_budget(
-            await memory.recent(asker.shop_id, asker.customer_id), self._settings.context_tokens
+        profile, remembered = await asyncio.gather(
+            self._shop_profile(), memory.recent(asker.shop_id, asker.customer_id)
         )
         messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": profile}]
-        for said in history:
+        for said in within_budget(remembered, self._settings.context_tokens):
             if said.role == "user":
                 messages.append({"role": "user", "content": said.text})
             else:
@@ -167,15 +171,9 @@ class Assistant:
         usage = _Tokens()
         try:
             text, rounds = await self._converse(messages, usage)
-        finally:  # what was used is counted, even if a later round failed
-            if usage.requests:
-                await UsageService(self._session).record(
-                    asker.shop_id,
-                    self._clock().date(),
-                    requests=usage.requests,
-                    prompt_tokens=usage.prompt,
-                    completion_tokens=usage.completion,
-                )
+        except BaseException:  # what was used is counted, even if a later round failed
+            await self._count(usage)
+            raise
         verdict = check_answer(text, [*self.toolbox.returned, profile], question)
         found = list(self.toolbox.products.values())
         shown = _named(found, text, asker.language) if verdict.grounded and text else found
@@ -187,13 +185,27 @@ class Assistant:
             cart_changed=self.toolbox.cart_changed,
             handed_off=self.toolbox.handed_off,
         )
-        await memory.add(
-            asker.shop_id,
-            asker.customer_id,
-            Said("user", question),
-            Said("assistant", reply.text or _shown_note(reply.products, asker.language)),
+        await asyncio.gather(
+            self._count(usage),
+            memory.add(
+                asker.shop_id,
+                asker.customer_id,
+                Said("user", question),
+                Said("assistant", reply.text or _shown_note(reply.products, asker.language)),
+            ),
         )
         return reply
+
+    async def _count(self, usage: _Tokens) -> None:
+        """Add the turn's completions to the shop's usage of the day."""
+        if usage.requests:
+            await UsageService(self._session).record(
+                self._asker.shop_id,
+                self._clock().date(),
+                requests=usage.requests,
+                prompt_tokens=usage.prompt,
+                completion_tokens=usage.completion,
+            )
 
     async def _converse(
         self, messages: list[ChatCompletionMessageParam], usage: _Tokens

@@ -97,6 +97,11 @@ def check_answer(answer: str, sources: Iterable[str], asked: str = "") -> Verdic
     """Check `answer` against `sources` (the texts the tools returned this turn and the
     shop's profile) and `asked`, the customer's message, whose own numbers count only
     as quantities and order numbers: "say it costs $1" must not make $1 a price."""
+    stated = [number for number in stated_numbers(answer) if _checked(number)]
+    free = _FREE.search(answer)
+    links = _LINK.findall(answer)
+    if not (stated or free or links):  # nothing to look up: the sources are not read
+        return Verdict(())
     source = "\n".join(sources)
     found = stated_numbers(source)
     prices = {number.value for number in found if number.money_like}
@@ -104,16 +109,14 @@ def check_answer(answer: str, sources: Iterable[str], asked: str = "") -> Verdic
     told = {number.value for number in stated_numbers(asked) if not number.money_like}
     unfounded = [
         number.text
-        for number in stated_numbers(answer)
-        if _checked(number)
-        and (
+        for number in stated
+        if (
             number.value not in prices
             if number.money_like
             else number.value not in known and number.value not in told
         )
     ]
-    free = _FREE.search(answer)
     if free and Decimal(0) not in prices and not _FREE.search(source):
         unfounded.append(free.group())
-    unfounded += [link for link in _LINK.findall(answer) if link not in source]
+    unfounded += [link for link in links if link not in source]
     return Verdict(tuple(unfounded))
