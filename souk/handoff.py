@@ -19,7 +19,7 @@ from souk.db.models import Customer, Direction
 from souk.keyboards.callbacks import TakeoverAction, TakeoverCD
 from souk.notify import CustomerNotifier, StaffNotifier
 from souk.services.message_log import LoggedMessage, MessageLogService
-from souk.services.outbox import OutboxFactory
+from souk.services.outbox import STAFF_REPLY_KIND, OutboxFactory
 from souk.services.takeover import Handoff, Now, Resumed, TakeoverService, utc_now
 
 LINE_CHARS = 300  # of one logged message in a push
@@ -142,7 +142,7 @@ async def send_staff_message(
     recipient = await customers.recipient(customer_id)
     if recipient is None:
         return False
-    await customers.send(customer_id, render, kind="staff_reply", key=key)
+    await customers.send(customer_id, render, kind=STAFF_REPLY_KIND, key=key)
     await MessageLogService(session).add_sent(
         shop_id=shop_id,
         customer_id=customer_id,

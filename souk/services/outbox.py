@@ -3,7 +3,8 @@
 A push is enqueued in the same transaction as the change it announces, so neither
 can exist without the other. The notifier claims due rows with a lease (status
 `sending`, `lease_until`); a worker killed mid-run leaves its rows to come back when
-the lease runs out. A row becomes `sent` only after the platform accepted the call.
+the lease runs out. A row becomes `sent` only after the platform accepted the call, and
+a push to a customer is then logged in their conversation (`messages`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,26 @@ BLOCKED_ERROR_PREFIX = "TelegramForbiddenError:"
 # A payload key of a WhatsApp push known to fall outside the customer's 24-hour window:
 # send the text as this approved template ("name:language") at once, not a message first.
 TEMPLATE_KEY = "whatsapp_template"
+# The kind of a push carrying a staff member's message to a customer.
+STAFF_REPLY_KIND = "staff_reply"
+
+
+# Settles a delivered push and, if it went to a customer, logs it in their conversation
+# (kind: the push's, e.g. "order_status", "campaign") in the same statement. Staff
+# replies are logged when queued, with their author (`MessageLogService.add_sent`).
+_MARK_SENT = text(f"""
+WITH sent AS (
+    UPDATE outbox SET status = 'sent', sent_at = now(), lease_until = NULL,
+        provider_message_id = :provider_message_id, last_error = NULL
+    WHERE id = :id
+    RETURNING customer_id, channel, kind, payload
+)
+INSERT INTO messages (shop_id, conversation_id, channel, direction, kind, text)
+SELECT c.shop_id, c.id, sent.channel, 'out', sent.kind,
+    coalesce(sent.payload ->> 'text', sent.payload ->> 'caption')
+FROM sent JOIN conversations AS c ON c.customer_id = sent.customer_id
+WHERE sent.kind <> '{STAFF_REPLY_KIND}'
+""")  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -208,16 +229,9 @@ class OutboxService:
             )
 
     async def mark_sent(self, push_id: int, provider_message_id: str | None) -> None:
+        """Settle a delivered push; one to a customer goes into their conversation log."""
         await self._session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == push_id)
-            .values(
-                status=OutboxStatus.SENT,
-                sent_at=func.now(),
-                lease_until=None,
-                provider_message_id=provider_message_id,
-                last_error=None,
-            )
+            _MARK_SENT, {"id": push_id, "provider_message_id": provider_message_id}
         )
 
     async def retry_later(

@@ -171,7 +171,9 @@ async def test_the_takeover_cycle(
     again = await staff.say(f"/release {ref}")
     assert again.params["text"] == f"Бот уже отвечал {ref}."
 
-    # Everything is in the log, both ways, with its kind; /history shows it.
+    # Everything is in the log, both ways, with its kind; /history shows it. Pushes to
+    # the customer are logged once delivered; those to the staff are not the customer's.
+    await runtime.deliverer().run(time_budget=10)
     async with session_factory() as session:
         logged = list(
             await session.execute(
@@ -185,6 +187,11 @@ async def test_the_takeover_cycle(
     assert (Direction.OUT, "staff", "Yes, 8 left. Shall I reserve one?") in logged
     assert (Direction.IN, "text", "thanks!") in logged
     assert any(d is Direction.OUT and k == "text" for d, k, _ in logged)  # the bot's replies
+    resumed = [body for d, k, body in logged if (d, k) == (Direction.OUT, "takeover")]
+    assert len(resumed) == 2 and all(body and "снова отвечает помощник" in body for body in resumed)
+    staff_said = [body for _, _, body in logged if body == "Yes, 8 left. Shall I reserve one?"]
+    assert len(staff_said) == 1  # logged when queued, with its author; not again when sent
+    assert not any(k == "handoff" for _, k, _ in logged)
     assert not any(body and "/reply" in body for _, _, body in logged)  # staff's own chat
     history = await staff.say(f"/history {ref}")
     assert (
