@@ -384,33 +384,42 @@ def embeddings_backfill(
     ctx: typer.Context,
     shop: Annotated[str | None, typer.Option(help="Only this shop's products (slug)")] = None,
 ) -> None:
-    """Compute the embeddings that are missing or out of date, now, with a progress bar."""
+    """Compute the embeddings that are missing or out of date, now, with a progress bar:
+    FAQ entries saved without one (a seed's, a file's), then products."""
     from rich.progress import Progress
 
     from souk.ai.embedder import build_embedder
     from souk.services.embeddings import EmbeddingService
+    from souk.services.faq import FaqService
     from souk.services.shops import ShopService
 
     settings = _settings(ctx)
 
-    async def work(urls: ServiceURLs) -> int:
+    async def work(urls: ServiceURLs) -> tuple[int, int]:
         engine = create_engine(urls.database_url, pool_size=1)
         embedder = build_embedder(settings.ai)
         try:
             async with create_session_factory(engine)() as session:
                 shop_id = (await ShopService(session).get_by_slug(shop)).id if shop else None
+                faq, entries = FaqService(session, settings.faq, embedder), 0
+                while done := await faq.embed_missing(shop_id):
+                    await session.commit()
+                    entries += done
                 service = EmbeddingService(session, embedder)
                 with Progress(console=console) as progress:
                     task = progress.add_task("embedding", total=await service.count_stale(shop_id))
-                    return await service.backfill(
+                    products = await service.backfill(
                         shop_id, progress=lambda done: progress.advance(task, done)
                     )
+                return entries, products
         finally:
             await embedder.close()
             await engine.dispose()
 
     with services(settings) as urls:
-        console.print(f"{run_async(lambda: work(urls))} products embedded")
+        entries, products = run_async(lambda: work(urls))
+        console.print(f"{products} products embedded")
+        console.print(f"FAQ entries embedded: {entries}")
 
 
 @feed_app.command("enable")

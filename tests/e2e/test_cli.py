@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.telegram import ALLOWED_UPDATES
+from souk.db.models import FaqEntry
 from souk.embedded import ServiceURLs
 from souk.services.catalog_files import COLUMNS
 from tests.channels.test_catalog import stock_shop
@@ -108,10 +110,19 @@ async def test_embeddings_backfill_with_a_progress_bar(
     env: dict[str, str], make_shop: MakeShop, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     shop, _ = await stock_shop(make_shop, session_factory)
+    async with session_factory() as session, session.begin():  # as a seed saves them
+        session.add(FaqEntry(shop_id=shop.shop_id, language="en", question="Cash?", answer="Yes"))
     code, output = await run(env, "embeddings", "backfill", "--shop", shop.slug)
     assert code == 0 and "8 products embedded" in output, output
+    assert "FAQ entries embedded: 1" in output, output
+    async with session_factory() as session:
+        embedded = await session.scalar(
+            select(FaqEntry.embedding).where(FaqEntry.shop_id == shop.shop_id)
+        )
+    assert embedded is not None and len(embedded) == 384
     code, output = await run(env, "embeddings", "backfill", "--shop", shop.slug)
     assert code == 0 and "0 products embedded" in output, output
+    assert "FAQ entries embedded: 0" in output, output
     code, output = await run(env, "embeddings", "backfill", "--shop", "no-such-shop")
     assert code == 1 and "no shop with slug" in output and "Traceback" not in output
 
