@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from souk.config import Settings
 from souk.db.models import Customer, Direction
 from souk.keyboards.callbacks import TakeoverAction, TakeoverCD
-from souk.notify import CustomerNotifier, StaffNotifier
+from souk.notify import Copy, CustomerNotifier, StaffNotifier
 from souk.services.message_log import LoggedMessage, MessageLogService
 from souk.services.outbox import STAFF_REPLY_KIND, OutboxFactory
 from souk.services.takeover import Handoff, Now, Resumed, TakeoverService, utc_now
@@ -101,9 +101,11 @@ async def forward_to_staff(
     answered_by: int | None,
     message: LoggedMessage,
     key: str,
+    copy: Copy | None = None,
 ) -> int:
     """Pass a message of a customer in human mode to the staff member answering them
-    (to all staff while nobody has, or if they left the shop), with the Reply button."""
+    (to all staff while nobody has, or if they left the shop), with the Reply button,
+    followed by a copy of the message itself if it is more than text (`copy`)."""
     customer = await session.get(Customer, customer_id)
     name = (customer.name or customer.username or "") if customer is not None else ""
     channel = customer.channel.value if customer is not None else ""
@@ -114,8 +116,10 @@ async def forward_to_staff(
 
     sent = 0
     if answered_by is not None:
-        sent = await staff.send(shop_id, render, kind="handoff", key=key, only=answered_by)
-    return sent or await staff.send(shop_id, render, kind="handoff", key=key)
+        sent = await staff.send(
+            shop_id, render, kind="handoff", key=key, only=answered_by, copy=copy
+        )
+    return sent or await staff.send(shop_id, render, kind="handoff", key=key, copy=copy)
 
 
 async def send_staff_message(

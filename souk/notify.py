@@ -4,7 +4,7 @@ the outbox (rendered with aiogram's keyboards and translations, so not a service
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -27,6 +27,15 @@ def _send_message(
     if keyboard is not None:
         payload["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)
     return payload
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A message of a Telegram chat of the shop's bot (a customer's photo, voice...) to
+    copy after a staff push, so staff see the thing itself, not "[photo]"."""
+
+    from_chat_id: int
+    message_id: int
 
 
 @dataclass(frozen=True)
@@ -122,10 +131,11 @@ class StaffNotifier:
         key: str,
         priority: OutboxPriority = OutboxPriority.TRANSACTIONAL,
         only: int | None = None,
+        copy: Copy | None = None,
     ) -> int:
         """Queue `render(language)` for each staff member (or only the one whose Telegram
-        id is `only`, if they still are); how many were queued (`key` is made unique per
-        member)."""
+        id is `only`, if they still are), followed by a copy of `copy` if given; how many
+        members were queued for (`key` is made unique per member)."""
         query = (
             select(Staff.telegram_user_id, Staff.language, Shop.default_language)
             .join(Shop, Shop.id == Staff.shop_id)
@@ -144,17 +154,32 @@ class StaffNotifier:
             with self._i18n.context(), self._i18n.use_locale(language or shop_language):
                 text, keyboard = render(language or shop_language)
             payload = _send_message(telegram_user_id, text, keyboard)
-            queued += await self._outbox.enqueue(
-                Push(
-                    channel=ChannelKind.TELEGRAM,
-                    receiver=receiver,
-                    chat_id=telegram_user_id,
-                    method="sendMessage",
-                    payload=payload,
-                    kind=kind,
-                    idempotency_key=f"{key}:{telegram_user_id}",
-                    shop_id=shop_id,
-                    priority=priority,
-                )
+            push = Push(
+                channel=ChannelKind.TELEGRAM,
+                receiver=receiver,
+                chat_id=telegram_user_id,
+                method="sendMessage",
+                payload=payload,
+                kind=kind,
+                idempotency_key=f"{key}:{telegram_user_id}",
+                shop_id=shop_id,
+                priority=priority,
             )
+            if not await self._outbox.enqueue(push):
+                continue
+            queued += 1
+            if copy is not None:  # after the text (a chat's pushes go out in their order)
+                copied: dict[str, object] = {
+                    "chat_id": telegram_user_id,
+                    "from_chat_id": copy.from_chat_id,
+                    "message_id": copy.message_id,
+                }
+                await self._outbox.enqueue(
+                    replace(
+                        push,
+                        method="copyMessage",
+                        payload=copied,
+                        idempotency_key=f"{push.idempotency_key}:copy",
+                    )
+                )
         return queued

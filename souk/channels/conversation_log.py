@@ -71,6 +71,9 @@ _MESSAGE_KINDS = (
     "animation",
     "successful_payment",
 )
+# What a customer sends that the bot can copy into another of its chats (a payment is a
+# service message: it cannot be).
+COPYABLE_KINDS = frozenset(_MESSAGE_KINDS) - {"successful_payment"}
 
 
 @dataclass

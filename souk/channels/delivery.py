@@ -25,7 +25,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods.base import TelegramMethod
-from aiogram.types import Message
+from aiogram.types import Message, MessageId
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,9 +52,12 @@ HeldCallback = Callable[[AsyncSession, ClaimedPush], Awaitable[None]]
 Entry = TelegramBot | WhatsAppBot | WebBot
 
 
-def _provider_id(entry: Entry | None, outcome: Message | bool) -> str | None:
-    """The platform's id of a sent push: Telegram's message id, or the id a rendered
-    channel's platform gave (a WhatsApp wamid, which its delivery statuses name)."""
+def _provider_id(entry: Entry | None, outcome: Message | MessageId | bool) -> str | None:
+    """The platform's id of a sent push: Telegram's message id (a copy's too), or the id
+    a rendered channel's platform gave (a WhatsApp wamid, which its delivery statuses
+    name)."""
+    if isinstance(outcome, MessageId):
+        return str(outcome.message_id)
     if not isinstance(outcome, Message):
         return None
     if entry is not None and isinstance(entry.bot.session, RenderedSession):
@@ -151,7 +154,7 @@ class OutboxDeliverer:
             outcome = await self._send(push, entry)
         async with self._session_factory() as session, session.begin():
             outbox = OutboxService(session, self._settings)
-            if isinstance(outcome, Message | bool):
+            if isinstance(outcome, Message | MessageId | bool):
                 message_id = _provider_id(entry, outcome)
                 await outbox.mark_sent(push.id, message_id)
                 report.sent += 1

@@ -16,10 +16,10 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.utils.i18n import I18n
 
-from souk.channels.conversation_log import inbound
+from souk.channels.conversation_log import COPYABLE_KINDS, inbound
 from souk.db.models import ChannelKind, Direction
 from souk.handoff import forward_to_staff
-from souk.notify import StaffNotifier
+from souk.notify import Copy, StaffNotifier
 from souk.services.customers import Person
 from souk.services.message_log import LoggedMessage
 from souk.services.outbox import OutboxFactory
@@ -44,15 +44,21 @@ class TakeoverPauseMiddleware(BaseMiddleware):
         if event.callback_query is not None:
             await event.callback_query.answer()  # the button stops spinning, nothing else
             return None
-        kind, text, _chat = sent
+        kind, text, chat = sent
         session = data["session"]
+        channel = data.get("channel", ChannelKind.TELEGRAM)
         message = LoggedMessage(
             Direction.IN,
             kind,
             text,
-            data.get("channel", ChannelKind.TELEGRAM),
+            channel,
             datetime.fromtimestamp(data.get("received_at") or datetime.now(UTC).timestamp(), UTC),
         )
+        # A Telegram photo, voice, file... is copied to the staff (the bot is in both
+        # chats); on WhatsApp and the web chat they read its kind and caption.
+        copy = None
+        if channel is ChannelKind.TELEGRAM and event.message and kind in COPYABLE_KINDS:
+            copy = Copy(chat, event.message.message_id)
         await forward_to_staff(
             session,
             StaffNotifier(session, self._outbox(session), self._i18n),
@@ -61,5 +67,6 @@ class TakeoverPauseMiddleware(BaseMiddleware):
             answered_by=person.answered_by,
             message=message,
             key=f"forward:{data['shop_id']}:{person.customer_id}:{event.update_id}",
+            copy=copy,
         )
         return None

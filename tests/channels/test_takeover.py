@@ -33,7 +33,7 @@ from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
 from tests.fakes.whatsapp_webhooks import text_message
-from tests.fixtures.telegram import message
+from tests.fixtures.telegram import message, photo_message
 
 STAFF = 7401
 CUSTOMER = 7402
@@ -115,6 +115,24 @@ async def test_the_takeover_cycle(
     forwarded = (await _pushes(session_factory, shop, "handoff"))[-1]
     assert "is the kettle in stock?" in forwarded.payload["text"]
     assert f"human:reply:{customer_id}" in str(forwarded.payload["reply_markup"])
+    # A photo: its line, then the photo itself, copied from the customer's chat.
+    photo = photo_message(CUSTOMER, "AgACphoto", language="ru")
+    count = len(await stored_rows(session_factory, shop)) + 1
+    answers = len(customer.calls("sendMessage"))
+    await post(http, server, shop, photo)
+    await settled(session_factory, shop, count)
+    assert len(customer.calls("sendMessage")) == answers  # the bot is quiet
+    line, copied = (await _pushes(session_factory, shop, "handoff"))[-2:]
+    assert "[photo]" in line.payload["text"] and line.id < copied.id
+    assert (copied.method, copied.chat_id) == ("copyMessage", STAFF)
+    assert copied.payload == {
+        "chat_id": STAFF,
+        "from_chat_id": CUSTOMER,
+        "message_id": photo["message"]["message_id"],
+    }
+    await runtime.deliverer().run(time_budget=10)
+    (delivered,) = fake_api.calls("copyMessage", chat_id=STAFF)
+    assert delivered.params["from_chat_id"] == CUSTOMER
 
     # Staff: Reply, then the message, which reaches the customer through the outbox.
     before = len(staff.calls("sendMessage"))

@@ -26,6 +26,7 @@ Handler = Callable[[int, Params], object]
 METHODS = (
     "getMe",
     "sendMessage",
+    "copyMessage",
     "editMessageText",
     "editMessageReplyMarkup",
     "deleteMessage",
@@ -228,6 +229,22 @@ class MethodsMixin(FakeHTTPServer):
         markup = lim.check_reply_markup(params.get("reply_markup"))
         self._admit(bot_id, chat_id)
         return self._message(bot_id, chat_id, markup, {"text": text})
+
+    def _m_copyMessage(self, bot_id: int, params: Params) -> Params:
+        """A copy of a message in another chat; the result is only its id (MessageId).
+        The source must be named (the fake does not know customers' messages, so any
+        positive id of a private chat counts as one the bot can see)."""
+        chat_id = _chat_id(params)
+        source, message_id = params.get("from_chat_id"), params.get("message_id")
+        if not isinstance(source, int) or source == 0:
+            raise bad_request("chat not found")
+        if not isinstance(message_id, int) or message_id < 1:
+            raise bad_request("message to copy not found")
+        caption = lim.check_caption(params.get("caption"))
+        markup = lim.check_reply_markup(params.get("reply_markup"))
+        self._admit(bot_id, chat_id)
+        content: Params = {"caption": caption} if caption is not None else {}
+        return {"message_id": self._message(bot_id, chat_id, markup, content)["message_id"]}
 
     def _m_sendPhoto(self, bot_id: int, params: Params) -> Params:
         chat_id = _chat_id(params)

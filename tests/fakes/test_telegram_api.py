@@ -302,6 +302,18 @@ async def test_edit_delete_and_callbacks(api: FakeBotAPI, bot: Bot) -> None:
 
 
 @pytest.mark.asyncio
+async def test_copy_message(api: FakeBotAPI, bot: Bot) -> None:
+    sent = await bot.send_message(USER, "v1")
+    copied = await bot.copy_message(USER + 1, from_chat_id=USER, message_id=sent.message_id)
+    assert copied.message_id == 1  # a MessageId, the first message of that chat
+    assert api.calls("copyMessage", chat_id=USER + 1)[0].params["from_chat_id"] == USER
+    with pytest.raises(TelegramBadRequest, match="message to copy not found"):
+        await bot.copy_message(USER + 1, from_chat_id=USER, message_id=0)
+    with pytest.raises(TelegramBadRequest, match="caption is too long"):
+        await bot.copy_message(USER + 1, from_chat_id=USER, message_id=1, caption="x" * 1025)
+
+
+@pytest.mark.asyncio
 async def test_payments(api: FakeBotAPI, bot: Bot) -> None:
     prices = [LabeledPrice(label="Tea", amount=1500), LabeledPrice(label="Box", amount=250)]
     message = await bot.send_invoice(USER, "Tea", "Green tea", "order:1", "USD", prices)
