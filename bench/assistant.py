@@ -15,8 +15,11 @@ souk then shows as a card).
   customer's lock, which the processor holds until its commit); our overhead is that
   minus the time the fake model spent inside its server on the two completions: the
   intake, the tools (search included, with its SQL), the rendering, the LLM client and
-  the HTTP to the fakes. souk's CPU per turn is printed too (on a busy machine it swings
-  less than times). Then `--concurrency` turns at a time: turns per second.
+  the HTTP to the fakes. The issue's "tools + rendering" alone is printed too, as souk
+  measures it in production: the assistant handler's time but its requests to the model
+  (`souk_assistant_seconds{part="ours"}` from /metrics, quantiles read from its 5 ms
+  buckets). souk's CPU per turn is printed too (on a busy machine it swings less than
+  times). Then `--concurrency` turns at a time: turns per second.
 - Fallback quality: the same queries sent to a `souk serve` without OPENAI_API_KEY (the
   default): the share of them whose answer shows a relevant product among the first 5
   (an FAQ answer or an order/cart screen instead of products counts as a miss).
@@ -43,6 +46,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `tests` impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiohttp import ClientSession
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
@@ -151,6 +155,38 @@ async def one_turn(bench: Bench, text: str, language: str) -> tuple[int, float]:
     return user, time.perf_counter() - started
 
 
+Buckets = dict[float, float]  # upper bound (seconds) -> observations at most that
+
+
+async def assistant_buckets(bench: Bench, part: str) -> Buckets:
+    """souk's own `souk_assistant_seconds{part=...}` histogram, as /metrics reports it."""
+    async with bench.http.get(f"{bench.base_url}/metrics") as response:
+        text = await response.text()
+    buckets: Buckets = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "souk_assistant_seconds_bucket" and sample.labels["part"] == part:
+                buckets[float(sample.labels["le"])] = sample.value
+    return buckets
+
+
+def bucket_quantile(before: Buckets, after: Buckets, q: float) -> float:
+    """The q-quantile (ms) of what was observed between two readings, interpolated within
+    its bucket as Prometheus's histogram_quantile does: as close as the buckets are (5 ms
+    apart up to 50 ms)."""
+    bounds = sorted(after)
+    counts = [after[bound] - before.get(bound, 0.0) for bound in bounds]
+    rank = q * counts[-1]
+    lower, below = 0.0, 0.0
+    for bound, count in zip(bounds, counts, strict=True):
+        if count >= rank and count > below:
+            if bound == float("inf"):
+                return lower * 1000
+            return (lower + (bound - lower) * (rank - below) / (count - below)) * 1000
+        lower, below = bound, count
+    return lower * 1000
+
+
 @dataclass(frozen=True)
 class TurnFigures:
     turns: int
@@ -158,6 +194,7 @@ class TurnFigures:
     new_words: list[bool]  # per turn: words souk had not searched for (embedded anew)
     model_ms: list[float]  # the fake model's own time (inside its server)
     souk_cpu_ms: float  # souk's CPU per turn, one at a time (the mean: /proc counts ticks)
+    handler_ours_ms: tuple[float, float]  # p50, p95 of souk_assistant_seconds{part="ours"}
     concurrent_turns: int
     concurrent_seconds: float
     unanswered: int
@@ -179,6 +216,7 @@ async def measure_turns(
     """`turns` turns one at a time (overhead), then `turns` with `concurrency` at once."""
     overhead, model, new_words, unanswered = [], [], [], 0
     asked = {query.query for query in queries[:WARM_UP]}
+    ours_before = await assistant_buckets(bench, "ours")
     cpu_before = cpu_seconds(bench.souk.pid)
     for index in range(turns):
         query = queries[index % len(queries)]
@@ -192,6 +230,11 @@ async def measure_turns(
         unanswered += not bench.bot_api.calls("sendMessage", chat_id=user)
         bench.bot_api.reset()  # the fake's checks go through every call it recorded
     souk_cpu_ms = (cpu_seconds(bench.souk.pid) - cpu_before) * 1000 / turns
+    ours_after = await assistant_buckets(bench, "ours")
+    handler_ours = (
+        bucket_quantile(ours_before, ours_after, 0.5),
+        bucket_quantile(ours_before, ours_after, 0.95),
+    )
     slots = asyncio.Semaphore(concurrency)
 
     async def limited(query: LabelledQuery) -> int:
@@ -206,7 +249,9 @@ async def measure_turns(
     seconds = time.perf_counter() - started
     unanswered += sum(not bench.bot_api.calls("sendMessage", chat_id=user) for user in users)
     bench.bot_api.reset()
-    return TurnFigures(turns, overhead, new_words, model, souk_cpu_ms, turns, seconds, unanswered)
+    return TurnFigures(
+        turns, overhead, new_words, model, souk_cpu_ms, handler_ours, turns, seconds, unanswered
+    )
 
 
 @dataclass(frozen=True)
@@ -285,6 +330,11 @@ def report(turns: TurnFigures, quality: Quality, concurrency: int) -> bool:
     print(
         "(new words are embedded, 10-25 ms of one core; the query cache has the others; "
         f"{sum(turns.new_words)} of {turns.turns} turns had new words)"
+    )
+    ours_p50, ours_p95 = turns.handler_ours_ms
+    print(
+        "tools + rendering alone (the handler's time but the model's requests; souk's "
+        f'souk_assistant_seconds{{part="ours"}}): p50 {fmt(ours_p50)} ms, p95 {fmt(ours_p95)} ms'
     )
     print(f"souk's CPU per turn (the `souk serve` process, mean): {fmt(turns.souk_cpu_ms)} ms")
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())

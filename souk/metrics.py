@@ -36,6 +36,15 @@ HANDLER_SECONDS = Histogram(
     ["channel", "kind"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+ASSISTANT_SECONDS = Histogram(
+    "souk_assistant_seconds",
+    "One assistant turn, in two parts: `model`, its requests to the LLM (the provider's "
+    "time and the client's); `ours`, the rest: the shop's profile and memory, the tools, "
+    "the answer's check and the replies sent",
+    ["part"],
+    # Every 5 ms up to 50, where a turn's own part is; then as HANDLER_SECONDS.
+    buckets=(*(step / 200 for step in range(1, 11)), 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 OUTBOUND_CALLS = Counter(
     "souk_outbound_calls_total",
     "Platform API calls, by channel, method and result",

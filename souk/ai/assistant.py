@@ -14,6 +14,7 @@ found are shown instead.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -142,6 +143,7 @@ class Assistant:
         self._asker = toolbox.asker
         self._clock = clock
         self.toolbox = toolbox
+        self.model_seconds = 0.0  # spent in requests to the model, this turn
 
     async def _shop_profile(self) -> str:
         """The rules and the shop's profile, read in one statement."""
@@ -214,7 +216,11 @@ class Assistant:
         tools = tool_schemas()
         limit = self._settings.max_tool_rounds
         for rounds in range(limit + 1):
-            completion = await self._llm.complete(messages, tools, final=rounds == limit)
+            started = time.perf_counter()
+            try:
+                completion = await self._llm.complete(messages, tools, final=rounds == limit)
+            finally:
+                self.model_seconds += time.perf_counter() - started
             usage.requests += 1
             usage.prompt += completion.prompt_tokens
             usage.completion += completion.completion_tokens

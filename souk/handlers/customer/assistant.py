@@ -13,6 +13,7 @@ replaced by the cards of what they found.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from html import escape
 
@@ -38,6 +39,7 @@ from souk.handlers.screens import show_product
 from souk.handoff import takeover_service
 from souk.keyboards.catalog import product_keyboard
 from souk.logs import get_logger
+from souk.metrics import ASSISTANT_SECONDS
 from souk.services.customers import Person
 from souk.services.faq import FaqService
 from souk.services.intents import Intent, intent_of
@@ -109,6 +111,7 @@ async def free_text(
         helper = Assistant(
             kit=assistant, llm=assistant.llm, session=session, toolbox=turn.toolbox()
         )
+        started = time.perf_counter()
         try:
             reply = await _thinking(
                 message, helper, turn.said, delay=settings.assistant.typing_delay_seconds
@@ -117,6 +120,9 @@ async def free_text(
             log.info("assistant unavailable: fallback", shop=shop.shop_slug)
         else:
             if await _send_reply(turn, reply):
+                ours = time.perf_counter() - started - helper.model_seconds
+                ASSISTANT_SECONDS.labels("model").observe(helper.model_seconds)
+                ASSISTANT_SECONDS.labels("ours").observe(ours)
                 return
     await fallback(turn)
 
