@@ -11,11 +11,11 @@ from html import escape
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import Settings
 from souk.db.models import Customer, Direction
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import TakeoverAction, TakeoverCD
 from souk.notify import Copy, CustomerNotifier, StaffNotifier
 from souk.services.message_log import LoggedMessage, MessageLogService
@@ -40,7 +40,7 @@ def log_line(message: LoggedMessage) -> str:
 
 
 def staff_keyboard(customer_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("Reply"),
         callback_data=TakeoverCD(action=TakeoverAction.REPLY, customer_id=customer_id),

@@ -7,11 +7,11 @@ from html import escape
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.db.models import Order, Shop
 from souk.formatting import cart_lines, money, staff_order_text, status_push
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import CartAction, CartCD, CheckoutAction, CheckoutCD, RemindersCD
 from souk.keyboards.campaigns import campaign_keyboard
 from souk.keyboards.checkout import open_order_keyboard
@@ -45,7 +45,7 @@ async def push_order_status(notifier: CustomerNotifier, change: StatusChange) ->
 
 
 def _reminder_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(text=_("Check out"), callback_data=CheckoutCD(action=CheckoutAction.START))
     builder.button(text=_("Open the cart"), callback_data=CartCD(action=CartAction.SHOW))
     builder.button(text=_("Don't remind me"), callback_data=RemindersCD(enabled=False))

@@ -11,11 +11,11 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.formatting import money, short_title
 from souk.handlers.screens import replace_screen
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import AdminShopsCD
 from souk.keyboards.paging import add_page_buttons
 from souk.services.outbox import OutboxFactory
@@ -74,7 +74,7 @@ async def _shops_page(
                 orders=shop.orders_today,
             )
         )
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     added = add_page_buttons(builder, number, pages, lambda page: AdminShopsCD(page=page))
     return "\n".join(lines), builder.as_markup() if added else None
 

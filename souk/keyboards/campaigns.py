@@ -8,6 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import (
     AnnouncementAction,
     AnnouncementCD,
@@ -34,7 +35,7 @@ def _quit(builder: InlineKeyboardBuilder) -> None:
 
 
 def segment_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("All subscribed customers"), callback_data=CampaignSetupCD(step=CampaignStep.ALL)
     )
@@ -50,7 +51,7 @@ def segment_keyboard() -> InlineKeyboardMarkup:
 
 
 def category_keyboard(categories: Page[CategoryEntry], language: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for category in categories.items:
         builder.button(
             text=category.title(language),
@@ -72,7 +73,7 @@ def step_keyboard(*steps: CampaignStep) -> InlineKeyboardMarkup:
         CampaignStep.CATALOG: _("Button: open the catalog"),
         CampaignStep.NO_BUTTON: _("No button"),
     }
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for step in steps:
         builder.button(text=labels[step], callback_data=CampaignSetupCD(step=step))
     builder.adjust(1)
@@ -85,7 +86,7 @@ def quit_keyboard() -> InlineKeyboardMarkup:
 
 
 def _send_or_cancel(count: int, send: CallbackData, cancel: CallbackData) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(text=_("Send to {count}").format(count=count), callback_data=send)
     builder.button(text=_("Cancel"), callback_data=cancel)
     return builder.as_markup()
@@ -100,7 +101,7 @@ def preview_keyboard(campaign_id: int, count: int) -> InlineKeyboardMarkup:
 
 
 def stats_keyboard(campaign_id: int, *, sending: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("Refresh"),
         callback_data=CampaignCD(action=CampaignAction.REFRESH, campaign_id=campaign_id),
@@ -115,7 +116,7 @@ def stats_keyboard(campaign_id: int, *, sending: bool) -> InlineKeyboardMarkup:
 
 def campaign_keyboard(button: CampaignButton | None) -> InlineKeyboardMarkup:
     """Under a campaign message: the staff's button, if any, and the opt-out."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     if button is not None and button.kind is ButtonKind.URL:
         builder.button(text=button.label, url=button.url)
     elif button is not None:
@@ -126,7 +127,7 @@ def campaign_keyboard(button: CampaignButton | None) -> InlineKeyboardMarkup:
 
 
 def resubscribe_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(text=_("Subscribe again"), callback_data=CampaignsOptCD(subscribe=True))
     return builder.as_markup()
 

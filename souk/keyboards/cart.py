@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from souk.formatting import short_title
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import (
     CartAction,
     CartCD,
@@ -19,7 +19,7 @@ from souk.services.catalog import localized
 
 
 def cart_keyboard(cart: CartView, language: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for line in cart.lines:
         product_id = line.product.id
         builder.button(

@@ -7,9 +7,9 @@ from decimal import Decimal
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from souk.formatting import money, short_title
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import (
     CartAction,
     CartCD,
@@ -28,7 +28,7 @@ def price_fingerprint(price: Decimal) -> int:
 
 
 def categories_keyboard(categories: Page[CategoryEntry], language: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for category in categories.items:
         builder.button(
             text=f"{category.title(language)} ({category.products})",
@@ -39,7 +39,7 @@ def categories_keyboard(categories: Page[CategoryEntry], language: str) -> Inlin
 
 
 def product_page_keyboard(page: ProductPage, language: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for product in page.products:
         price = money(product.price, product.currency, language)
         builder.button(
@@ -69,7 +69,7 @@ def back_to_category(category_id: int | None, page: int = 0) -> CallbackData | N
 
 def product_keyboard(product_id: int, back: CallbackData | None) -> InlineKeyboardMarkup:
     """A product's buttons; `back` returns to the list it was opened from."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("Add to cart"), callback_data=CartCD(action=CartAction.ADD, product_id=product_id)
     )

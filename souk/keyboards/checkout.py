@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from souk.db.models import Order, OrderStatus, PaymentMethod, ShippingOption
 from souk.formatting import order_line, shipping_label
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import (
     CheckoutAction,
     CheckoutCD,
@@ -33,7 +34,7 @@ def _cancel_checkout(builder: InlineKeyboardBuilder) -> None:
 def shipping_keyboard(
     options: list[ShippingOption], currency: str, language: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for option in options:
         builder.button(
             text=shipping_label(option, currency, language),
@@ -53,7 +54,7 @@ def contact_keyboard(saved_phone: str | None) -> ReplyKeyboardMarkup:
 
 
 def confirm_keyboard(total_cents: int, *, online: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("✅ Confirm — pay on delivery"),
         callback_data=ConfirmCD(method=PaymentMethod.CASH_ON_DELIVERY, total=total_cents),
@@ -69,7 +70,7 @@ def confirm_keyboard(total_cents: int, *, online: bool) -> InlineKeyboardMarkup:
 
 
 def orders_keyboard(orders: list[Order], language: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for order in orders:
         builder.button(
             text=order_line(order, language),
@@ -81,7 +82,7 @@ def orders_keyboard(orders: list[Order], language: str) -> InlineKeyboardMarkup:
 
 def order_keyboard(order: Order) -> InlineKeyboardMarkup:
     """What the customer can do with the order now, and the way back to the list."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     if order.status in CANCELLABLE:
         builder.button(
             text=_("Cancel the order"),
@@ -98,7 +99,7 @@ def order_keyboard(order: Order) -> InlineKeyboardMarkup:
 
 
 def cancel_sure_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("Yes, cancel it"),
         callback_data=OrderCD(action=OrderAction.CANCEL_SURE, order_id=order_id),
@@ -111,7 +112,7 @@ def cancel_sure_keyboard(order_id: int) -> InlineKeyboardMarkup:
 
 
 def open_order_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("Open the order"), callback_data=OrderCD(action=OrderAction.SHOW, order_id=order_id)
     )

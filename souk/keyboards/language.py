@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import LanguageCD
 from souk.languages import LANGUAGES
 
@@ -13,7 +13,7 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "ar": "العربية
 
 
 def language_keyboard(current: str | None) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for code in LANGUAGES:
         mark = "✓ " if code == current else ""
         builder.button(text=f"{mark}{LANGUAGE_NAMES[code]}", callback_data=LanguageCD(code=code))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import RepriceAction, RepriceCD
 
 
 def approval_keyboard(decision_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("✅ Yes, apply"),
         callback_data=RepriceCD(action=RepriceAction.YES, decision_id=decision_id),
@@ -26,7 +26,7 @@ def revert_keyboard(decision_ids: list[int]) -> InlineKeyboardMarkup | None:
     """A Revert button per applied decision (none: no keyboard)."""
     if not decision_ids:
         return None
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for decision_id in decision_ids:
         builder.button(
             text=_("↩ Revert #{id}").format(id=decision_id),

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import ScheduleButton, ScheduleCD
 from souk.services.schedules import ScheduleInfo
 
 
 def schedules_keyboard(schedules: list[ScheduleInfo]) -> InlineKeyboardMarkup:
     """ "New schedule", then a cancel button per schedule, three to a row."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(text=_("New schedule"), callback_data=ScheduleCD(action=ScheduleButton.NEW))
     for schedule in schedules:
         builder.button(
@@ -24,13 +24,13 @@ def schedules_keyboard(schedules: list[ScheduleInfo]) -> InlineKeyboardMarkup:
 
 
 def no_revert_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(text=_("No revert"), callback_data=ScheduleCD(action=ScheduleButton.NO_REVERT))
     return builder.as_markup()
 
 
 def confirm_schedule_keyboard(count: int, ticket: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("Confirm ({count})").format(count=count),
         callback_data=ScheduleCD(action=ScheduleButton.CONFIRM, ticket=ticket),

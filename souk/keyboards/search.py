@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from souk.db.models import Product
 from souk.formatting import short_title
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import CartAction, CartCD, SearchHitCD, SearchPageCD
 from souk.keyboards.catalog import price_fingerprint
 from souk.services.catalog import localized
@@ -23,7 +23,7 @@ def results_keyboard(
     language: str,
 ) -> InlineKeyboardMarkup:
     """A row per product (open it; add it to the cart), numbered from `first`."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for number, product in enumerate(products, start=first):
         builder.button(
             text=f"{number}. {short_title(localized(product, 'title', language), 32)}",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from souk.db.models import Order, OrderItem, OrderStatus
 from souk.formatting import order_line
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import (
     LineEdit,
     StaffEditCD,
@@ -40,7 +40,7 @@ def staff_order_keyboard(order: Order) -> InlineKeyboardMarkup | None:
     actions = _actions(order.status)
     if not actions:
         return None
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for text, action in actions:
         builder.button(text=text, callback_data=StaffOrderCD(action=action, order_id=order.id))
     builder.adjust(2)
@@ -49,7 +49,7 @@ def staff_order_keyboard(order: Order) -> InlineKeyboardMarkup | None:
 
 def order_edit_keyboard(order: Order, items: list[OrderItem]) -> InlineKeyboardMarkup:
     """One row a line: take one out, take the line out (not the only line); then done."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     rows = []
     for item in items:
         buttons = []
@@ -74,7 +74,7 @@ def order_edit_keyboard(order: Order, items: list[OrderItem]) -> InlineKeyboardM
 def staff_orders_keyboard(
     orders: list[Order], *, status: str, page: int, has_next: bool, language: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for order in orders:
         builder.button(
             text=order_line(order, language),

@@ -9,13 +9,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.errors import NotFoundError
 from souk.formatting import cart_text, short_title
 from souk.handlers.filters import PLAIN_TEXT
 from souk.handlers.screens import replace_screen
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import CartAction, CartCD, RemindersCD
 from souk.keyboards.cart import cart_keyboard
 from souk.services.cart import CartService, NotEnoughStock, parse_quantity
@@ -114,7 +114,7 @@ async def reminders_button(
         return
     await query.answer(_("No more cart reminders. Your cart is kept."), show_alert=True)
     if isinstance(query.message, Message):
-        builder = InlineKeyboardBuilder()
+        builder = KeyboardBuilder()
         builder.button(text=_("Remind me again"), callback_data=RemindersCD(enabled=True))
         await query.message.edit_reply_markup(reply_markup=builder.as_markup())
 

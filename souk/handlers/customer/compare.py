@@ -10,10 +10,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.formatting import comparison, short_title
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import CompareCD
 from souk.services.catalog import CatalogService, localized
 from souk.services.shops import ChannelInfo
@@ -84,7 +84,7 @@ async def compare_command(
             _("Tap “Compare” on two or three product cards, then send /compare again.")
         )
         return
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(text=_("Clear the comparison"), callback_data=CompareCD(product_id=0))
     await message.answer(
         comparison(products, i18n.current_locale), reply_markup=builder.as_markup()

@@ -10,11 +10,11 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.handlers.screens import show_product
 from souk.handlers.seller.menu import install_staff_menu, role_name, staff_commands
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import HumanCD, LanguageCD
 from souk.keyboards.catalog import back_to_category, product_keyboard
 from souk.keyboards.language import language_keyboard
@@ -109,7 +109,7 @@ async def help_command(message: Message, i18n: I18n, person: Person | None = Non
 def _human_button(language: str) -> InlineKeyboardMarkup:
     """The keyboard under /help in `language` (the current one), built once per language:
     building it cost a twentieth of answering /help."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(text=_("Talk to a person"), callback_data=HumanCD())
     return builder.as_markup()
 

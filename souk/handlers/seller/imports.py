@@ -22,12 +22,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Document, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import Settings
 from souk.handlers.filters import Matches
 from souk.handlers.screens import replace_screen
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import ImportAction, ImportCD
 from souk.services.catalog_files import COLUMNS
 from souk.services.import_messages import error_report, refusal_text
@@ -87,7 +87,7 @@ def _preview(
         ).format(count=count)
     else:
         text += _("Apply writes {count} products in one go.").format(count=count)
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.button(
         text=_("Apply ({count})").format(count=count),
         callback_data=ImportCD(action=ImportAction.APPLY, ticket=ticket),

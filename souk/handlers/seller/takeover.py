@@ -18,13 +18,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.config import Settings
 from souk.handlers.filters import PLAIN_TEXT, Matches
 from souk.handlers.screens import replace_screen
 from souk.handoff import customer_ref, log_line, send_staff_message, takeover_service
+from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import HistoryCD, TakeoverAction, TakeoverCD
 from souk.notify import CustomerNotifier
 from souk.services.message_log import MessageLogService
@@ -247,7 +247,7 @@ async def release_button(
 
 
 def _history_keyboard(customer_id: int, page: int, pages: int) -> InlineKeyboardMarkup | None:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     if page + 1 < pages:
         builder.button(
             text=_("◀ Older"), callback_data=HistoryCD(customer_id=customer_id, page=page + 1)
