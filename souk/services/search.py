@@ -5,8 +5,9 @@ rankings are fused with reciprocal rank fusion (score = sum of 1 / (K + rank)), 
 product found by several methods rises, and no method's raw scores need calibrating
 against another's. The query is embedded (in a worker thread) while one statement ranks
 by words and spelling; then a second asks HNSW for the nearest embeddings, and the
-rankings are fused here. A caller may run only some of the methods (`methods=`), e.g. to
-measure what each contributes.
+rankings are fused here. A query searched before has its vector at once (the query
+cache): then all the rankings are one statement. A caller may run only some of the
+methods (`methods=`), e.g. to measure what each contributes.
 """
 
 from __future__ import annotations
@@ -201,16 +202,17 @@ spelt AS (
 _RANKINGS = {SearchMethod.KEYWORD: _KEYWORD, SearchMethod.SPELLING: _SPELLING}
 
 # HNSW takes the nearest candidates (the filters applied as it goes); equal distances
-# ordered by id.
-_SEMANTIC = text(f"""
-SELECT id FROM (
+# ordered by id. Rows of (method, id, rank), as the word methods' are.
+_NEAREST = f"""
+SELECT '{SearchMethod.SEMANTIC.value}' AS method, id,
+    row_number() OVER (ORDER BY distance, id) AS rank
+FROM (
     SELECT p.id, p.embedding <=> CAST(:vector AS vector) AS distance
     FROM products AS p
     WHERE {_FILTERS} AND p.embedding IS NOT NULL
     ORDER BY distance LIMIT :candidates
 ) AS nearest
-ORDER BY distance, id
-""")  # noqa: S608
+"""  # noqa: S608
 
 _FILTER_ONLY = text(f"""
 SELECT p.id FROM products AS p WHERE {_FILTERS} ORDER BY p.stock = 0, p.price, p.id
@@ -219,15 +221,20 @@ LIMIT :limit OFFSET :offset
 
 
 @functools.cache
-def _words_statement(methods: frozenset[SearchMethod]) -> TextClause:
-    """The rankings of the word methods among `methods`: rows of (method, id, rank)."""
+def _rankings_statement(methods: frozenset[SearchMethod]) -> TextClause:
+    """The rankings of `methods` in one statement: rows of (method, id, rank). The
+    semantic one, if asked for, needs the query's vector (`:vector`)."""
     chosen = [method for method in _WORD_METHODS if method in methods]
-    ctes = ",".join([_WORDS, *(_RANKINGS[method] for method in chosen)])
-    union = " UNION ALL ".join(
+    if not chosen:
+        return text(_NEAREST)
+    selects = [
         f"SELECT '{method.value}' AS method, id, rank FROM {method.value}"  # noqa: S608
         for method in chosen
-    )
-    return text(f"WITH {ctes}\n{union}")
+    ]
+    if SearchMethod.SEMANTIC in methods:
+        selects.append(f"({_NEAREST})")
+    ctes = ",".join([_WORDS, *(_RANKINGS[method] for method in chosen)])
+    return text(f"WITH {ctes}\n{' UNION ALL '.join(selects)}")
 
 
 def fuse(rankings: Sequence[Sequence[int]]) -> list[int]:
@@ -313,20 +320,30 @@ class SearchService:
         embedding: asyncio.Future[list[Vector]] | None = None
         if SearchMethod.SEMANTIC in methods:
             embedding = asyncio.ensure_future(self._embedder.embed_queries([words]))
+        word_methods = methods & frozenset(_WORD_METHODS)
         try:
-            rankings: list[list[int]] = []
             await self._session.execute(_SETTINGS)
-            if not methods.isdisjoint(_WORD_METHODS):
-                rows = await self._session.execute(_words_statement(methods), params)
-                by_method: dict[str, list[tuple[int, int]]] = {}
-                for name, product_id, rank in rows:
-                    by_method.setdefault(name, []).append((rank, product_id))
-                rankings += [[i for _, i in sorted(found)] for found in by_method.values()]
+            # Words searched before come from the query cache while the settings go: then
+            # every ranking is one statement.
+            if embedding is not None and embedding.done() and not embedding.exception():
+                (vector,) = embedding.result()
+                return fuse(await self._rankings(methods, params | {"vector": str(vector)}))
+            rankings = await self._rankings(word_methods, params) if word_methods else []
             if embedding is not None:
                 (vector,) = await embedding
-                nearest = await self._session.execute(_SEMANTIC, params | {"vector": str(vector)})
-                rankings.append([row[0] for row in nearest])
+                vectors = params | {"vector": str(vector)}
+                rankings += await self._rankings(frozenset({SearchMethod.SEMANTIC}), vectors)
         finally:
             if embedding is not None:
                 embedding.cancel()  # the statements failed first; a finished task ignores it
         return fuse(rankings)
+
+    async def _rankings(
+        self, methods: frozenset[SearchMethod], params: dict[str, object]
+    ) -> list[list[int]]:
+        """The ids each of `methods` ranks, best first (a method that found none: none)."""
+        rows = await self._session.execute(_rankings_statement(methods), params)
+        by_method: dict[str, list[tuple[int, int]]] = {}
+        for name, product_id, rank in rows:
+            by_method.setdefault(name, []).append((rank, product_id))
+        return [[product_id for _, product_id in sorted(found)] for found in by_method.values()]

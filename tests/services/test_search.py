@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk.ai.embedder import LocalEmbedder
+from souk.ai.embedder import LocalEmbedder, QueryCache
 from souk.db.models import Product
 from souk.services.embeddings import EmbeddingService
 from souk.services.search import SearchMethod, SearchService
@@ -172,3 +175,53 @@ async def test_one_unknown_word_does_not_leave_full_text_with_nothing(
         # some product has both words: only such products (not every pair of headphones)
         found = await search(parse_search("sony headphones"), methods=keyword)
         assert [p.sku for p in found] == ["HP-SONY"]
+
+
+class AfterTheSettings:
+    """The real embedder, starting only once the search's settings are set: a query's
+    embedding cannot be ready before its search looks (as it never is, in practice)."""
+
+    def __init__(self, inner: LocalEmbedder) -> None:
+        self.inner, self.ready = inner, asyncio.Event()
+
+    async def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        await self.ready.wait()
+        return await self.inner.embed_queries(texts)
+
+    async def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return await self.inner.embed_passages(texts)
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_words_searched_before_are_ranked_in_one_statement_with_the_same_result(
+    make_shop: MakeShop,
+    session_factory: async_sessionmaker[AsyncSession],
+    embedder: LocalEmbedder,
+) -> None:
+    shop_id = await catalog_shop(make_shop, session_factory, embedder)
+    late = AfterTheSettings(embedder)
+    statements: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+        if "set_config" in statement:
+            late.ready.set()
+
+    found: list[list[str]] = []
+    counts: list[int] = []
+    async with session_factory() as session:
+        engine = (await session.connection()).engine.sync_engine
+        event.listen(engine, "after_cursor_execute", executed)
+        try:
+            search = SearchService(session, QueryCache(late, size=10), shop_id).search
+            for _ in range(2):  # new words, then the same words, now in the query cache
+                before = len(statements)
+                found.append([p.sku for p in await search(parse_search("sony headphones"))])
+                counts.append(len(statements) - before)
+        finally:
+            event.remove(engine, "after_cursor_execute", executed)
+    assert found[1] == found[0] and found[0][0] == "HP-SONY"
+    # settings, words, nearest, products; then settings, all the rankings, products
+    assert counts == [4, 3]
