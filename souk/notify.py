@@ -174,6 +174,8 @@ class StaffNotifier:
                     "from_chat_id": copy.from_chat_id,
                     "message_id": copy.message_id,
                 }
+                if "reply_markup" in payload:  # the text's buttons, on the copy too
+                    copied["reply_markup"] = payload["reply_markup"]
                 await self._outbox.enqueue(
                     replace(
                         push,

@@ -129,6 +129,7 @@ async def test_the_takeover_cycle(
         "chat_id": STAFF,
         "from_chat_id": CUSTOMER,
         "message_id": photo["message"]["message_id"],
+        "reply_markup": line.payload["reply_markup"],  # Reply works from the photo too
     }
     await runtime.deliverer().run(time_budget=10)
     (delivered,) = fake_api.calls("copyMessage", chat_id=STAFF)
