@@ -8,7 +8,11 @@ failures with a status and Retry-After, a request that never answers) or what a
 `responder` makes of the request (a model that acts on what it is sent); each request is
 first checked as the real API checks it (roles, tool schemas, every tool call answered
 by a tool message with its id, tool_choice only with tools): a request it would refuse
-gets its 400, and the reason is kept in `problems` for the test to assert on.
+gets its 400, and the reason is kept in `problems` for the test to assert on. With
+`stream: true` the same completion comes as the API streams it: server-sent
+`chat.completion.chunk`s, the text a few words a chunk, each tool call's id and name
+first and then its arguments in pieces, the finish reason last, the usage in a chunk of
+its own if `stream_options.include_usage` asks for it, and `[DONE]`.
 """
 
 from __future__ import annotations
@@ -117,8 +121,8 @@ def check_chat_request(body: dict[str, Any]) -> str | None:
     """What the real API would refuse in `body` (400), or None."""
     if not isinstance(body.get("model"), str) or not body["model"]:
         return "you must provide a model parameter"
-    if body.get("stream"):
-        return "this fake does not stream"
+    if body.get("stream_options") is not None and not body.get("stream"):
+        return "The 'stream_options' parameter is only allowed when 'stream' is enabled."
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return "messages must be a non-empty array"
@@ -305,7 +309,16 @@ class FakeOpenAI:
             self.problems.append("a tool call was scripted for a request with tool_choice none")
         completion = _completion(body, reply)
         self.usages.append(completion["usage"])
-        return web.json_response(completion)
+        if not body.get("stream"):
+            return web.json_response(completion)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        stream = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await stream.prepare(request)
+        for chunk in _chunks(completion, include_usage=include_usage):
+            await stream.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        await stream.write(b"data: [DONE]\n\n")
+        await stream.write_eof()
+        return stream
 
     async def start(self) -> str:
         app = web.Application()
@@ -381,3 +394,47 @@ def _completion(body: dict[str, Any], reply: Say | Call | Calls) -> dict[str, An
             "total_tokens": prompt + completion,
         },
     }
+
+
+_WORDS_PER_CHUNK = 3
+_ARGUMENT_CHARS_PER_CHUNK = 8
+
+
+def _chunks(completion: dict[str, Any], *, include_usage: bool) -> list[dict[str, Any]]:
+    """`completion` as the API streams it, chunk by chunk (without the final [DONE])."""
+    (choice,) = completion["choices"]
+    message = choice["message"]
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+    words = re.findall(r"\S+\s*", message.get("content") or "")
+    for start in range(0, len(words), _WORDS_PER_CHUNK):
+        deltas.append({"content": "".join(words[start : start + _WORDS_PER_CHUNK])})
+    for index, call in enumerate(message.get("tool_calls") or []):
+        function = call["function"]
+        deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": function["name"], "arguments": ""},
+                    }
+                ]
+            }
+        )
+        arguments = function["arguments"]
+        for start in range(0, len(arguments), _ARGUMENT_CHARS_PER_CHUNK):
+            piece = arguments[start : start + _ARGUMENT_CHARS_PER_CHUNK]
+            deltas.append({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+    head = {key: completion[key] for key in ("id", "created", "model")}
+    head["object"] = "chat.completion.chunk"
+    extra = {"usage": None} if include_usage else {}
+    chunks = [
+        head | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]} | extra
+        for delta in deltas
+    ]
+    finish = {"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}
+    chunks.append(head | {"choices": [finish]} | extra)
+    if include_usage:
+        chunks.append(head | {"choices": [], "usage": completion["usage"]})
+    return chunks
