@@ -17,7 +17,7 @@ from souk.config import Settings
 from souk.db.models import Customer, Direction
 from souk.keyboards.builder import KeyboardBuilder
 from souk.keyboards.callbacks import TakeoverAction, TakeoverCD
-from souk.notify import Copy, CustomerNotifier, StaffNotifier
+from souk.notify import Attachment, CustomerNotifier, StaffNotifier
 from souk.services.message_log import LoggedMessage, MessageLogService
 from souk.services.outbox import STAFF_REPLY_KIND, OutboxFactory
 from souk.services.takeover import Handoff, Now, Resumed, TakeoverService, utc_now
@@ -101,7 +101,7 @@ async def forward_to_staff(
     answered_by: int | None,
     message: LoggedMessage,
     key: str,
-    copy: Copy | None = None,
+    copy: Attachment | None = None,
 ) -> int:
     """Pass a message of a customer in human mode to the staff member answering them
     (to all staff while nobody has, or if they left the shop), with the Reply button,

@@ -37,6 +37,51 @@ class Copy:
     from_chat_id: int
     message_id: int
 
+    def call(self) -> tuple[str, dict[str, object]]:
+        return "copyMessage", {"from_chat_id": self.from_chat_id, "message_id": self.message_id}
+
+
+@dataclass(frozen=True)
+class WhatsAppImage:
+    """A WhatsApp customer's image, by the media id their message gave at the shop's
+    number (`receiver`): the deliverer downloads it from the Cloud API and uploads it."""
+
+    receiver: str
+    media_id: str
+
+    def call(self) -> tuple[str, dict[str, object]]:
+        return "sendPhoto", {"photo": whatsapp_media(self.receiver, self.media_id)}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A location a customer sent on a channel the bot cannot copy from."""
+
+    latitude: float
+    longitude: float
+
+    def call(self) -> tuple[str, dict[str, object]]:
+        return "sendLocation", {"latitude": self.latitude, "longitude": self.longitude}
+
+
+# What follows a staff push's line: the customer's message itself, as staff can see it.
+Attachment = Copy | WhatsAppImage | Place
+
+# A push's file field naming a WhatsApp media file instead of a Telegram file or URL.
+WHATSAPP_MEDIA = "whatsapp-media:"
+
+
+def whatsapp_media(receiver: str, media_id: str) -> str:
+    return f"{WHATSAPP_MEDIA}{receiver}/{media_id}"
+
+
+def parse_whatsapp_media(value: object) -> tuple[str, str] | None:
+    """(receiver, media id) of a `whatsapp_media` reference, else None."""
+    if not isinstance(value, str) or not value.startswith(WHATSAPP_MEDIA):
+        return None
+    receiver, _, media_id = value.removeprefix(WHATSAPP_MEDIA).partition("/")
+    return (receiver, media_id) if receiver and media_id else None
+
 
 @dataclass(frozen=True)
 class Recipient:
@@ -131,7 +176,7 @@ class StaffNotifier:
         key: str,
         priority: OutboxPriority = OutboxPriority.TRANSACTIONAL,
         only: int | None = None,
-        copy: Copy | None = None,
+        copy: Attachment | None = None,
     ) -> int:
         """Queue `render(language)` for each staff member (or only the one whose Telegram
         id is `only`, if they still are), followed by a copy of `copy` if given; how many
@@ -169,17 +214,14 @@ class StaffNotifier:
                 continue
             queued += 1
             if copy is not None:  # after the text (a chat's pushes go out in their order)
-                copied: dict[str, object] = {
-                    "chat_id": telegram_user_id,
-                    "from_chat_id": copy.from_chat_id,
-                    "message_id": copy.message_id,
-                }
+                method, fields = copy.call()
+                copied: dict[str, object] = {"chat_id": telegram_user_id, **fields}
                 if "reply_markup" in payload:  # the text's buttons, on the copy too
                     copied["reply_markup"] = payload["reply_markup"]
                 await self._outbox.enqueue(
                     replace(
                         push,
-                        method="copyMessage",
+                        method=method,
                         payload=copied,
                         idempotency_key=f"{push.idempotency_key}:copy",
                     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,8 +25,9 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import SendPhoto
 from aiogram.methods.base import TelegramMethod
-from aiogram.types import Message, MessageId
+from aiogram.types import BufferedInputFile, Message, MessageId
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +39,7 @@ from souk.config import OutboxSettings
 from souk.db.models import ChannelKind
 from souk.logs import get_logger
 from souk.metrics import OUTBOX_DELIVERED
+from souk.notify import parse_whatsapp_media
 from souk.services.outbox import TEMPLATE_KEY, ClaimedPush, OutboxService
 
 log = get_logger("souk.outbox")
@@ -191,6 +194,7 @@ class OutboxDeliverer:
         method = method_class.model_validate(payload)
         text = str(payload.get("text") or payload.get("caption") or "")
         try:
+            await self._fetch_media(method)
             if isinstance(chosen, str) and isinstance(entry, WhatsAppBot):
                 return await entry.session.send_template(method, push.chat_id, chosen, text)
             try:
@@ -211,3 +215,19 @@ class OutboxDeliverer:
                 detail=str(error)[:300],
             )
             return error
+
+    async def _fetch_media(self, method: TelegramMethod[object]) -> None:
+        """A WhatsApp customer's image for the staff (`notify.WhatsAppImage`) becomes the
+        file itself: downloaded from the number it came to, uploaded with the call."""
+        if not isinstance(method, SendPhoto):
+            return
+        reference = parse_whatsapp_media(method.photo)
+        if reference is None:
+            return
+        receiver, media_id = reference
+        number = await self._numbers.get(receiver) if self._numbers is not None else None
+        if number is None:
+            raise TelegramBadRequest(method, f"no active WhatsApp number {receiver}")
+        data, mime_type = await number.session.download(method, media_id)
+        extension = mimetypes.guess_extension(mime_type) or ".jpg"
+        method.photo = BufferedInputFile(data, filename=f"{media_id}{extension}")

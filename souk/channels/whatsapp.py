@@ -26,7 +26,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from aiogram.types import Message
-from aiohttp import ClientError, ClientSession, ClientTimeout
+from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -100,7 +100,9 @@ class WhatsAppSession(RenderedSession):
         )
         assert channel.token is not None
         self._channel = channel
-        self._url = f"{settings.api_base.rstrip('/')}/{channel.external_id}/messages"
+        self._api = settings.api_base.rstrip("/")
+        self._url = f"{self._api}/{channel.external_id}/messages"
+        self._media_max_bytes = settings.media_max_bytes
         self._headers = {"Authorization": f"Bearer {channel.token}"}
         self._http = http
         self._limiter = limiter
@@ -176,6 +178,35 @@ class WhatsAppSession(RenderedSession):
                     await self._on_unreachable(chat_id)
                 raise
 
+    async def download(self, method: TelegramMethod[Any], media_id: str) -> tuple[bytes, str]:
+        """A media file a customer sent (by the id their message gave): its bytes and MIME
+        type. First its URL (valid for minutes), then the file, both with the number's
+        token; errors as `_post`'s, and a file over WHATSAPP_MEDIA_MAX_BYTES is refused."""
+        timeout = ClientTimeout(total=self.timeout)
+        try:
+            async with self._http.get(
+                f"{self._api}/{media_id}", headers=self._headers, timeout=timeout
+            ) as response:
+                answer = await _json(response)
+                if response.status >= 300 or not isinstance(answer, dict):
+                    raise _error(method, response.status, answer)
+            url, mime_type = answer.get("url"), str(answer.get("mime_type") or "")
+            size = answer.get("file_size")
+            if not isinstance(url, str) or (isinstance(size, int) and size > self._media_max_bytes):
+                raise CloudAPIRefused(method, f"media {media_id}: no URL, or over the limit")
+            async with self._http.get(url, headers=self._headers, timeout=timeout) as response:
+                if response.status >= 300:
+                    raise _error(method, response.status, await _json(response))
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > self._media_max_bytes:
+                        raise CloudAPIRefused(method, f"media {media_id}: over the limit")
+        except (ClientError, TimeoutError) as error:
+            raise TelegramNetworkError(method, f"{type(error).__name__}") from error
+        OUTBOUND_CALLS.labels("whatsapp", "downloadMedia", "ok").inc()
+        return bytes(data), mime_type
+
     async def _post(self, method: TelegramMethod[Any], body: dict[str, Any]) -> str:
         try:
             async with self._http.post(
@@ -193,6 +224,14 @@ class WhatsAppSession(RenderedSession):
             messages = answer.get("messages") or [{}]
             return str(messages[0].get("id", ""))
         raise _error(method, status, answer)
+
+
+async def _json(response: ClientResponse) -> object:
+    """The answer's JSON, or None if it is none (an error page of a proxy)."""
+    try:
+        return await response.json(content_type=None)
+    except ValueError:
+        return None
 
 
 def _error(method: TelegramMethod[Any], status: int, answer: object) -> Exception:

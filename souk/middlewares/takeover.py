@@ -19,7 +19,7 @@ from aiogram.utils.i18n import I18n
 from souk.channels.conversation_log import COPYABLE_KINDS, inbound
 from souk.db.models import ChannelKind, Direction
 from souk.handoff import forward_to_staff
-from souk.notify import Copy, StaffNotifier
+from souk.notify import Attachment, Copy, Place, StaffNotifier, WhatsAppImage
 from souk.services.customers import Person
 from souk.services.message_log import LoggedMessage
 from souk.services.outbox import OutboxFactory
@@ -54,11 +54,6 @@ class TakeoverPauseMiddleware(BaseMiddleware):
             channel,
             datetime.fromtimestamp(data.get("received_at") or datetime.now(UTC).timestamp(), UTC),
         )
-        # A Telegram photo, voice, file... is copied to the staff (the bot is in both
-        # chats); on WhatsApp and the web chat they read its kind and caption.
-        copy = None
-        if channel is ChannelKind.TELEGRAM and event.message and kind in COPYABLE_KINDS:
-            copy = Copy(chat, event.message.message_id)
         await forward_to_staff(
             session,
             StaffNotifier(session, self._outbox(session), self._i18n),
@@ -67,6 +62,27 @@ class TakeoverPauseMiddleware(BaseMiddleware):
             answered_by=person.answered_by,
             message=message,
             key=f"forward:{data['shop_id']}:{person.customer_id}:{event.update_id}",
-            copy=copy,
+            copy=_attachment(event, kind, chat, channel, data["shop"].external_id),
         )
         return None
+
+
+def _attachment(
+    event: Update, kind: str, chat: int, channel: ChannelKind, receiver: str
+) -> Attachment | None:
+    """What staff get after the line of a customer's message that is more than text: a
+    Telegram message itself (copied: the bot is in both chats), a WhatsApp image
+    (downloaded and uploaded by the deliverer) or location. The web chat's, and other
+    WhatsApp kinds, are their line only ("[photo] caption")."""
+    message = event.message
+    if message is None or kind not in COPYABLE_KINDS:
+        return None
+    if channel is ChannelKind.TELEGRAM:
+        return Copy(chat, message.message_id)
+    if channel is not ChannelKind.WHATSAPP:
+        return None
+    if message.photo:
+        return WhatsAppImage(receiver, message.photo[-1].file_id)
+    if message.location is not None:
+        return Place(message.location.latitude, message.location.longitude)
+    return None

@@ -21,6 +21,7 @@ from souk.db.models import (
     Direction,
     MessageLog,
     OutboxMessage,
+    OutboxStatus,
     StaffRole,
 )
 from souk.runtime import Runtime
@@ -32,7 +33,7 @@ from tests.channels.webhook_client import post, settled, stored_rows
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
-from tests.fakes.whatsapp_webhooks import text_message
+from tests.fakes.whatsapp_webhooks import image, location, text_message
 from tests.fixtures.telegram import message, photo_message
 
 STAFF = 7401
@@ -315,6 +316,51 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
         "where is my parcel?"
         in (await _pushes(session_factory, shop, "handoff"))[-1].payload["text"]
     )
+
+    # Their photo and their location reach the staff as themselves, after their lines:
+    # the photo downloaded from the Cloud API and uploaded to the staff's chat.
+    photo = fake_whatsapp.add_media(None, b"\xff\xd8\xff\xe0 a photo of the parcel")
+    fake_whatsapp.inbound(
+        payload := image(number, customer.wa_id, photo.id, sha256=photo.sha256, caption="torn")
+    )
+    assert (await wa_post(http, server, payload)).status == 200
+    fake_whatsapp.inbound(payload := location(number, customer.wa_id, 43.238949, 76.889709))
+    assert (await wa_post(http, server, payload)).status == 200
+    await processed(session_factory, number, 5)
+    *_, photo_line, photo_push, _, place_push = await _pushes(session_factory, shop, "handoff")
+    assert photo_line.payload["text"].endswith("torn")  # its caption
+    assert (photo_push.method, place_push.method) == ("sendPhoto", "sendLocation")
+    await runtime.deliverer().run(time_budget=10)
+    (lines, photos, places) = (
+        fake_api.calls(method, chat_id=STAFF + 30)
+        for method in ("sendMessage", "sendPhoto", "sendLocation")
+    )
+    (sent_photo,), (sent_place,) = photos, places
+    assert fake_api.uploaded_file(f"{photo.id}.jpg") == photo.data
+    assert (sent_place.params["latitude"], sent_place.params["longitude"]) == (
+        43.238949,
+        76.889709,
+    )
+    reply_button = lines[-1].params["reply_markup"]
+    assert f"human:reply:{customer_id}" in str(reply_button)
+    assert sent_photo.params["reply_markup"] == sent_place.params["reply_markup"] == reply_button
+    assert len(customer.received()) == before  # the bot stays quiet
+
+    # An image WhatsApp no longer has: its line reached the staff, the upload fails for
+    # good (the Cloud API's answer in the push's error), nothing else is held up.
+    gone = image(number, customer.wa_id, "1999999999999999", sha256="00" * 32, caption="x")
+    fake_whatsapp.inbound(gone)
+    assert (await wa_post(http, server, gone)).status == 200
+    await processed(session_factory, number, 6)
+    *_, gone_line, gone_push = await _pushes(session_factory, shop, "handoff")
+    await runtime.deliverer().run(time_budget=10)
+    async with session_factory() as session:
+        failed = await session.get(OutboxMessage, gone_push.id)
+        line = await session.get(OutboxMessage, gone_line.id)
+    assert failed is not None and failed.status is OutboxStatus.FAILED
+    assert "WhatsApp 100" in str(failed.last_error)
+    assert line is not None and line.status is OutboxStatus.SENT
+    assert len(fake_api.calls("sendPhoto", chat_id=STAFF + 30)) == 1
 
     staff = Chat(http, server, shop, fake_api, STAFF + 30)
     await staff.say(f"/reply C{customer_id} It left the warehouse today.")

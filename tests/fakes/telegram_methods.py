@@ -33,6 +33,7 @@ METHODS = (
     "answerCallbackQuery",
     "sendPhoto",
     "sendDocument",
+    "sendLocation",
     "sendChatAction",
     "sendInvoice",
     "answerPreCheckoutQuery",
@@ -89,6 +90,13 @@ def _int_param(params: Params, key: str, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_request(f"wrong parameter {key} in request")
     return value
+
+
+def _coordinate(params: Params, key: str, bound: float) -> float:
+    value = params.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > bound:
+        raise bad_request(f"wrong parameter {key} in request")
+    return float(value)
 
 
 class MethodsMixin(FakeHTTPServer):
@@ -273,6 +281,16 @@ class MethodsMixin(FakeHTTPServer):
         if caption is not None:
             content["caption"] = caption
         return self._message(bot_id, chat_id, markup, content)
+
+    def _m_sendLocation(self, bot_id: int, params: Params) -> Params:
+        chat_id = _chat_id(params)
+        location = {
+            "latitude": _coordinate(params, "latitude", 90.0),
+            "longitude": _coordinate(params, "longitude", 180.0),
+        }
+        markup = lim.check_reply_markup(params.get("reply_markup"))
+        self._admit(bot_id, chat_id)
+        return self._message(bot_id, chat_id, markup, {"location": location})
 
     def _m_sendDocument(self, bot_id: int, params: Params) -> Params:
         chat_id = _chat_id(params)

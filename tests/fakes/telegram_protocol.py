@@ -70,7 +70,9 @@ _BOOL_FIELDS = frozenset(
         "allow_sending_without_reply",
     }
 )
+_FLOAT_FIELDS = frozenset({"latitude", "longitude", "horizontal_accuracy"})
 INT_PATTERN = re.compile(r"-?\d+")
+FLOAT_PATTERN = re.compile(r"-?\d+(\.\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ def coerce(key: str, value: str) -> Any:
             raise bad_request(f"can't parse {key} JSON object") from None
     if key in _INT_FIELDS and INT_PATTERN.fullmatch(value):
         return int(value)
+    if key in _FLOAT_FIELDS and FLOAT_PATTERN.fullmatch(value):
+        return float(value)
     if key in _BOOL_FIELDS and value in ("true", "false", "True", "False"):
         return value in ("true", "True")
     return value
