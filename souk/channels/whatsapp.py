@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import quote
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -185,7 +186,7 @@ class WhatsAppSession(RenderedSession):
         timeout = ClientTimeout(total=self.timeout)
         try:
             async with self._http.get(
-                f"{self._api}/{media_id}", headers=self._headers, timeout=timeout
+                f"{self._api}/{quote(media_id, safe='')}", headers=self._headers, timeout=timeout
             ) as response:
                 answer = await _json(response)
                 if response.status >= 300 or not isinstance(answer, dict):
