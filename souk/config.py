@@ -135,10 +135,12 @@ class WhatsAppSettings(BaseSettings):
     request_timeout: float = Field(30.0, gt=0, description="Seconds before a Cloud API call fails")
     max_retries: int = Field(3, ge=0, description="Retries of a message refused for its rate")
     media_max_bytes: int = Field(
-        5 * 1024 * 1024,
+        16 * 1024 * 1024,
         ge=1,
-        description="Largest customer image downloaded to show the staff in human mode "
-        "(WhatsApp's own limit for images; a larger one reaches them as its line only)",
+        le=50 * 1024 * 1024,
+        description="Largest customer file (image, voice note, video, document) downloaded "
+        "to show the staff in human mode; a larger one reaches them as its line only "
+        "(WhatsApp sends audio and video up to 16 MB; Telegram takes bot uploads up to 50 MB)",
     )
     templates: dict[str, str] = Field(
         default_factory=dict,

@@ -41,16 +41,29 @@ class Copy:
         return "copyMessage", {"from_chat_id": self.from_chat_id, "message_id": self.message_id}
 
 
+# The Bot API call that shows each kind of file, by the message field it came in (the
+# call's file parameter has the field's name).
+SEND_FILE = {
+    "photo": "sendPhoto",
+    "voice": "sendVoice",
+    "audio": "sendAudio",
+    "video": "sendVideo",
+    "document": "sendDocument",
+}
+
+
 @dataclass(frozen=True)
-class WhatsAppImage:
-    """A WhatsApp customer's image, by the media id their message gave at the shop's
-    number (`receiver`): the deliverer downloads it from the Cloud API and uploads it."""
+class WhatsAppFile:
+    """A WhatsApp customer's image, voice note, audio, video or document (`field`, a key
+    of SEND_FILE), by the media id their message gave at the shop's number (`receiver`):
+    the deliverer downloads it from the Cloud API and uploads it."""
 
     receiver: str
     media_id: str
+    field: str
 
     def call(self) -> tuple[str, dict[str, object]]:
-        return "sendPhoto", {"photo": whatsapp_media(self.receiver, self.media_id)}
+        return SEND_FILE[self.field], {self.field: whatsapp_media(self.receiver, self.media_id)}
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ class Place:
 
 
 # What follows a staff push's line: the customer's message itself, as staff can see it.
-Attachment = Copy | WhatsAppImage | Place
+Attachment = Copy | WhatsAppFile | Place
 
 # A push's file field naming a WhatsApp media file instead of a Telegram file or URL.
 WHATSAPP_MEDIA = "whatsapp-media:"

@@ -25,7 +25,6 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import SendPhoto
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import BufferedInputFile, Message, MessageId
 from pydantic import ValidationError
@@ -39,7 +38,7 @@ from souk.config import OutboxSettings
 from souk.db.models import ChannelKind
 from souk.logs import get_logger
 from souk.metrics import OUTBOX_DELIVERED
-from souk.notify import parse_whatsapp_media
+from souk.notify import SEND_FILE, parse_whatsapp_media
 from souk.services.outbox import TEMPLATE_KEY, ClaimedPush, OutboxService
 
 log = get_logger("souk.outbox")
@@ -48,6 +47,10 @@ TELEGRAM_METHODS: dict[str, type[TelegramMethod[object]]] = {
     cls.__api_method__: cls
     for cls in vars(aiogram.methods).values()
     if isinstance(cls, type) and issubclass(cls, TelegramMethod) and hasattr(cls, "__api_method__")
+}
+# The file parameter of each call that may carry a WhatsApp customer's file.
+_FILE_FIELDS: dict[type[TelegramMethod[object]], str] = {
+    TELEGRAM_METHODS[method]: field for field, method in SEND_FILE.items()
 }
 # Told (in the settling transaction) of a push held because the customer's 24-hour
 # WhatsApp window is closed and no template is configured for its kind.
@@ -217,17 +220,16 @@ class OutboxDeliverer:
             return error
 
     async def _fetch_media(self, method: TelegramMethod[object]) -> None:
-        """A WhatsApp customer's image for the staff (`notify.WhatsAppImage`) becomes the
+        """A WhatsApp customer's file for the staff (`notify.WhatsAppFile`) becomes the
         file itself: downloaded from the number it came to, uploaded with the call."""
-        if not isinstance(method, SendPhoto):
-            return
-        reference = parse_whatsapp_media(method.photo)
-        if reference is None:
+        field = _FILE_FIELDS.get(type(method))
+        reference = parse_whatsapp_media(getattr(method, field)) if field else None
+        if field is None or reference is None:
             return
         receiver, media_id = reference
         number = await self._numbers.get(receiver) if self._numbers is not None else None
         if number is None:
             raise TelegramBadRequest(method, f"no active WhatsApp number {receiver}")
         data, mime_type = await number.session.download(method, media_id)
-        extension = mimetypes.guess_extension(mime_type) or ".jpg"
-        method.photo = BufferedInputFile(data, filename=f"{media_id}{extension}")
+        extension = mimetypes.guess_extension(mime_type.partition(";")[0].strip()) or ""
+        setattr(method, field, BufferedInputFile(data, filename=f"{media_id}{extension}"))

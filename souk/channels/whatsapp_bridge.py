@@ -5,10 +5,11 @@
   English command names) -> the command;
 - an interactive button or list reply -> a callback query carrying our callback data
   (a reply-keyboard button comes back as the text it showed);
-- location, contacts (the first phone) and image (the media id as the photo's file
-  id) -> the matching message fields;
-- anything else (audio, stickers, reactions, ...) -> a message without text, which
-  the fallback answers with a hint.
+- location, contacts (the first phone), image, audio (a voice note as `voice`),
+  video and document -> the matching message fields, a file's media id as its file id
+  (which only the deliverer resolves, downloading it from the Cloud API);
+- anything else (stickers, reactions, ...) -> a message without text, which the
+  fallback answers with a hint.
 The customer's internal id plays the user id and the chat id on every update.
 """
 
@@ -19,14 +20,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiogram.types import (
+    Audio,
     CallbackQuery,
     Chat,
     Contact,
+    Document,
     Location,
     Message,
     PhotoSize,
     Update,
     User,
+    Video,
+    Voice,
 )
 
 from souk.channels.whatsapp_render import TEXT_BUTTON_PREFIX
@@ -68,6 +73,29 @@ def _command(text: str) -> str:
     if word in COMMAND_WORDS:
         return "/" + _ALIASES.get(word, word)
     return text
+
+
+_FILES = frozenset({"image", "audio", "video", "document"})
+
+
+def _file(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The message field of a WhatsApp file (`kind` in _FILES), its media id as file id."""
+    media = str(body["id"])
+    mime = str(body.get("mime_type") or "") or None
+    if kind == "image":
+        return {"photo": [PhotoSize(file_id=media, file_unique_id=media, width=0, height=0)]}
+    if kind == "audio" and body.get("voice"):
+        return {"voice": Voice(file_id=media, file_unique_id=media, duration=0, mime_type=mime)}
+    if kind == "audio":
+        return {"audio": Audio(file_id=media, file_unique_id=media, duration=0, mime_type=mime)}
+    if kind == "video":
+        video = Video(
+            file_id=media, file_unique_id=media, width=0, height=0, duration=0, mime_type=mime
+        )
+        return {"video": video}
+    name = str(body.get("filename") or "") or None
+    document = Document(file_id=media, file_unique_id=media, file_name=name, mime_type=mime)
+    return {"document": document}
 
 
 class InboundBridge:
@@ -126,14 +154,10 @@ class InboundBridge:
             return Update(update_id=self._update_id, message=self._base(location=location))
         if kind == "contacts":
             return Update(update_id=self._update_id, message=self._contact(body))
-        if kind == "image" and body.get("id"):
-            media = str(body["id"])
-            photo = [PhotoSize(file_id=media, file_unique_id=media, width=0, height=0)]
+        if kind in _FILES and body.get("id"):
             caption = body.get("caption")
-            return Update(
-                update_id=self._update_id,
-                message=self._base(photo=photo, caption=str(caption) if caption else None),
-            )
+            fields = {"caption": str(caption) if caption else None, **_file(kind, body)}
+            return Update(update_id=self._update_id, message=self._base(**fields))
         return Update(update_id=self._update_id, message=self._base())
 
     def _contact(self, body: dict[str, Any]) -> Message:

@@ -19,7 +19,7 @@ from aiogram.utils.i18n import I18n
 from souk.channels.conversation_log import COPYABLE_KINDS, inbound
 from souk.db.models import ChannelKind, Direction
 from souk.handoff import forward_to_staff
-from souk.notify import Attachment, Copy, Place, StaffNotifier, WhatsAppImage
+from souk.notify import SEND_FILE, Attachment, Copy, Place, StaffNotifier, WhatsAppFile
 from souk.services.customers import Person
 from souk.services.message_log import LoggedMessage
 from souk.services.outbox import OutboxFactory
@@ -71,9 +71,9 @@ def _attachment(
     event: Update, kind: str, chat: int, channel: ChannelKind, receiver: str
 ) -> Attachment | None:
     """What staff get after the line of a customer's message that is more than text: a
-    Telegram message itself (copied: the bot is in both chats), a WhatsApp image
+    Telegram message itself (copied: the bot is in both chats), a WhatsApp file
     (downloaded and uploaded by the deliverer) or location. The web chat's, and other
-    WhatsApp kinds, are their line only ("[photo] caption")."""
+    WhatsApp kinds (stickers...), are their line only ("[photo] caption")."""
     message = event.message
     if message is None or kind not in COPYABLE_KINDS:
         return None
@@ -81,8 +81,12 @@ def _attachment(
         return Copy(chat, message.message_id)
     if channel is not ChannelKind.WHATSAPP:
         return None
-    if message.photo:
-        return WhatsAppImage(receiver, message.photo[-1].file_id)
+    for field in SEND_FILE:
+        sent = getattr(message, field)
+        if isinstance(sent, list):  # a photo's sizes, the largest last
+            sent = sent[-1] if sent else None
+        if sent is not None:
+            return WhatsAppFile(receiver, sent.file_id, field)
     if message.location is not None:
         return Place(message.location.latitude, message.location.longitude)
     return None

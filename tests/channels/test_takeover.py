@@ -33,7 +33,7 @@ from tests.channels.webhook_client import post, settled, stored_rows
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
-from tests.fakes.whatsapp_webhooks import image, location, text_message
+from tests.fakes.whatsapp_webhooks import audio, image, location, text_message
 from tests.fixtures.telegram import message, photo_message
 
 STAFF = 7401
@@ -326,24 +326,37 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     assert (await wa_post(http, server, payload)).status == 200
     fake_whatsapp.inbound(payload := location(number, customer.wa_id, 43.238949, 76.889709))
     assert (await wa_post(http, server, payload)).status == 200
-    await processed(session_factory, number, 5)
-    *_, photo_line, photo_push, _, place_push = await _pushes(session_factory, shop, "handoff")
-    assert photo_line.payload["text"].endswith("torn")  # its caption
-    assert (photo_push.method, place_push.method) == ("sendPhoto", "sendLocation")
-    await runtime.deliverer().run(time_budget=10)
-    (lines, photos, places) = (
-        fake_api.calls(method, chat_id=STAFF + 30)
-        for method in ("sendMessage", "sendPhoto", "sendLocation")
+    note = fake_whatsapp.add_media(None, b"OggS a voice note", "audio/ogg; codecs=opus")
+    fake_whatsapp.inbound(payload := audio(number, customer.wa_id, note.id, sha256=note.sha256))
+    assert (await wa_post(http, server, payload)).status == 200
+    await processed(session_factory, number, 6)
+    *_, photo_line, photo_push, _, place_push, _, voice_push = await _pushes(
+        session_factory, shop, "handoff"
     )
-    (sent_photo,), (sent_place,) = photos, places
+    assert photo_line.payload["text"].endswith("torn")  # its caption
+    assert [push.method for push in (photo_push, place_push, voice_push)] == [
+        "sendPhoto",
+        "sendLocation",
+        "sendVoice",
+    ]
+    await runtime.deliverer().run(time_budget=10)
+    (lines, photos, places, voices) = (
+        fake_api.calls(method, chat_id=STAFF + 30)
+        for method in ("sendMessage", "sendPhoto", "sendLocation", "sendVoice")
+    )
+    (sent_photo,), (sent_place,), (sent_voice,) = photos, places, voices
     assert fake_api.uploaded_file(f"{photo.id}.jpg") == photo.data
+    uploaded = sent_voice.params[sent_voice.params["voice"].removeprefix("attach://")]
+    assert fake_api.uploaded_file(uploaded["filename"]) == note.data
     assert (sent_place.params["latitude"], sent_place.params["longitude"]) == (
         43.238949,
         76.889709,
     )
     reply_button = lines[-1].params["reply_markup"]
     assert f"human:reply:{customer_id}" in str(reply_button)
-    assert sent_photo.params["reply_markup"] == sent_place.params["reply_markup"] == reply_button
+    assert all(
+        sent.params["reply_markup"] == reply_button for sent in (sent_photo, sent_place, sent_voice)
+    )
     assert len(customer.received()) == before  # the bot stays quiet
 
     # An image WhatsApp no longer has: its line reached the staff, the upload fails for
@@ -351,7 +364,7 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     gone = image(number, customer.wa_id, "1999999999999999", sha256="00" * 32, caption="x")
     fake_whatsapp.inbound(gone)
     assert (await wa_post(http, server, gone)).status == 200
-    await processed(session_factory, number, 6)
+    await processed(session_factory, number, 7)
     *_, gone_line, gone_push = await _pushes(session_factory, shop, "handoff")
     await runtime.deliverer().run(time_budget=10)
     async with session_factory() as session:

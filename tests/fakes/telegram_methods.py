@@ -33,6 +33,9 @@ METHODS = (
     "answerCallbackQuery",
     "sendPhoto",
     "sendDocument",
+    "sendVoice",
+    "sendAudio",
+    "sendVideo",
     "sendLocation",
     "sendChatAction",
     "sendInvoice",
@@ -293,17 +296,31 @@ class MethodsMixin(FakeHTTPServer):
         return self._message(bot_id, chat_id, markup, {"location": location})
 
     def _m_sendDocument(self, bot_id: int, params: Params) -> Params:
+        return self._send_file(bot_id, params, "document", {})
+
+    def _m_sendVoice(self, bot_id: int, params: Params) -> Params:
+        return self._send_file(bot_id, params, "voice", {"duration": 0})
+
+    def _m_sendAudio(self, bot_id: int, params: Params) -> Params:
+        return self._send_file(bot_id, params, "audio", {"duration": 0})
+
+    def _m_sendVideo(self, bot_id: int, params: Params) -> Params:
+        return self._send_file(bot_id, params, "video", {"width": 0, "height": 0, "duration": 0})
+
+    def _send_file(self, bot_id: int, params: Params, field: str, shape: Params) -> Params:
+        """A document, voice note, audio or video message: the file as `field`."""
         chat_id = _chat_id(params)
         caption = lim.check_caption(params.get("caption"))
         markup = lim.check_reply_markup(params.get("reply_markup"))
-        file_id, upload = self._file(params, "document")
+        file_id, upload = self._file(params, field)
         self._admit(bot_id, chat_id)
-        document: Params = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+        sent: Params = {"file_id": file_id, "file_unique_id": f"u{file_id}", **shape}
         if upload:
-            document["file_name"] = upload["filename"]
-            document["mime_type"] = upload["content_type"]
-            document["file_size"] = upload["size"]
-        content: Params = {"document": document}
+            if field != "voice":  # a voice note has no file name
+                sent["file_name"] = upload["filename"]
+            sent["mime_type"] = upload["content_type"]
+            sent["file_size"] = upload["size"]
+        content: Params = {field: sent}
         if caption is not None:
             content["caption"] = caption
         return self._message(bot_id, chat_id, markup, content)

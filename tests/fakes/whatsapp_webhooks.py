@@ -216,6 +216,22 @@ def image(
     return _message(phone_number_id, wa_id, "image", content, meta)
 
 
+def audio(
+    phone_number_id: str,
+    wa_id: str | None,
+    media_id: str,
+    *,
+    sha256: str,
+    voice: bool = True,
+    **meta: Unpack[Inbound],
+) -> Params:
+    """A voice note (or, `voice=False`, an audio file); make ``media_id`` downloadable
+    with ``FakeWhatsAppAPI.add_media()``."""
+    mime_type = "audio/ogg; codecs=opus" if voice else "audio/mpeg"
+    content = {"mime_type": mime_type, "sha256": sha256, "id": media_id, "voice": voice}
+    return _message(phone_number_id, wa_id, "audio", content, meta)
+
+
 def sticker(
     phone_number_id: str,
     wa_id: str | None,

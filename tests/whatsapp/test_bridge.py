@@ -86,8 +86,26 @@ async def test_location_contacts_and_images() -> None:
     assert update.message.photo[0].file_id == "MEDIA1" and update.message.caption == "this one"
 
 
+async def test_a_voice_note_audio_video_and_document_are_their_fields() -> None:
+    ogg = "audio/ogg; codecs=opus"
+    voice = await bridged({"type": "audio", "audio": {"id": "M2", "mime_type": ogg, "voice": True}})
+    song = await bridged({"type": "audio", "audio": {"id": "M3", "mime_type": "audio/mpeg"}})
+    clip = await bridged({"type": "video", "video": {"id": "M4", "caption": "see"}})
+    document = {"id": "M5", "filename": "invoice.pdf", "mime_type": "application/pdf"}
+    paper = await bridged({"type": "document", "document": document})
+    assert voice.message is not None and voice.message.voice is not None
+    assert (voice.message.voice.file_id, voice.message.voice.mime_type) == ("M2", ogg)
+    assert song.message is not None and song.message.audio is not None
+    assert song.message.voice is None and song.message.audio.file_id == "M3"
+    assert clip.message is not None and clip.message.video is not None
+    assert clip.message.video.file_id == "M4" and clip.message.caption == "see"
+    assert paper.message is not None and paper.message.document is not None
+    assert paper.message.document.file_name == "invoice.pdf"
+
+
 async def test_other_kinds_are_a_message_without_text_for_the_fallback() -> None:
-    for kind in ("sticker", "audio", "reaction", "unsupported"):
-        update = await bridged({"type": kind, kind: {"id": "x"}})
+    for kind in ("sticker", "reaction", "unsupported", "audio"):  # audio without its media
+        update = await bridged({"type": kind, kind: {"ID": "x"}})
         assert update.message is not None
         assert update.message.text is None and update.message.photo is None
+        assert update.message.voice is None and update.message.audio is None
