@@ -146,6 +146,8 @@ class Assistant:
         self._clock = clock
         self.toolbox = toolbox
         self.model_seconds = 0.0  # spent in requests to the model, this turn
+        self._usage = _Tokens()
+        self._said: tuple[Said, ...] = ()
 
     async def _shop_profile(self) -> str:
         """The rules and the shop's profile, read in one statement."""
@@ -158,11 +160,11 @@ class Assistant:
     async def answer(self, question: str) -> AssistantReply:
         """The model's grounded answer; raises `LLMUnavailable` if the provider fails.
 
-        What does not wait for each other goes together: the shop's profile (Postgres)
-        with the memory (Redis), and at the end the token count with the memory's update.
+        The shop's profile (Postgres) and the memory (Redis) are read at once. What the
+        turn cost and said is kept by `record`, which the caller runs next.
         """
         memory, asker = self._kit.memory, self._asker
-        profile, remembered = await _together(
+        profile, remembered = await together(
             self._shop_profile(), memory.recent(asker.shop_id, asker.customer_id)
         )
         messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": profile}]
@@ -189,16 +191,21 @@ class Assistant:
             cart_changed=self.toolbox.cart_changed,
             handed_off=self.toolbox.handed_off,
         )
-        await _together(
-            self._count(usage),
-            memory.add(
-                asker.shop_id,
-                asker.customer_id,
-                Said("user", question),
-                Said("assistant", reply.text or _shown_note(reply.products, asker.language)),
-            ),
+        self._usage = usage
+        self._said = (
+            Said("user", question),
+            Said("assistant", reply.text or _shown_note(reply.products, asker.language)),
         )
         return reply
+
+    async def record(self) -> None:
+        """After `answer`: the turn's tokens to the shop's usage and the exchange to the
+        memory, at once (and while the reply is sent, if the caller likes)."""
+        asker = self._asker
+        await together(
+            self._count(self._usage),
+            self._kit.memory.add(asker.shop_id, asker.customer_id, *self._said),
+        )
 
     async def _count(self, usage: _Tokens) -> None:
         """Add the turn's completions to the shop's usage of the day."""
@@ -251,7 +258,7 @@ class Assistant:
         raise AssertionError("unreachable: the last round returns")
 
 
-async def _together(
+async def together(
     first: Coroutine[Any, Any, _A], second: Coroutine[Any, Any, _B]
 ) -> tuple[_A, _B]:
     """Both at once. If one fails, the other is cancelled and waited for before the

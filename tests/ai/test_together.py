@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from souk.ai.assistant import _together
+from souk.ai.assistant import together
 
 
 async def test_both_results_come_back_in_order() -> None:
@@ -14,7 +14,7 @@ async def test_both_results_come_back_in_order() -> None:
         await asyncio.sleep(0)
         return result
 
-    assert await _together(value(1), value(2)) == (1, 2)
+    assert await together(value(1), value(2)) == (1, 2)
 
 
 async def test_when_one_fails_the_other_is_cancelled_before_the_error_is_raised() -> None:
@@ -33,5 +33,5 @@ async def test_when_one_fails_the_other_is_cancelled_before_the_error_is_raised(
         raise ConnectionError("redis is down")
 
     with pytest.raises(ConnectionError):
-        await _together(using_the_session(), redis_down())
+        await together(using_the_session(), redis_down())
     assert cancelled.is_set()

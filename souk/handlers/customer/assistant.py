@@ -25,7 +25,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from souk.ai.assistant import Assistant, AssistantKit, AssistantReply
+from souk.ai.assistant import Assistant, AssistantKit, AssistantReply, together
 from souk.ai.embedder import Embedder
 from souk.ai.llm import LLMUnavailable
 from souk.ai.tools import Asker, Toolbox
@@ -119,7 +119,7 @@ async def free_text(
         except LLMUnavailable:
             log.info("assistant unavailable: fallback", shop=shop.shop_slug)
         else:
-            if await _send_reply(turn, reply):
+            if await _sent_and_recorded(turn, reply, helper):
                 ours = time.perf_counter() - started - helper.model_seconds
                 ASSISTANT_SECONDS.labels("model").observe(helper.model_seconds)
                 ASSISTANT_SECONDS.labels("ours").observe(ours)
@@ -137,6 +137,17 @@ async def _thinking(
         bot=message.bot, chat_id=message.chat.id, interval=_TYPING_INTERVAL, initial_sleep=delay
     ):
         return await helper.answer(said)
+
+
+async def _sent_and_recorded(turn: Turn, reply: AssistantReply, helper: Assistant) -> bool:
+    """Send the reply while the turn's tokens and memory are written (Bot API, Postgres
+    and Redis at once); one after the other when the reply shows the cart, which reads
+    the update's session too. False if there was nothing grounded to send."""
+    if reply.cart_changed:
+        await helper.record()
+        return await _send_reply(turn, reply)
+    sent, _ = await together(_send_reply(turn, reply), helper.record())
+    return sent
 
 
 async def _send_reply(turn: Turn, reply: AssistantReply) -> bool:
