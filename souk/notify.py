@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+from urllib.parse import quote, unquote
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -56,14 +58,17 @@ SEND_FILE = {
 class WhatsAppFile:
     """A WhatsApp customer's image, voice note, audio, video or document (`field`, a key
     of SEND_FILE), by the media id their message gave at the shop's number (`receiver`):
-    the deliverer downloads it from the Cloud API and uploads it."""
+    the deliverer downloads it from the Cloud API and uploads it, under the customer's
+    file name if it had one (a document's)."""
 
     receiver: str
     media_id: str
     field: str
+    filename: str | None = None
 
     def call(self) -> tuple[str, dict[str, object]]:
-        return SEND_FILE[self.field], {self.field: whatsapp_media(self.receiver, self.media_id)}
+        reference = whatsapp_media(self.receiver, self.media_id, self.filename)
+        return SEND_FILE[self.field], {self.field: reference}
 
 
 @dataclass(frozen=True)
@@ -82,18 +87,30 @@ Attachment = Copy | WhatsAppFile | Place
 
 # A push's file field naming a WhatsApp media file instead of a Telegram file or URL.
 WHATSAPP_MEDIA = "whatsapp-media:"
+FILE_NAME_LIMIT = 128
 
 
-def whatsapp_media(receiver: str, media_id: str) -> str:
-    return f"{WHATSAPP_MEDIA}{receiver}/{media_id}"
+def whatsapp_media(receiver: str, media_id: str, filename: str | None = None) -> str:
+    reference = f"{WHATSAPP_MEDIA}{receiver}/{media_id}"
+    return f"{reference}/{quote(filename, safe='')}" if filename else reference
 
 
-def parse_whatsapp_media(value: object) -> tuple[str, str] | None:
-    """(receiver, media id) of a `whatsapp_media` reference, else None."""
+def parse_whatsapp_media(value: object) -> tuple[str, str, str | None] | None:
+    """(receiver, media id, file name or None) of a `whatsapp_media` reference, else
+    None. The file name is the customer's: only its last part is kept, without control
+    characters, at most FILE_NAME_LIMIT characters."""
     if not isinstance(value, str) or not value.startswith(WHATSAPP_MEDIA):
         return None
-    receiver, _, media_id = value.removeprefix(WHATSAPP_MEDIA).partition("/")
-    return (receiver, media_id) if receiver and media_id else None
+    receiver, _, rest = value.removeprefix(WHATSAPP_MEDIA).partition("/")
+    media_id, _, quoted = rest.partition("/")
+    if not receiver or not media_id:
+        return None
+    name = "".join(c for c in unquote(quoted) if c.isprintable()).replace("\\", "/")
+    name = name.rsplit("/", 1)[-1].strip()
+    if len(name) > FILE_NAME_LIMIT:  # shortened, its extension kept
+        suffix = PurePosixPath(name).suffix[:16]
+        name = name[: FILE_NAME_LIMIT - len(suffix)] + suffix
+    return receiver, media_id, name if name not in ("", ".", "..") else None
 
 
 @dataclass(frozen=True)

@@ -226,10 +226,12 @@ class OutboxDeliverer:
         reference = parse_whatsapp_media(getattr(method, field)) if field else None
         if field is None or reference is None:
             return
-        receiver, media_id = reference
+        receiver, media_id, filename = reference
         number = await self._numbers.get(receiver) if self._numbers is not None else None
         if number is None:
             raise TelegramBadRequest(method, f"no active WhatsApp number {receiver}")
         data, mime_type = await number.session.download(method, media_id)
-        extension = mimetypes.guess_extension(mime_type.partition(";")[0].strip()) or ""
-        setattr(method, field, BufferedInputFile(data, filename=f"{media_id}{extension}"))
+        if filename is None:
+            extension = mimetypes.guess_extension(mime_type.partition(";")[0].strip()) or ""
+            filename = f"{media_id}{extension}"
+        setattr(method, field, BufferedInputFile(data, filename=filename))

@@ -86,7 +86,7 @@ def _attachment(
         if isinstance(sent, list):  # a photo's sizes, the largest last
             sent = sent[-1] if sent else None
         if sent is not None:
-            return WhatsAppFile(receiver, sent.file_id, field)
+            return WhatsAppFile(receiver, sent.file_id, field, getattr(sent, "file_name", None))
     if message.location is not None:
         return Place(message.location.latitude, message.location.longitude)
     return None

@@ -33,7 +33,7 @@ from tests.channels.webhook_client import post, settled, stored_rows
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
-from tests.fakes.whatsapp_webhooks import audio, image, location, text_message
+from tests.fakes.whatsapp_webhooks import audio, document, image, location, text_message
 from tests.fixtures.telegram import message, photo_message
 
 STAFF = 7401
@@ -329,10 +329,18 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     note = fake_whatsapp.add_media(None, b"OggS a voice note", "audio/ogg; codecs=opus")
     fake_whatsapp.inbound(payload := audio(number, customer.wa_id, note.id, sha256=note.sha256))
     assert (await wa_post(http, server, payload)).status == 200
-    await processed(session_factory, number, 6)
-    *_, photo_line, photo_push, _, place_push, _, voice_push = await _pushes(
+    paper = fake_whatsapp.add_media(None, b"%PDF-1.7 an invoice", "application/pdf")
+    fake_whatsapp.inbound(
+        payload := document(
+            number, customer.wa_id, paper.id, sha256=paper.sha256, filename="счёт 7.pdf"
+        )
+    )
+    assert (await wa_post(http, server, payload)).status == 200
+    await processed(session_factory, number, 7)
+    *_, photo_line, photo_push, _, place_push, _, voice_push, _, paper_push = await _pushes(
         session_factory, shop, "handoff"
     )
+    assert paper_push.method == "sendDocument"
     assert photo_line.payload["text"].endswith("torn")  # its caption
     assert [push.method for push in (photo_push, place_push, voice_push)] == [
         "sendPhoto",
@@ -348,6 +356,8 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     assert fake_api.uploaded_file(f"{photo.id}.jpg") == photo.data
     uploaded = sent_voice.params[sent_voice.params["voice"].removeprefix("attach://")]
     assert fake_api.uploaded_file(uploaded["filename"]) == note.data
+    # A document keeps the customer's file name.
+    assert fake_api.uploaded_file("счёт 7.pdf") == paper.data
     assert (sent_place.params["latitude"], sent_place.params["longitude"]) == (
         43.238949,
         76.889709,
@@ -364,7 +374,7 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     gone = image(number, customer.wa_id, "1999999999999999", sha256="00" * 32, caption="x")
     fake_whatsapp.inbound(gone)
     assert (await wa_post(http, server, gone)).status == 200
-    await processed(session_factory, number, 7)
+    await processed(session_factory, number, 8)
     *_, gone_line, gone_push = await _pushes(session_factory, shop, "handoff")
     await runtime.deliverer().run(time_budget=10)
     async with session_factory() as session:

@@ -232,6 +232,21 @@ def audio(
     return _message(phone_number_id, wa_id, "audio", content, meta)
 
 
+def document(
+    phone_number_id: str,
+    wa_id: str | None,
+    media_id: str,
+    *,
+    sha256: str,
+    filename: str,
+    mime_type: str = "application/pdf",
+    **meta: Unpack[Inbound],
+) -> Params:
+    """A file; make ``media_id`` downloadable with ``FakeWhatsAppAPI.add_media()``."""
+    content = {"mime_type": mime_type, "sha256": sha256, "id": media_id, "filename": filename}
+    return _message(phone_number_id, wa_id, "document", content, meta)
+
+
 def sticker(
     phone_number_id: str,
     wa_id: str | None,
