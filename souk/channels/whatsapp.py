@@ -216,7 +216,7 @@ class WhatsAppSession(RenderedSession):
                 headers=self._headers,
                 timeout=ClientTimeout(total=self.timeout),
             ) as response:
-                answer = await response.json(content_type=None)
+                answer = await _json(response)
                 status = response.status
         except (ClientError, TimeoutError) as error:
             raise TelegramNetworkError(method, f"{type(error).__name__}") from error

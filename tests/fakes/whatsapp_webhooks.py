@@ -199,6 +199,11 @@ def contacts(
     return _message(phone_number_id, wa_id, "contacts", [card], meta)
 
 
+def _media(media_id: str, sha256: str, mime_type: str, **more: object) -> Params:
+    """The part of an inbound media message every kind has, and `more` of its own."""
+    return {"mime_type": mime_type, "sha256": sha256, "id": media_id, **more}
+
+
 def image(
     phone_number_id: str,
     wa_id: str | None,
@@ -210,7 +215,7 @@ def image(
     **meta: Unpack[Inbound],
 ) -> Params:
     """A photo; make ``media_id`` downloadable with ``FakeWhatsAppAPI.add_media()``."""
-    content: Params = {"mime_type": mime_type, "sha256": sha256, "id": media_id}
+    content = _media(media_id, sha256, mime_type)
     if caption is not None:
         content["caption"] = caption
     return _message(phone_number_id, wa_id, "image", content, meta)
@@ -228,7 +233,7 @@ def audio(
     """A voice note (or, `voice=False`, an audio file); make ``media_id`` downloadable
     with ``FakeWhatsAppAPI.add_media()``."""
     mime_type = "audio/ogg; codecs=opus" if voice else "audio/mpeg"
-    content = {"mime_type": mime_type, "sha256": sha256, "id": media_id, "voice": voice}
+    content = _media(media_id, sha256, mime_type, voice=voice)
     return _message(phone_number_id, wa_id, "audio", content, meta)
 
 
@@ -243,7 +248,7 @@ def document(
     **meta: Unpack[Inbound],
 ) -> Params:
     """A file; make ``media_id`` downloadable with ``FakeWhatsAppAPI.add_media()``."""
-    content = {"mime_type": mime_type, "sha256": sha256, "id": media_id, "filename": filename}
+    content = _media(media_id, sha256, mime_type, filename=filename)
     return _message(phone_number_id, wa_id, "document", content, meta)
 
 
@@ -256,7 +261,7 @@ def sticker(
     animated: bool = False,
     **meta: Unpack[Inbound],
 ) -> Params:
-    content = {"mime_type": "image/webp", "sha256": sha256, "id": media_id, "animated": animated}
+    content = _media(media_id, sha256, "image/webp", animated=animated)
     return _message(phone_number_id, wa_id, "sticker", content, meta)
 
 
