@@ -51,15 +51,16 @@ SEND_FILE = {
     "audio": "sendAudio",
     "video": "sendVideo",
     "document": "sendDocument",
+    "sticker": "sendSticker",
 }
 
 
 @dataclass(frozen=True)
 class WhatsAppFile:
-    """A WhatsApp customer's image, voice note, audio, video or document (`field`, a key
-    of SEND_FILE), by the media id their message gave at the shop's number (`receiver`):
-    the deliverer downloads it from the Cloud API and uploads it, under the customer's
-    file name if it had one (a document's)."""
+    """A WhatsApp customer's image, voice note, audio, video, document or sticker
+    (`field`, a key of SEND_FILE), by the media id their message gave at the shop's
+    number (`receiver`): the deliverer downloads it from the Cloud API and uploads it,
+    under the customer's file name if it had one (a document's)."""
 
     receiver: str
     media_id: str

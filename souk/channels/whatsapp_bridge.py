@@ -6,10 +6,10 @@
 - an interactive button or list reply -> a callback query carrying our callback data
   (a reply-keyboard button comes back as the text it showed);
 - location, contacts (the first phone), image, audio (a voice note as `voice`),
-  video and document -> the matching message fields, a file's media id as its file id
-  (which only the deliverer resolves, downloading it from the Cloud API);
-- anything else (stickers, reactions, ...) -> a message without text, which the
-  fallback answers with a hint.
+  video, document and sticker -> the matching message fields, a file's media id as its
+  file id (which only the deliverer resolves, downloading it from the Cloud API);
+- anything else (reactions, unsupported kinds, ...) -> a message without text, which
+  the fallback answers with a hint.
 The customer's internal id plays the user id and the chat id on every update.
 """
 
@@ -28,6 +28,7 @@ from aiogram.types import (
     Location,
     Message,
     PhotoSize,
+    Sticker,
     Update,
     User,
     Video,
@@ -75,7 +76,9 @@ def _command(text: str) -> str:
     return text
 
 
-_FILES = frozenset({"image", "audio", "video", "document"})
+_FILES = frozenset({"image", "audio", "video", "document", "sticker"})
+# WhatsApp's stickers are WebP images of this size (its sticker rules).
+_STICKER_PIXELS = 512
 
 
 def _file(kind: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +96,17 @@ def _file(kind: str, body: dict[str, Any]) -> dict[str, Any]:
             file_id=media, file_unique_id=media, width=0, height=0, duration=0, mime_type=mime
         )
         return {"video": video}
+    if kind == "sticker":
+        sticker = Sticker(
+            file_id=media,
+            file_unique_id=media,
+            type="regular",
+            width=_STICKER_PIXELS,
+            height=_STICKER_PIXELS,
+            is_animated=bool(body.get("animated")),
+            is_video=False,
+        )
+        return {"sticker": sticker}
     name = str(body.get("filename") or "") or None
     document = Document(file_id=media, file_unique_id=media, file_name=name, mime_type=mime)
     return {"document": document}

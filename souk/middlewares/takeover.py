@@ -24,6 +24,8 @@ from souk.services.customers import Person
 from souk.services.message_log import LoggedMessage
 from souk.services.outbox import OutboxFactory
 
+_ANIMATED_STICKER = "sticker.webp"
+
 
 class TakeoverPauseMiddleware(BaseMiddleware):
     def __init__(self, i18n: I18n, outbox: OutboxFactory) -> None:
@@ -71,22 +73,25 @@ def _attachment(
     event: Update, kind: str, chat: int, channel: ChannelKind, receiver: str
 ) -> Attachment | None:
     """What staff get after the line of a customer's message that is more than text: a
-    Telegram message itself (copied: the bot is in both chats), a WhatsApp file
-    (downloaded and uploaded by the deliverer) or location. The web chat's, and other
-    WhatsApp kinds (stickers...), are their line only ("[photo] caption")."""
+    Telegram message itself (copied: the bot is in both chats), a location (from any
+    channel), or a WhatsApp file (downloaded and uploaded by the deliverer). The web
+    chat sends no files."""
     message = event.message
     if message is None or kind not in COPYABLE_KINDS:
         return None
     if channel is ChannelKind.TELEGRAM:
         return Copy(chat, message.message_id)
+    if message.location is not None:
+        return Place(message.location.latitude, message.location.longitude)
     if channel is not ChannelKind.WHATSAPP:
         return None
+    if message.sticker is not None and message.sticker.is_animated:
+        # An animated WebP: Telegram takes animated stickers only as TGS or WEBM.
+        return WhatsAppFile(receiver, message.sticker.file_id, "document", _ANIMATED_STICKER)
     for field in SEND_FILE:
         sent = getattr(message, field)
         if isinstance(sent, list):  # a photo's sizes, the largest last
             sent = sent[-1] if sent else None
         if sent is not None:
             return WhatsAppFile(receiver, sent.file_id, field, getattr(sent, "file_name", None))
-    if message.location is not None:
-        return Place(message.location.latitude, message.location.longitude)
     return None

@@ -33,7 +33,14 @@ from tests.channels.webhook_client import post, settled, stored_rows
 from tests.conftest import MakeShop, TestShop
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
-from tests.fakes.whatsapp_webhooks import audio, document, image, location, text_message
+from tests.fakes.whatsapp_webhooks import (
+    audio,
+    document,
+    image,
+    location,
+    sticker,
+    text_message,
+)
 from tests.fixtures.telegram import message, photo_message
 
 STAFF = 7401
@@ -336,11 +343,22 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
         )
     )
     assert (await wa_post(http, server, payload)).status == 200
-    await processed(session_factory, number, 7)
-    *_, photo_line, photo_push, _, place_push, _, voice_push, _, paper_push = await _pushes(
-        session_factory, shop, "handoff"
-    )
+    # A sticker is sent as one; an animated one as a file (Telegram's animated stickers
+    # are TGS or WEBM, not WebP).
+    webp = b"RIFF\x1a\x00\x00\x00WEBPVP8L a thumbs-up"
+    thumb = fake_whatsapp.add_media(None, webp, "image/webp")
+    dance = fake_whatsapp.add_media(None, webp.replace(b"VP8L", b"VP8X"), "image/webp")
+    for media, animated in ((thumb, False), (dance, True)):
+        payload = sticker(number, customer.wa_id, media.id, sha256=media.sha256, animated=animated)
+        fake_whatsapp.inbound(payload)
+        assert (await wa_post(http, server, payload)).status == 200
+    await processed(session_factory, number, 9)
+    pushes = await _pushes(session_factory, shop, "handoff")
+    *_, photo_line, photo_push, _, place_push, _, voice_push, _, paper_push = pushes[:-4]
+    thumb_line, thumb_push, dance_line, dance_push = pushes[-4:]
     assert paper_push.method == "sendDocument"
+    assert [push.method for push in (thumb_push, dance_push)] == ["sendSticker", "sendDocument"]
+    assert "[sticker]" in thumb_line.payload["text"] and "[sticker]" in dance_line.payload["text"]
     assert photo_line.payload["text"].endswith("torn")  # its caption
     assert [push.method for push in (photo_push, place_push, voice_push)] == [
         "sendPhoto",
@@ -358,6 +376,9 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     assert fake_api.uploaded_file(uploaded["filename"]) == note.data
     # A document keeps the customer's file name.
     assert fake_api.uploaded_file("счёт 7.pdf") == paper.data
+    (sent_sticker,) = fake_api.calls("sendSticker", chat_id=STAFF + 30)
+    assert fake_api.uploaded_file(f"{thumb.id}.webp") == thumb.data
+    assert fake_api.uploaded_file("sticker.webp") == dance.data
     assert (sent_place.params["latitude"], sent_place.params["longitude"]) == (
         43.238949,
         76.889709,
@@ -365,7 +386,8 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     reply_button = lines[-1].params["reply_markup"]
     assert f"human:reply:{customer_id}" in str(reply_button)
     assert all(
-        sent.params["reply_markup"] == reply_button for sent in (sent_photo, sent_place, sent_voice)
+        sent.params["reply_markup"] == reply_button
+        for sent in (sent_photo, sent_place, sent_voice, sent_sticker)
     )
     assert len(customer.received()) == before  # the bot stays quiet
 
@@ -374,7 +396,7 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     gone = image(number, customer.wa_id, "1999999999999999", sha256="00" * 32, caption="x")
     fake_whatsapp.inbound(gone)
     assert (await wa_post(http, server, gone)).status == 200
-    await processed(session_factory, number, 8)
+    await processed(session_factory, number, 10)
     *_, gone_line, gone_push = await _pushes(session_factory, shop, "handoff")
     await runtime.deliverer().run(time_budget=10)
     async with session_factory() as session:

@@ -16,7 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.web import COOKIE
-from souk.db.models import ChannelKind, InboundUpdate
+from souk.db.models import (
+    ChannelKind,
+    InboundStatus,
+    InboundUpdate,
+    OutboxMessage,
+    Shop,
+    ShopChannel,
+    Staff,
+    StaffRole,
+)
 from souk.services.demo import seed_demo
 from tests.browser.cdp import CHROMIUM, INSTALLED, chromium
 
@@ -120,6 +129,46 @@ async def test_bad_posts_are_refused_and_a_repeated_id_is_stored_once(
             )
         )
     assert stored == 1
+
+
+async def test_in_human_mode_a_visitors_location_reaches_the_staff_as_a_location(
+    browser: ClientSession, server: TestServer, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session, session.begin():
+        shop_id = await session.scalar(select(Shop.id).where(Shop.slug == "demo"))
+        assert shop_id is not None
+        # Staff pushes go through the shop's Telegram bot.
+        bot = ShopChannel(shop_id=shop_id, kind=ChannelKind.TELEGRAM, external_id="7500")
+        session.add_all([bot, Staff(shop_id=shop_id, telegram_user_id=7501, role=StaffRole.OWNER)])
+    talk = {"id": "h1", "type": "text", "text": {"body": "I want to talk to a human"}}
+    assert await say(browser, server, talk) == 200
+    await replies(browser, server, 0)  # "a person will answer here"
+    place = {"id": "h2", "type": "location", "location": {"latitude": 43.25, "longitude": 76.9}}
+    assert await say(browser, server, place) == 200
+    for _ in range(200):
+        async with session_factory() as session:
+            done = await session.scalar(
+                select(InboundUpdate.status).where(
+                    InboundUpdate.channel == ChannelKind.WEB,
+                    InboundUpdate.external_id.endswith(":h2"),
+                )
+            )
+            pushes = list(
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.shop_id == shop_id, OutboxMessage.kind == "handoff")
+                    .order_by(OutboxMessage.id)
+                )
+            )
+        if done is InboundStatus.DONE:
+            break
+        await asyncio.sleep(0.05)  # polling the database for the background processor
+    *_, line, sent = pushes
+    assert "[location]" in line.payload["text"]
+    assert sent.method == "sendLocation"
+    assert (sent.payload["latitude"], sent.payload["longitude"]) == (43.25, 76.9)
+    async with browser.get(server.make_url("/demo/messages?after=1")) as r:
+        assert (await r.json())["messages"] == []  # the bot stays quiet in human mode
 
 
 _LAST = "#chat-log .bubble:last-child"

@@ -36,6 +36,7 @@ METHODS = (
     "sendVoice",
     "sendAudio",
     "sendVideo",
+    "sendSticker",
     "sendLocation",
     "sendChatAction",
     "sendInvoice",
@@ -76,6 +77,23 @@ _CONFLICT_POLL = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+
+
+# What Telegram keeps of an uploaded file's name and type, where not both.
+_UPLOAD_FIELDS = {"voice": ("mime_type",), "sticker": ()}
+_STICKER_SHAPE: Params = {
+    "type": "regular",
+    "width": 512,
+    "height": 512,
+    "is_animated": False,
+    "is_video": False,
+}
+
+
+def _is_sticker(data: bytes) -> bool:
+    """A file Telegram takes as a sticker: WEBP, TGS (gzipped Lottie) or WEBM."""
+    webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    return webp or data[:2] == b"\x1f\x8b" or data[:4] == b"\x1a\x45\xdf\xa3"
 
 
 def _chat_id(params: Params) -> int:
@@ -307,18 +325,31 @@ class MethodsMixin(FakeHTTPServer):
     def _m_sendVideo(self, bot_id: int, params: Params) -> Params:
         return self._send_file(bot_id, params, "video", {"width": 0, "height": 0, "duration": 0})
 
-    def _send_file(self, bot_id: int, params: Params, field: str, shape: Params) -> Params:
-        """A document, voice note, audio or video message: the file as `field`."""
+    def _m_sendSticker(self, bot_id: int, params: Params) -> Params:
+        """A sticker: an uploaded one must be a WEBP, TGS or WEBM file."""
+        return self._send_file(bot_id, params, "sticker", _STICKER_SHAPE, accept=_is_sticker)
+
+    def _send_file(
+        self,
+        bot_id: int,
+        params: Params,
+        field: str,
+        shape: Params,
+        accept: Callable[[bytes], bool] | None = None,
+    ) -> Params:
+        """A document, voice note, audio, video or sticker message: the file as `field`
+        (an uploaded one refused unless `accept` takes its bytes)."""
         chat_id = _chat_id(params)
         caption = lim.check_caption(params.get("caption"))
         markup = lim.check_reply_markup(params.get("reply_markup"))
         file_id, upload = self._file(params, field)
+        if upload and accept is not None and not accept(self._files[file_id]):
+            raise bad_request(f"wrong file type of the {field}")
         self._admit(bot_id, chat_id)
         sent: Params = {"file_id": file_id, "file_unique_id": f"u{file_id}", **shape}
         if upload:
-            if field != "voice":  # a voice note has no file name
-                sent["file_name"] = upload["filename"]
-            sent["mime_type"] = upload["content_type"]
+            told = {"file_name": upload["filename"], "mime_type": upload["content_type"]}
+            sent |= {key: told[key] for key in _UPLOAD_FIELDS.get(field, tuple(told))}
             sent["file_size"] = upload["size"]
         content: Params = {field: sent}
         if caption is not None:

@@ -265,6 +265,19 @@ async def test_media_uploads_and_urls(api: FakeBotAPI, bot: Bot) -> None:
 
 
 @pytest.mark.asyncio
+async def test_stickers_are_webp_tgs_or_webm(api: FakeBotAPI, bot: Bot) -> None:
+    webp = BufferedInputFile(b"RIFF\x10\x00\x00\x00WEBPVP8 ", "s.webp")
+    sent = await bot.send_sticker(USER, webp)
+    assert sent.sticker is not None and sent.sticker.width == 512
+    assert sent.sticker.file_size == 16
+    again = await bot.send_sticker(USER + 1, sent.sticker.file_id)
+    assert again.sticker is not None and again.sticker.file_id == sent.sticker.file_id
+    with pytest.raises(TelegramBadRequest, match="wrong file type"):
+        await bot.send_sticker(USER + 2, BufferedInputFile(b"\xff\xd8\xff\xe0 a jpeg", "s.jpg"))
+    assert not api.calls("sendSticker", chat_id=USER + 2)  # refused before it was sent
+
+
+@pytest.mark.asyncio
 async def test_failure_injection(api: FakeBotAPI, bot: Bot) -> None:
     api.fail_next(1, status=502)
     with pytest.raises(TelegramServerError, match="Bad Gateway"):

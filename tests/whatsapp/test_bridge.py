@@ -86,7 +86,7 @@ async def test_location_contacts_and_images() -> None:
     assert update.message.photo[0].file_id == "MEDIA1" and update.message.caption == "this one"
 
 
-async def test_a_voice_note_audio_video_and_document_are_their_fields() -> None:
+async def test_a_voice_note_audio_video_document_and_sticker_are_their_fields() -> None:
     ogg = "audio/ogg; codecs=opus"
     voice = await bridged({"type": "audio", "audio": {"id": "M2", "mime_type": ogg, "voice": True}})
     song = await bridged({"type": "audio", "audio": {"id": "M3", "mime_type": "audio/mpeg"}})
@@ -101,11 +101,18 @@ async def test_a_voice_note_audio_video_and_document_are_their_fields() -> None:
     assert clip.message.video.file_id == "M4" and clip.message.caption == "see"
     assert paper.message is not None and paper.message.document is not None
     assert paper.message.document.file_name == "invoice.pdf"
+    webp = {"id": "M6", "mime_type": "image/webp", "animated": True}
+    for body, animated in (({**webp, "animated": False}, False), (webp, True)):
+        thumb = await bridged({"type": "sticker", "sticker": body})
+        assert thumb.message is not None and thumb.message.sticker is not None
+        assert thumb.message.sticker.file_id == "M6"
+        assert thumb.message.sticker.is_animated is animated
 
 
 async def test_other_kinds_are_a_message_without_text_for_the_fallback() -> None:
-    for kind in ("sticker", "reaction", "unsupported", "audio"):  # audio without its media
+    for kind in ("reaction", "unsupported", "audio", "sticker"):  # audio, sticker: no media
         update = await bridged({"type": kind, kind: {"ID": "x"}})
         assert update.message is not None
         assert update.message.text is None and update.message.photo is None
         assert update.message.voice is None and update.message.audio is None
+        assert update.message.sticker is None
