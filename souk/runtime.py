@@ -22,6 +22,7 @@ from souk.ai.history import ConversationMemory
 from souk.ai.llm import LLMClient
 from souk.channels.delivery import OutboxDeliverer
 from souk.channels.processor import Resolved, UpdateProcessor
+from souk.channels.rendered import Answering
 from souk.channels.telegram import BotRegistry
 from souk.channels.telegram_limits import OutboundLimitMiddleware
 from souk.channels.web import WebChats
@@ -214,7 +215,10 @@ class Runtime:
             update_id=stored.id, chat_id=customer_id, payload=stored.payload
         ).update(menu)
         update = Update.model_validate(built.model_dump(exclude_none=True), context={"bot": bot})
-        return Resolved(bot, channel, update, data={"person": person})
+        message = stored.payload.get("message")
+        wamid = str(message.get("id") or "") if isinstance(message, dict) else ""
+        answering = Answering(customer_id, wamid) if wamid else None
+        return Resolved(bot, channel, update, data={"person": person}, answering=answering)
 
     def deliverer(self, settings: OutboxSettings | None = None) -> OutboxDeliverer:
         """The outbox's deliverer over this process's bots and WhatsApp numbers; a push

@@ -21,6 +21,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from souk.channels.rendered import ANSWERING, Answering
 from souk.config import InboxSettings
 from souk.db.models import Direction
 from souk.logs import get_logger
@@ -40,6 +41,7 @@ class Resolved:
     channel: ChannelInfo
     update: Update
     data: dict[str, object] = field(default_factory=dict)
+    answering: Answering | None = None  # the message answered, on a rendered channel
 
 
 #: Turns a stored update into what the dispatcher needs; None if its receiver is gone.
@@ -184,17 +186,21 @@ class UpdateProcessor:
         resolved = await resolver(stored) if resolver else None
         if resolved is None:
             raise LookupError(f"no active receiver {stored.receiver} for a stored update")
-        await self._dispatcher.feed_update(
-            resolved.bot,
-            resolved.update,
-            session=session,
-            shop=resolved.channel,
-            shop_id=resolved.channel.shop_id,
-            channel=stored.channel,
-            received_at=stored.received_at.timestamp(),
-            outcome=outcome,
-            **resolved.data,
-        )
+        answering = ANSWERING.set(resolved.answering)
+        try:
+            await self._dispatcher.feed_update(
+                resolved.bot,
+                resolved.update,
+                session=session,
+                shop=resolved.channel,
+                shop_id=resolved.channel.shop_id,
+                channel=stored.channel,
+                received_at=stored.received_at.timestamp(),
+                outcome=outcome,
+                **resolved.data,
+            )
+        finally:
+            ANSWERING.reset(answering)
 
     async def sweep(self, *, older_than: timedelta) -> int:
         """Submit every user with unprocessed updates older than `older_than`."""

@@ -14,6 +14,8 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -40,6 +42,21 @@ _ADDRESSES_KEPT = 100_000
 # The chat id a handler uses is the customer's internal id; this finds their address on
 # the channel (a wa_id, a web chat session...).
 RecipientLookup = Callable[[int], Awaitable[str | None]]
+
+
+@dataclass
+class Answering:
+    """The customer's message the handlers are answering on a rendered channel: their
+    chat, the platform's id of the message (a wamid), and when a typing indicator was
+    last shown for it."""
+
+    chat_id: int
+    message_id: str
+    indicated_at: float | None = None
+
+
+# Set by the processor while it handles an update of a rendered channel.
+ANSWERING: ContextVar[Answering | None] = ContextVar("souk_answering", default=None)
 
 
 class MenuMemory:

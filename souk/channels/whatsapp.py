@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -25,7 +26,8 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import TelegramMethod
+from aiogram.methods import SendChatAction, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import Message
 from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout
 from redis.asyncio import Redis
@@ -33,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.cache import ChannelCache, channel_loader
 from souk.channels.rendered import (
+    ANSWERING,
     AddressBook,
     MenuMemory,
     RecipientLookup,
@@ -59,6 +62,9 @@ OUTSIDE_WINDOW = 131047  # more than 24 hours since the customer wrote: template
 UNDELIVERABLE = 131026  # not on WhatsApp, or blocked us
 _RATE_CODES = frozenset({THROUGHPUT, PAIR_RATE, 4, 80007})
 _MENU_TTL_SECONDS = 24 * 3600
+# WhatsApp shows a typing indicator until the answer, or for 25 seconds: asked for again
+# after this long, not at each of aiogram's "typing" repeats (every few seconds).
+TYPING_REFRESH_SECONDS = 20.0
 
 
 class OutsideWindow(TelegramBadRequest):
@@ -92,6 +98,7 @@ class WhatsAppSession(RenderedSession):
         menus: MenuMemory,
         limiter: RateLimiter,
         on_unreachable: UnreachableCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
             receiver=channel.external_id,
@@ -111,6 +118,7 @@ class WhatsAppSession(RenderedSession):
         self._max_retries = settings.max_retries
         self._number = Limit(f"wa:{channel.external_id}", Rate(settings.per_number_rate, burst=1))
         self._per_user = Rate(1.0 / settings.per_user_interval, burst=settings.per_user_burst)
+        self._clock = clock
 
     def _limits(self, chat_id: int) -> list[Limit]:
         """The customer's pair rate first, then the number's throughput."""
@@ -118,6 +126,39 @@ class WhatsAppSession(RenderedSession):
             Limit(f"wa:{self._channel.external_id}:user:{chat_id}", self._per_user),
             self._number,
         ]
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
+    ) -> TelegramType:
+        if isinstance(method, SendChatAction):
+            await self._show_typing(method)
+            return cast(TelegramType, True)
+        return await super().make_request(bot, method, timeout)
+
+    async def _show_typing(self, method: SendChatAction) -> None:
+        """ "typing…" in the customer's chat: WhatsApp's typing indicator on the message
+        being answered (which it marks read). Best effort: a refusal is logged, and the
+        answer goes on."""
+        answering = ANSWERING.get()
+        if method.action != "typing" or answering is None or answering.chat_id != method.chat_id:
+            return
+        now, shown = self._clock(), answering.indicated_at
+        if shown is not None and now - shown < TYPING_REFRESH_SECONDS:
+            return
+        answering.indicated_at = now
+        body = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": answering.message_id,
+            "typing_indicator": {"type": "text"},
+        }
+        try:
+            await self._post(method, body)
+        except TelegramAPIError as error:
+            log.info("typing indicator refused", number=self.receiver, error=error.message)
 
     async def deliver(
         self, method: TelegramMethod[Any], chat_id: int, recipient: str, body: dict[str, Any]
@@ -305,6 +346,7 @@ class WhatsAppNumbers:
             menus=self.menus,
             limiter=self._limiter,
             on_unreachable=self._unreachable,
+            clock=self._clock,
         )
         register_secret(channel.token)
         return WhatsAppBot(bot=rendered_bot(channel.external_id, session), channel=channel)

@@ -27,6 +27,7 @@ from tests.conftest import MakeShop, TestShop
 from tests.fakes.openai_api import Call, Fail, FakeOpenAI, RecordedWaits, Say, Stall
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
+from tests.fakes.whatsapp_webhooks import text_message
 
 
 @pytest.fixture
@@ -389,12 +390,25 @@ async def test_a_whatsapp_customer_gets_the_answer_and_the_card_rendered_for_wha
     make_shop: MakeShop,
     fake_whatsapp: FakeWhatsAppAPI,
     session_factory: async_sessionmaker[AsyncSession],
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     shop = await wa_shop(make_shop, session_factory)
     assert shop.whatsapp_number is not None
-    fake_llm.script(Call("get_product", {"sku": "PH-2"}), Say("Phone 2 is in stock."))
+    monkeypatch.setattr(runtime.settings.assistant, "typing_delay_seconds", 0.0)
+    thinking = Stall(then=Say("Phone 2 is in stock."))
+    fake_llm.script(Call("get_product", {"sku": "PH-2"}), thinking)
     customer = WaCustomer(http, server, fake_whatsapp, shop.whatsapp_number, "77017101111")
-    await customer.say("is phone 2 available?")
+    question = text_message(shop.whatsapp_number, customer.wa_id, "is phone 2 available?")
+    said = asyncio.create_task(customer.send(question))
+    # While the model thinks, the question shows as read, with WhatsApp's "typing…".
+    await fake_whatsapp.wait_for(lambda api: api.calls(endpoint="mark_read"))
+    thinking.release()
+    await said
+    (asked,) = question["entry"][0]["changes"][0]["value"]["messages"]
+    (typing,) = fake_whatsapp.calls(endpoint="mark_read")
+    assert typing.body["message_id"] == asked["id"]
+    assert typing.body["typing_indicator"] == {"type": "text"}
     await fake_whatsapp.wait_for(lambda _: len(customer.received()) >= 2)
     answer, card = customer.received()
     assert answer["text"]["body"] == "Phone 2 is in stock."

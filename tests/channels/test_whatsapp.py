@@ -236,7 +236,7 @@ class WaCustomer:
     def received(self) -> list[dict[str, Any]]:
         return [call.body for call in self.api.delivered(self.wa_id, self.number)]
 
-    async def _send(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         """Post one signed message; the messages the bot answered with (at least one)."""
         before = len(self.received())
         self.api.inbound(payload)
@@ -245,10 +245,10 @@ class WaCustomer:
         return self.received()[before:]
 
     async def say(self, text: str) -> list[dict[str, Any]]:
-        return await self._send(text_message(self.number, self.wa_id, text))
+        return await self.send(text_message(self.number, self.wa_id, text))
 
     async def tap(self, choice_id: str) -> list[dict[str, Any]]:
-        return await self._send(button_reply(self.number, self.wa_id, "wamid.prev", choice_id, "x"))
+        return await self.send(button_reply(self.number, self.wa_id, "wamid.prev", choice_id, "x"))
 
 
 def choices(messages: list[dict[str, Any]]) -> dict[str, str]:

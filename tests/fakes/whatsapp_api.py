@@ -206,7 +206,8 @@ class FakeWhatsAppAPI(GraphEndpoints):
         code: int = SOMETHING_WRONG,
         message: str | None = None,
     ) -> None:
-        """Answer the next ``count`` sends and uploads (any number) with this Graph error."""
+        """Answer the next ``count`` sends (read receipts too) and uploads (any number)
+        with this Graph error."""
         error = coded(status, code)
         if message is not None:
             error.message = message

@@ -159,10 +159,12 @@ class GraphEndpoints(FakeHTTPServer):
         number = request.match_info["number"]
         body = exchange.body = await read_body(request)
         exchange.recipient = recipient_of(body)
-        if body.get("status") == "read":
+        receipt = body.get("status") == "read"
+        if receipt:
             exchange.endpoint = "mark_read"
-            return _mark_read(body)
         self._inject()
+        if receipt:
+            return _mark_read(body)
         message = check_message(body)
         exchange.recipient = message.recipient
         if message.template is not None:
