@@ -24,7 +24,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import AnswerCallbackQuery, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, SendChatAction, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, Message
 from redis.asyncio import Redis
@@ -154,6 +154,9 @@ class RenderedSession(BaseSession):
         """The platform's id of the message this session answered as `message_id`."""
         return self._provider_ids.get(message_id)
 
+    async def show_chat_action(self, method: SendChatAction) -> None:
+        """Show "typing…" and the like, if the channel can (this one cannot)."""
+
     async def close(self) -> None:
         """Shared resources belong to the registry that made the session."""
 
@@ -174,6 +177,9 @@ class RenderedSession(BaseSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
+        if isinstance(method, SendChatAction):
+            await self.show_chat_action(method)
+            return cast(TelegramType, True)
         rendered = render_call(method)
         if rendered is None or not rendered.messages:
             return cast(TelegramType, True)

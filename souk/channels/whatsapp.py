@@ -27,7 +27,6 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import SendChatAction, TelegramMethod
-from aiogram.methods.base import TelegramType
 from aiogram.types import Message
 from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout
 from redis.asyncio import Redis
@@ -127,21 +126,10 @@ class WhatsAppSession(RenderedSession):
             self._number,
         ]
 
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
-    ) -> TelegramType:
-        if isinstance(method, SendChatAction):
-            await self._show_typing(method)
-            return cast(TelegramType, True)
-        return await super().make_request(bot, method, timeout)
-
-    async def _show_typing(self, method: SendChatAction) -> None:
-        """ "typing…" in the customer's chat: WhatsApp's typing indicator on the message
-        being answered (which it marks read). Best effort: a refusal is logged, and the
-        answer goes on."""
+    async def show_chat_action(self, method: SendChatAction) -> None:
+        """The customer sees "typing…": WhatsApp's typing indicator on the message being
+        answered (which it marks read). Best effort: a refusal is logged, and the answer
+        goes on."""
         answering = ANSWERING.get()
         if method.action != "typing" or answering is None or answering.chat_id != method.chat_id:
             return

@@ -402,11 +402,12 @@ async def test_a_whatsapp_customer_gets_the_answer_and_the_card_rendered_for_wha
     question = text_message(shop.whatsapp_number, customer.wa_id, "is phone 2 available?")
     said = asyncio.create_task(customer.send(question))
     # While the model thinks, the question shows as read, with WhatsApp's "typing…".
-    await fake_whatsapp.wait_for(lambda api: api.calls(endpoint="mark_read"))
+    number = shop.whatsapp_number
+    await fake_whatsapp.wait_for(lambda api: api.calls(number, endpoint="mark_read"))
     thinking.release()
     await said
     (asked,) = question["entry"][0]["changes"][0]["value"]["messages"]
-    (typing,) = fake_whatsapp.calls(endpoint="mark_read")
+    (typing,) = fake_whatsapp.calls(number, endpoint="mark_read")
     assert typing.body["message_id"] == asked["id"]
     assert typing.body["typing_indicator"] == {"type": "text"}
     await fake_whatsapp.wait_for(lambda _: len(customer.received()) >= 2)

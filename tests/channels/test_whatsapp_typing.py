@@ -57,7 +57,7 @@ async def test_typing_marks_the_answered_message_read_once_per_refresh(
             ANSWERING.reset(answering)
     finally:
         await numbers.close()
-    reads = fake_whatsapp.calls(endpoint="mark_read")
+    reads = fake_whatsapp.calls(shop.whatsapp_number, endpoint="mark_read")
     expected = {
         "messaging_product": "whatsapp",
         "status": "read",
