@@ -173,15 +173,16 @@ async def chat_send(request: web.Request) -> web.Response:
 
 
 async def chat_messages(request: web.Request) -> web.Response:
-    """What the bot said to this visitor after message number `after`."""
+    """What the bot said to this visitor after message number `after`, and whether it is
+    typing."""
     visitor = _visitor(request)
     if visitor is None:
         return _refuse(401, "no_session", "web")
     after = request.query.get("after", "0")
     if not after.isdigit():
         return _refuse(400, "malformed", "web")
-    found = await request.app[RUNTIME].web.log.after(visitor, int(after))
-    return web.json_response({"messages": found})
+    found, typing = await request.app[RUNTIME].web.log.after(visitor, int(after))
+    return web.json_response({"messages": found, "typing": typing})
 
 
 async def healthz(_: web.Request) -> web.Response:

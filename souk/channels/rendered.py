@@ -155,7 +155,7 @@ class RenderedSession(BaseSession):
         return self._provider_ids.get(message_id)
 
     async def show_chat_action(self, method: SendChatAction) -> None:
-        """Show "typing…" and the like, if the channel can (this one cannot)."""
+        """Show "typing…" and the like, where the channel can (here: nowhere)."""
 
     async def close(self) -> None:
         """Shared resources belong to the registry that made the session."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
-from aiogram.methods import TelegramMethod
+from aiogram.methods import SendChatAction, TelegramMethod
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,6 +41,9 @@ TEXT_LIMIT = 4096
 ID_LIMIT = 256
 _KEEP_MESSAGES = 200
 _KEEP_SECONDS = 24 * 3600
+# "typing…" shows this long after the bot said it is typing, as on Telegram (aiogram
+# repeats it every 4.5 s while the answer is prepared); the answer ends it at once.
+_TYPING_SECONDS = 5
 
 
 def new_visitor() -> str:
@@ -107,30 +110,45 @@ def inbound_message(posted: object, visitor: str, now: float) -> dict[str, Any]:
 
 
 class ChatLog:
-    """The messages each visitor is shown, newest last, numbered from 1."""
+    """The messages each visitor is shown, newest last, numbered from 1, and whether the
+    bot is typing to them."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
     @staticmethod
-    def _keys(visitor: str) -> tuple[str, str]:
-        return f"souk:web:{visitor}:seq", f"souk:web:{visitor}:out"
+    def _keys(visitor: str) -> tuple[str, str, str]:
+        return (
+            f"souk:web:{visitor}:seq",
+            f"souk:web:{visitor}:out",
+            f"souk:web:{visitor}:typing",
+        )
 
     async def append(self, visitor: str, body: dict[str, Any]) -> int:
-        seq_key, out_key = self._keys(visitor)
+        seq_key, out_key, typing_key = self._keys(visitor)
         number = int(await self._redis.incr(seq_key))
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.rpush(out_key, json.dumps({"n": number, **body}))
             pipe.ltrim(out_key, -_KEEP_MESSAGES, -1)
             pipe.expire(out_key, _KEEP_SECONDS)
             pipe.expire(seq_key, _KEEP_SECONDS)
+            pipe.delete(typing_key)  # the answer is here
             await pipe.execute()
         return number
 
-    async def after(self, visitor: str, number: int) -> list[dict[str, Any]]:
-        _, out_key = self._keys(visitor)
-        found = [json.loads(raw) for raw in await self._redis.lrange(out_key, 0, -1)]
-        return [message for message in found if message["n"] > number]
+    async def typing(self, visitor: str) -> None:
+        """The bot is preparing an answer: "typing…" for the next few seconds."""
+        await self._redis.set(self._keys(visitor)[2], 1, ex=_TYPING_SECONDS)
+
+    async def after(self, visitor: str, number: int) -> tuple[list[dict[str, Any]], bool]:
+        """The messages after number `number`, and whether the bot is typing."""
+        _, out_key, typing_key = self._keys(visitor)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.lrange(out_key, 0, -1)
+            pipe.exists(typing_key)
+            stored, typing = await pipe.execute()
+        found = [json.loads(raw) for raw in stored]
+        return [message for message in found if message["n"] > number], bool(typing)
 
 
 class WebSession(RenderedSession):
@@ -146,6 +164,11 @@ class WebSession(RenderedSession):
         self, method: TelegramMethod[Any], chat_id: int, recipient: str, body: dict[str, Any]
     ) -> str | None:
         return str(await self._log.append(recipient, body))
+
+    async def show_chat_action(self, method: SendChatAction) -> None:
+        """Shows "typing…" under the visitor's chat (the page polls for it)."""
+        if method.action == "typing" and isinstance(method.chat_id, int):
+            await self._log.typing(await self.recipient(method, method.chat_id))
 
 
 @dataclass(frozen=True)

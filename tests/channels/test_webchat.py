@@ -26,8 +26,10 @@ from souk.db.models import (
     Staff,
     StaffRole,
 )
+from souk.runtime import Runtime
 from souk.services.demo import seed_demo
 from tests.browser.cdp import CHROMIUM, INSTALLED, chromium
+from tests.fakes.openai_api import FakeOpenAI, RecordedWaits, Say, Stall
 
 
 @pytest.fixture
@@ -210,6 +212,34 @@ async def test_in_a_real_browser_a_visitor_reaches_a_product_card(
     assert shot[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", shot[16:24])
     assert width > 150 and height > 100  # a rendered card, not an empty box
+
+
+async def test_in_a_real_browser_typing_shows_while_the_assistant_thinks(
+    server: TestServer,
+    demo: None,
+    fake_llm: FakeOpenAI,
+    llm_on: RecordedWaits,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runtime.settings.assistant, "typing_delay_seconds", 0.0)
+    thinking = Stall(then=Say("Welcome! What are you looking for?"))
+    fake_llm.script(thinking)
+    shown = "!document.getElementById('chat-typing').hidden"
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await page.open(str(server.make_url("/")))
+        assert not await page.evaluate(shown)
+        await page.evaluate(
+            "document.getElementById('chat-input').value = 'hi there';"
+            "document.getElementById('chat-form').requestSubmit(); true"
+        )
+        await page.wait_for(shown)  # the model has not answered yet
+        thinking.release()
+        await page.wait_for(f"document.querySelector('{_LAST}').innerText.includes('Welcome')")
+        await page.wait_for("document.getElementById('chat-typing').hidden")
+        label = await page.evaluate("document.getElementById('chat-typing').innerText")
+    assert label == "typing…"
 
 
 async def test_the_bot_answers_in_the_language_of_the_page(

@@ -6,7 +6,7 @@ router before this one takes them.)
 
 While the model thinks (longer than ASSISTANT_TYPING_DELAY_SECONDS) the customer sees
 "typing…" (sendChatAction; on WhatsApp, its typing indicator on their message, which
-it marks read; the web chat shows none).
+it marks read; on the web chat, a line under the chat).
 The answer goes out as text, then the products it names as the catalog's cards (or, if
 it changed the cart, the cart). An answer that is not grounded in this turn's tools is
 replaced by the cards of what they found.
