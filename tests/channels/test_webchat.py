@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from souk.channels.web import COOKIE
@@ -133,15 +133,37 @@ async def test_bad_posts_are_refused_and_a_repeated_id_is_stored_once(
     assert stored == 1
 
 
-async def test_in_human_mode_a_visitors_location_reaches_the_staff_as_a_location(
-    browser: ClientSession, server: TestServer, session_factory: async_sessionmaker[AsyncSession]
-) -> None:
+_BOT, _STAFF = "7500", 7501
+
+
+@pytest.fixture
+async def demo_staff(
+    demo: None, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[int]:
+    """The demo shop's id, with a staff member and the Telegram bot staff pushes go
+    through, for one test: they and the pushes to them are gone after it."""
     async with session_factory() as session, session.begin():
         shop_id = await session.scalar(select(Shop.id).where(Shop.slug == "demo"))
         assert shop_id is not None
-        # Staff pushes go through the shop's Telegram bot.
-        bot = ShopChannel(shop_id=shop_id, kind=ChannelKind.TELEGRAM, external_id="7500")
-        session.add_all([bot, Staff(shop_id=shop_id, telegram_user_id=7501, role=StaffRole.OWNER)])
+        bot = ShopChannel(
+            shop_id=shop_id, kind=ChannelKind.TELEGRAM, external_id=_BOT, token=f"{_BOT}:demo"
+        )
+        staff = Staff(shop_id=shop_id, telegram_user_id=_STAFF, role=StaffRole.OWNER)
+        session.add_all([bot, staff])
+    yield shop_id
+    async with session_factory() as session, session.begin():
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.receiver == _BOT))
+        await session.execute(delete(Staff).where(Staff.id == staff.id))
+        await session.execute(delete(ShopChannel).where(ShopChannel.id == bot.id))
+
+
+async def test_in_human_mode_a_visitors_location_reaches_the_staff_as_a_location(
+    browser: ClientSession,
+    server: TestServer,
+    session_factory: async_sessionmaker[AsyncSession],
+    demo_staff: int,
+) -> None:
+    shop_id = demo_staff
     talk = {"id": "h1", "type": "text", "text": {"body": "I want to talk to a human"}}
     assert await say(browser, server, talk) == 200
     await replies(browser, server, 0)  # "a person will answer here"
