@@ -25,15 +25,22 @@ from souk.services.takeover import Handoff, Now, Resumed, TakeoverService, utc_n
 LINE_CHARS = 300  # of one logged message in a push
 
 
+# Logged kinds whose text is the whole message.
+_JUST_TEXT = frozenset({"text", "command", "callback", "edit", "staff"})
+
+
 def customer_ref(customer_id: int) -> str:
     """How staff name a customer in /reply and /history (and how a push names them)."""
     return f"C{customer_id}"
 
 
 def log_line(message: LoggedMessage) -> str:
-    """One logged message as staff read it: who, when, what (escaped, cut)."""
+    """One logged message as staff read it: who, when, what (escaped, cut); what is not
+    just text shows its kind first ("[photo] caption", "[reaction] 👍")."""
     arrow = "→" if message.direction is Direction.IN else "←"
-    text = message.text or f"[{message.kind}]"
+    text = message.text or ""
+    if message.kind not in _JUST_TEXT:
+        text = f"[{message.kind}] {text}".rstrip()
     if len(text) > LINE_CHARS:
         text = text[: LINE_CHARS - 1] + "…"
     return f"{arrow} <i>{message.created_at:%d.%m %H:%M}</i> {escape(text)}"

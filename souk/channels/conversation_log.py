@@ -37,7 +37,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import Response, TelegramType
-from aiogram.types import Message, TelegramObject, Update
+from aiogram.types import Message, ReactionTypeEmoji, TelegramObject, Update
 
 from souk.db.models import ChannelKind, Direction
 from souk.services.customers import Person
@@ -115,13 +115,19 @@ def message_kind(message: Message) -> tuple[str, str | None]:
 
 def inbound(update: Update) -> tuple[str, str | None, int] | None:
     """(kind, text, chat id) of a customer's update; None for updates that are not
-    something they sent (a payment pre-check, a membership change)."""
+    something they sent (a payment pre-check, a membership change, a reaction taken
+    back)."""
     if update.message is not None:
         return (*message_kind(update.message), update.message.chat.id)
     if update.callback_query is not None:
         query = update.callback_query
         chat = query.message.chat.id if query.message is not None else query.from_user.id
         return "callback", query.data, chat
+    if update.message_reaction is not None:  # a reaction taken back is not kept
+        reaction = update.message_reaction
+        for kind in reaction.new_reaction:
+            if isinstance(kind, ReactionTypeEmoji):
+                return "reaction", kind.emoji, reaction.chat.id
     return None
 
 

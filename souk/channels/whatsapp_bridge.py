@@ -8,8 +8,10 @@
 - location, contacts (the first phone), image, audio (a voice note as `voice`),
   video, document and sticker -> the matching message fields, a file's media id as its
   file id (which only the deliverer resolves, downloading it from the Cloud API);
-- anything else (reactions, unsupported kinds, ...) -> a message without text, which
-  the fallback answers with a hint.
+- a reaction -> a `message_reaction` update: no handler answers it (a 👍 needs no
+  reply), the conversation log and the staff in human mode see it;
+- anything else (unsupported kinds, ...) -> a message without text, which the fallback
+  answers with a hint.
 The customer's internal id plays the user id and the chat id on every update.
 """
 
@@ -27,7 +29,9 @@ from aiogram.types import (
     Document,
     Location,
     Message,
+    MessageReactionUpdated,
     PhotoSize,
+    ReactionTypeEmoji,
     Sticker,
     Update,
     User,
@@ -168,11 +172,26 @@ class InboundBridge:
             return Update(update_id=self._update_id, message=self._base(location=location))
         if kind == "contacts":
             return Update(update_id=self._update_id, message=self._contact(body))
+        if kind == "reaction":
+            return self._reaction(str(body.get("emoji") or ""))
         if kind in _FILES and body.get("id"):
             caption = body.get("caption")
             fields = {"caption": str(caption) if caption else None, **_file(kind, body)}
             return Update(update_id=self._update_id, message=self._base(**fields))
         return Update(update_id=self._update_id, message=self._base())
+
+    def _reaction(self, emoji: str) -> Update:
+        """A reaction to one of our messages (an empty emoji takes it back); which message
+        is not kept: WhatsApp names it by its wamid."""
+        reaction = MessageReactionUpdated(
+            chat=Chat(id=self._chat_id, type="private"),
+            message_id=0,
+            date=self._date,
+            user=self._user,
+            old_reaction=[],
+            new_reaction=[ReactionTypeEmoji(emoji=emoji)] if emoji else [],
+        )
+        return Update(update_id=self._update_id, message_reaction=reaction)
 
     def _contact(self, body: dict[str, Any]) -> Message:
         """The first contact card's first phone; its own (user_id set) when the card

@@ -38,6 +38,7 @@ from tests.fakes.whatsapp_webhooks import (
     document,
     image,
     location,
+    reaction,
     sticker,
     text_message,
 )
@@ -406,6 +407,13 @@ async def test_a_whatsapp_customer_is_taken_over_and_answered_on_whatsapp(
     assert "WhatsApp 100" in str(failed.last_error)
     assert line is not None and line.status is OutboxStatus.SENT
     assert len(fake_api.calls("sendPhoto", chat_id=STAFF + 30)) == 1
+
+    # A reaction reaches the staff as one, and nothing else.
+    thumbs = reaction(number, customer.wa_id, "wamid.ours", "👍")
+    assert (await wa_post(http, server, fake_whatsapp.inbound(thumbs))).status == 200
+    await processed(session_factory, number, 11)
+    *_, reacted = await _pushes(session_factory, shop, "handoff")
+    assert reacted.method == "sendMessage" and reacted.payload["text"].endswith("[reaction] 👍")
 
     staff = Chat(http, server, shop, fake_api, STAFF + 30)
     await staff.say(f"/reply C{customer_id} It left the warehouse today.")

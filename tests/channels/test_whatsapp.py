@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
@@ -17,8 +19,10 @@ from souk.db.models import (
     ChannelKind,
     Customer,
     DeliveryStatus,
+    Direction,
     InboundStatus,
     InboundUpdate,
+    MessageLog,
     OutboxMessage,
     StaffRole,
 )
@@ -32,6 +36,7 @@ from tests.fakes.whatsapp_webhooks import (
     button_reply,
     envelope,
     list_reply,
+    reaction,
     sign,
     text_message,
     user_preferences,
@@ -225,6 +230,32 @@ async def test_a_list_reply_we_never_issued_is_explained(
     assert stored.status is InboundStatus.DONE
 
 
+async def test_a_reaction_is_logged_and_not_answered(
+    wa_customer: NewWaCustomer,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop, customer = await wa_customer("77015550102")
+    await customer.say("help")
+    (helped,) = fake_whatsapp.calls(customer.number, customer.wa_id, endpoint="messages")
+    for emoji in ("👍", ""):  # given, then taken back
+        await customer.post(
+            reaction(customer.number, customer.wa_id, str(helped.message_id), emoji)
+        )
+    stored = await processed(session_factory, customer.number, 3)
+    assert all(row.status is InboundStatus.DONE for row in stored)
+    assert len(customer.received()) == 1  # a 👍 needs no answer
+    async with session_factory() as session:
+        logged = list(
+            await session.execute(
+                select(MessageLog.kind, MessageLog.body)
+                .where(MessageLog.shop_id == shop.shop_id, MessageLog.direction == Direction.IN)
+                .order_by(MessageLog.id)
+            )
+        )
+    assert logged == [("command", "/help"), ("reaction", "👍")]
+
+
 class WaCustomer:
     """A WhatsApp customer of a shop's number: writes, taps, and reads the replies."""
 
@@ -236,11 +267,15 @@ class WaCustomer:
     def received(self) -> list[dict[str, Any]]:
         return [call.body for call in self.api.delivered(self.wa_id, self.number)]
 
+    async def post(self, payload: dict[str, Any]) -> None:
+        """Post one signed message (the window opens); not waiting for any answer."""
+        self.api.inbound(payload)
+        assert (await post(self.http, self.server, payload)).status == 200
+
     async def send(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         """Post one signed message; the messages the bot answered with (at least one)."""
         before = len(self.received())
-        self.api.inbound(payload)
-        assert (await post(self.http, self.server, payload)).status == 200
+        await self.post(payload)
         await self.api.wait_for(lambda _: len(self.received()) > before)
         return self.received()[before:]
 
@@ -249,6 +284,26 @@ class WaCustomer:
 
     async def tap(self, choice_id: str) -> list[dict[str, Any]]:
         return await self.send(button_reply(self.number, self.wa_id, "wamid.prev", choice_id, "x"))
+
+
+# A WhatsApp customer (by wa_id) of a new stocked shop with a number.
+NewWaCustomer = Callable[[str], Awaitable[tuple[TestShop, WaCustomer]]]
+
+
+@pytest.fixture
+def wa_customer(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_whatsapp: FakeWhatsAppAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> NewWaCustomer:
+    async def new(wa_id: str) -> tuple[TestShop, WaCustomer]:
+        shop = await wa_shop(make_shop, session_factory)
+        assert shop.whatsapp_number is not None
+        return shop, WaCustomer(http, server, fake_whatsapp, shop.whatsapp_number, wa_id)
+
+    return new
 
 
 def choices(messages: list[dict[str, Any]]) -> dict[str, str]:
@@ -274,15 +329,11 @@ def pick(messages: list[dict[str, Any]], starting: str) -> str:
 
 
 async def test_a_customer_browses_and_fills_the_cart_on_whatsapp(
-    http: ClientSession,
-    server: TestServer,
-    make_shop: MakeShop,
+    wa_customer: NewWaCustomer,
     fake_whatsapp: FakeWhatsAppAPI,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    shop = await wa_shop(make_shop, session_factory)
-    assert shop.whatsapp_number is not None
-    customer = WaCustomer(http, server, fake_whatsapp, shop.whatsapp_number, "77015550001")
+    shop, customer = await wa_customer("77015550001")
     categories = await customer.say("catalog")
     products = await customer.tap(pick(categories, "Phones"))
     card = await customer.tap(pick(products, "Phone 1"))

@@ -265,6 +265,15 @@ def sticker(
     return _message(phone_number_id, wa_id, "sticker", content, meta)
 
 
+def reaction(
+    phone_number_id: str, wa_id: str | None, reacted_to: str, emoji: str, **meta: Unpack[Inbound]
+) -> Params:
+    """The customer reacted with ``emoji`` to our message ``reacted_to`` (a wamid); an
+    empty emoji takes the reaction back."""
+    content = {"message_id": reacted_to, "emoji": emoji}
+    return _message(phone_number_id, wa_id, "reaction", content, meta)
+
+
 def unsupported(
     phone_number_id: str, wa_id: str | None, kind: str = "video_note", **meta: Unpack[Inbound]
 ) -> Params:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import Update
+from aiogram.types import ReactionTypeEmoji, Update
 
 from souk.channels.whatsapp_bridge import InboundBridge
 from souk.channels.whatsapp_render import TEXT_BUTTON_PREFIX
@@ -109,8 +109,18 @@ async def test_a_voice_note_audio_video_document_and_sticker_are_their_fields() 
         assert thumb.message.sticker.is_animated is animated
 
 
+async def test_a_reaction_is_a_message_reaction_and_an_empty_one_takes_it_back() -> None:
+    thumbs = await bridged({"type": "reaction", "reaction": {"message_id": "w1", "emoji": "👍"}})
+    assert thumbs.message is None and thumbs.message_reaction is not None
+    assert thumbs.message_reaction.chat.id == CUSTOMER
+    (given,) = thumbs.message_reaction.new_reaction
+    assert isinstance(given, ReactionTypeEmoji) and given.emoji == "👍"
+    taken = await bridged({"type": "reaction", "reaction": {"message_id": "w1", "emoji": ""}})
+    assert taken.message_reaction is not None and taken.message_reaction.new_reaction == []
+
+
 async def test_other_kinds_are_a_message_without_text_for_the_fallback() -> None:
-    for kind in ("reaction", "unsupported", "audio", "sticker"):  # audio, sticker: no media
+    for kind in ("unsupported", "audio", "sticker"):  # audio, sticker: without their media
         update = await bridged({"type": kind, kind: {"ID": "x"}})
         assert update.message is not None
         assert update.message.text is None and update.message.photo is None
