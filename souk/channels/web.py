@@ -138,7 +138,8 @@ class ChatLog:
 
     async def typing(self, visitor: str) -> None:
         """The bot is preparing an answer: "typing…" for the next few seconds."""
-        await self._redis.set(self._keys(visitor)[2], 1, ex=_TYPING_SECONDS)
+        _, _, typing_key = self._keys(visitor)
+        await self._redis.set(typing_key, 1, ex=_TYPING_SECONDS)
 
     async def after(self, visitor: str, number: int) -> tuple[list[dict[str, Any]], bool]:
         """The messages after number `number`, and whether the bot is typing."""
