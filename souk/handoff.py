@@ -23,8 +23,6 @@ from souk.services.outbox import STAFF_REPLY_KIND, OutboxFactory
 from souk.services.takeover import Handoff, Now, Resumed, TakeoverService, utc_now
 
 LINE_CHARS = 300  # of one logged message in a push
-
-
 # Logged kinds whose text is the whole message.
 _JUST_TEXT = frozenset({"text", "command", "callback", "edit", "staff"})
 

@@ -155,7 +155,8 @@ class RenderedSession(BaseSession):
         return self._provider_ids.get(message_id)
 
     async def show_chat_action(self, method: SendChatAction) -> None:
-        """Show "typing…" and the like, where the channel can (here: nowhere)."""
+        """Show "typing…" and the like, on a channel that has it (subclasses say how);
+        elsewhere the call is a success that shows nothing."""
 
     async def close(self) -> None:
         """Shared resources belong to the registry that made the session."""

@@ -261,6 +261,8 @@ def sticker(
     animated: bool = False,
     **meta: Unpack[Inbound],
 ) -> Params:
+    """A sticker (a WebP image, `animated` or not); make ``media_id`` downloadable with
+    ``FakeWhatsAppAPI.add_media()``."""
     content = _media(media_id, sha256, "image/webp", animated=animated)
     return _message(phone_number_id, wa_id, "sticker", content, meta)
 
