@@ -10,22 +10,25 @@ with the customer's words, then names the first product found with its price (wh
 souk then shows as a card).
 
 - Turns: the labelled queries of the shopping issue (bench/data/search_queries.json),
-  each from a new customer. First one at a time: a turn's time is from the POST to its
-  update being processed (replies sent, transaction committed; the bench waits on the
-  customer's lock, which the processor holds until its commit); our overhead is that
-  minus the time the fake model spent inside its server on the two completions: the
-  intake, the tools (search included, with its SQL), the rendering, the LLM client and
-  the HTTP to the fakes. The issue's "tools + rendering" alone is printed too, as souk
-  measures it in production: the assistant handler's time but its requests to the model
+  each from a new customer. First one at a time. The figure the issue sets a target for
+  is souk's own overhead of a turn, its tools and rendering: the assistant handler's
+  time but its requests to the model, as souk measures it in production
   (`souk_assistant_seconds{part="ours"}`: its sum read from /metrics after each turn,
-  so each turn's own value). souk's CPU per turn is printed too (on a busy machine it
-  swings less than times). Then `--concurrency` turns at a time: turns per second.
+  so each turn's own value). Printed beside it: the LLM client's own time (the handler's
+  requests to the model but the fake model's time inside its server: the `openai`
+  package, HTTP), and the whole turn, from the POST to its update being processed
+  (replies sent, transaction committed; the bench waits on the customer's lock, which
+  the processor holds until its commit) but the fake model's own time: the intake, the
+  queue, the middlewares, the tools and rendering, the LLM client and the commit.
+  souk's CPU per turn is printed too (on a busy machine it swings less than times).
+  Then `--concurrency` turns at a time: turns per second.
 - Fallback quality: the same queries sent to a `souk serve` without OPENAI_API_KEY (the
   default): the share of them whose answer shows a relevant product among the first 5
   (an FAQ answer or an order/cart screen instead of products counts as a miss).
 
 Run: `.venv/bin/python bench/assistant.py [--turns 200] [--concurrency 8] [--queries N]`.
-PASS when the p95 overhead is under 50 ms and every turn was answered.
+PASS when the p95 of the tools and rendering is under 50 ms and every turn was
+answered.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ from tests.fakes.openai_api import Call, FakeOpenAI, Reply, Say
 from tests.fakes.telegram_api import FakeBotAPI, FakeLimits
 from tests.fixtures.telegram import message
 
-TARGET_OVERHEAD_MS = 50.0
+TARGET_MS = 50.0
 WARM_UP = 3  # turns before measuring
 SHOWN = 5  # products a customer sees first on a results page
 _POLL_SECONDS = 0.002
@@ -155,38 +158,46 @@ async def one_turn(bench: Bench, text: str, language: str) -> tuple[int, float]:
     return user, time.perf_counter() - started
 
 
-async def assistant_seconds(bench: Bench, part: str) -> tuple[float, float]:
-    """souk's own `souk_assistant_seconds{part=...}` so far, as /metrics reports it: the
-    seconds of all turns together, and how many turns."""
+Reading = dict[str, tuple[float, float]]
+
+
+async def assistant_seconds(bench: Bench) -> Reading:
+    """souk's own `souk_assistant_seconds` so far, as /metrics reports it: per part
+    ("ours", "model"), the seconds of all turns together and how many turns."""
     async with bench.http.get(f"{bench.base_url}/metrics") as response:
         text = await response.text()
-    total, count = 0.0, 0.0
+    parts: dict[str, list[float]] = {}
     for family in text_string_to_metric_families(text):
+        if family.name != "souk_assistant_seconds":
+            continue
         for sample in family.samples:
-            if sample.labels.get("part") != part:
-                continue
-            if sample.name == "souk_assistant_seconds_sum":
-                total = sample.value
-            elif sample.name == "souk_assistant_seconds_count":
-                count = sample.value
-    return total, count
+            part = parts.setdefault(sample.labels["part"], [0.0, 0.0])
+            if sample.name.endswith("_sum"):
+                part[0] = sample.value
+            elif sample.name.endswith("_count"):
+                part[1] = sample.value
+    return {name: (total, count) for name, (total, count) in parts.items()}
 
 
-def one_observation(before: tuple[float, float], after: tuple[float, float]) -> float | None:
-    """The ms of the one turn observed between two readings (None unless exactly one)."""
-    if after[1] - before[1] != 1:
-        return None
-    return (after[0] - before[0]) * 1000
+def one_observation(before: Reading, after: Reading, part: str) -> float:
+    """The ms of `part` in the one turn observed between two readings."""
+    (sum_before, count_before), (sum_after, count_after) = (
+        reading.get(part, (0.0, 0.0)) for reading in (before, after)
+    )
+    if count_after - count_before != 1:
+        raise RuntimeError(f"not one assistant turn in souk's metrics ({part})")
+    return (sum_after - sum_before) * 1000
 
 
 @dataclass(frozen=True)
 class TurnFigures:
     turns: int
-    overhead_ms: list[float]  # one turn at a time: all but the fake model's own time
+    overhead_ms: list[float]  # the whole turn, one at a time, but the fake model's own time
     new_words: list[bool]  # per turn: words souk had not searched for (embedded anew)
     model_ms: list[float]  # the fake model's own time (inside its server)
     souk_cpu_ms: float  # souk's CPU per turn, one at a time (the mean: /proc counts ticks)
     tools_ms: list[float]  # per turn: souk_assistant_seconds{part="ours"}, tools + rendering
+    client_ms: list[float]  # per turn: its requests to the model but the fake's own time
     concurrent_turns: int
     concurrent_seconds: float
     unanswered: int
@@ -206,9 +217,9 @@ async def measure_turns(
     bench: Bench, queries: Sequence[LabelledQuery], *, turns: int, concurrency: int
 ) -> TurnFigures:
     """`turns` turns one at a time (overhead), then `turns` with `concurrency` at once."""
-    overhead, model, new_words, tools, unanswered = [], [], [], [], 0
+    overhead, model, new_words, tools, client, unanswered = [], [], [], [], [], 0
     asked = {query.query for query in queries[:WARM_UP]}
-    ours = await assistant_seconds(bench, "ours")
+    reading = await assistant_seconds(bench)
     cpu_before, cpu_scraping = cpu_seconds(bench.souk.pid), 0.0
     for index in range(turns):
         query = queries[index % len(queries)]
@@ -223,12 +234,10 @@ async def measure_turns(
         bench.bot_api.reset()  # the fake's checks go through every call it recorded
         # This turn's own reading, between turns; the scrape's CPU is not the turn's.
         scraping = cpu_seconds(bench.souk.pid)
-        ours, before = await assistant_seconds(bench, "ours"), ours
+        reading, before = await assistant_seconds(bench), reading
         cpu_scraping += cpu_seconds(bench.souk.pid) - scraping
-        tool_ms = one_observation(before, ours)
-        if tool_ms is None:
-            raise RuntimeError(f"turn {index}: not one assistant turn in souk's metrics")
-        tools.append(tool_ms)
+        tools.append(one_observation(before, reading, "ours"))
+        client.append(one_observation(before, reading, "model") - waited * 1000)
     souk_cpu_ms = (cpu_seconds(bench.souk.pid) - cpu_before - cpu_scraping) * 1000 / turns
     slots = asyncio.Semaphore(concurrency)
 
@@ -245,7 +254,7 @@ async def measure_turns(
     unanswered += sum(not bench.bot_api.calls("sendMessage", chat_id=user) for user in users)
     bench.bot_api.reset()
     return TurnFigures(
-        turns, overhead, new_words, model, souk_cpu_ms, tools, turns, seconds, unanswered
+        turns, overhead, new_words, model, souk_cpu_ms, tools, client, turns, seconds, unanswered
     )
 
 
@@ -300,9 +309,12 @@ def _p(values: Sequence[float], percentile: int) -> float:
 
 
 def report(turns: TurnFigures, quality: Quality, concurrency: int) -> bool:
-    """Print the figures; True when the overhead is within the target and all answered."""
-    print(f"assistant turns, the fake model answering at once (target: p95 overhead < "
-          f"{TARGET_OVERHEAD_MS:.0f} ms)")  # fmt: skip
+    """Print the figures; True when the tools and rendering are within the target and
+    every turn was answered."""
+    print(
+        "assistant turns, the fake model answering at once (target: p95 of the tools and "
+        f"rendering < {TARGET_MS:.0f} ms)"
+    )
     print_table(
         ["per turn, one at a time", "p50 ms", "p95 ms", "p99 ms", "max ms"],
         [
@@ -314,24 +326,24 @@ def report(turns: TurnFigures, quality: Quality, concurrency: int) -> bool:
                 fmt(max(values)),
             ]
             for name, values in (
-                ("our overhead", turns.overhead_ms),
+                ("tools + rendering", turns.tools_ms),
+                ("the LLM client", turns.client_ms),
+                ("the whole turn", turns.overhead_ms),
                 ("  words new to souk", turns.split(new=True)),
                 ("  words searched before", turns.split(new=False)),
-                ("tools + rendering alone", turns.tools_ms),
                 ("the fake model", turns.model_ms),
             )
             if values
         ],
     )
     print(
-        "(new words are embedded, 10-25 ms of one core; the query cache has the others; "
-        f"{sum(turns.new_words)} of {turns.turns} turns had new words)"
-    )
-    print(
-        "(tools + rendering alone: the assistant handler's time but its requests to the "
-        'model, souk\'s own souk_assistant_seconds{part="ours"}, read after each turn; '
-        f"p95 {fmt(_p(turns.tools_ms, 95))} ms against the {TARGET_OVERHEAD_MS:.0f} ms "
-        "target. PASS/FAIL below judges the whole turn.)"
+        "(tools + rendering: the assistant handler's time but its requests to the model, "
+        'souk\'s own souk_assistant_seconds{part="ours"}, read after each turn: the context, '
+        "the tools (a search embeds words new to souk, 10-25 ms of one core; the query "
+        f"cache has the others; {sum(turns.new_words)} of {turns.turns} turns had new "
+        "words), the check of the answer and the replies sent. The LLM client: the "
+        "handler's requests to the model but the fake model's time. The whole turn adds "
+        "to both the intake, the queue, the middlewares and the commit.)"
     )
     print(f"souk's CPU per turn (the `souk serve` process, mean): {fmt(turns.souk_cpu_ms)} ms")
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -350,7 +362,7 @@ def report(turns: TurnFigures, quality: Quality, concurrency: int) -> bool:
         ]
         + [[f"all ({quality.queries})", str(quality.answered), fmt(quality.share, 3)]],
     )
-    passed = _p(turns.overhead_ms, 95) < TARGET_OVERHEAD_MS and turns.unanswered == 0
+    passed = _p(turns.tools_ms, 95) < TARGET_MS and turns.unanswered == 0
     print("PASS" if passed else "FAIL")
     return passed
 

@@ -9,6 +9,8 @@ import json
 import os
 import sys
 
+import pytest
+
 from bench.assistant import one_observation, quick_assistant, shown_products
 from tests.fakes.http_fake import ROOT
 from tests.fakes.openai_api import Call, Say
@@ -32,15 +34,23 @@ async def test_a_tiny_run_answers_every_turn_and_scores_the_fallback() -> None:
     assert lines[-1] in ("PASS", "FAIL"), output
     assert "2 turns, 2 at a time:" in output and "unanswered: 0" in output, output
     assert any(line.split()[:4] == ["all", "(3)", "3", "1.000"] for line in lines), output
-    # souk's own reading of each turn's tools and rendering was taken (not nothing).
-    (ours,) = [line for line in lines if line.strip().startswith("tools + rendering alone")]
-    assert 0 < float(ours.split()[-4]) <= float(ours.split()[-1]), output
+    # souk's own readings of each turn were taken (not nothing): its tools and rendering,
+    # and its LLM client's time (the requests to the model but the fake's own).
+    for name in ("tools + rendering", "the LLM client"):
+        (row,) = [line for line in lines if line.strip().startswith(name + " ")]
+        assert 0 < float(row.split()[-4]) <= float(row.split()[-1]), output
 
 
 def test_a_turn_is_read_between_two_readings_of_the_metric() -> None:
-    assert one_observation((1.25, 7.0), (1.3125, 8.0)) == 62.5
-    assert one_observation((1.250, 7.0), (1.250, 7.0)) is None  # no turn: nothing to read
-    assert one_observation((1.250, 7.0), (1.300, 9.0)) is None  # two: not one turn's
+    before = {"ours": (1.25, 7.0), "model": (4.0, 7.0)}
+    after = {"ours": (1.3125, 8.0), "model": (4.5, 8.0)}
+    assert one_observation(before, after, "ours") == 62.5
+    assert one_observation(before, after, "model") == 500.0
+    assert one_observation({}, {"ours": (0.02, 1.0)}, "ours") == 20.0  # the first turn
+    with pytest.raises(RuntimeError, match="not one assistant turn"):
+        one_observation(before, before, "ours")  # no turn: nothing to read
+    with pytest.raises(RuntimeError, match="not one assistant turn"):
+        one_observation(before, {"ours": (1.3, 9.0)}, "ours")  # two: not one turn's
 
 
 def test_the_scripted_model_searches_then_names_the_first_product() -> None:
