@@ -58,7 +58,7 @@ bench: install ## Run the benchmarks (prints figures; slow)
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy souk bot.py
+	$(BIN)/mypy souk bot.py bench
 
 docs: install ## Regenerate the configuration table in README.md and docs/configuration.md
 	$(BIN)/python -m souk.config_docs write

@@ -124,6 +124,7 @@ async def _processed(
     holds the user's lock until it commits: taking that lock waits exactly as long, where
     polling would add its interval and load the machine it measures."""
     kind = update_kind(update)
+    assert kind is not None, "the bench posts messages, a kind souk handles"
     lock = chat_lock_id(str(shop.bot_id), update_chat_key(update, kind))
     while True:
         async with session_factory() as session, session.begin():
