@@ -208,7 +208,7 @@ class TurnFigures:
         return self.concurrent_turns / self.concurrent_seconds
 
     def split(self, *, new: bool) -> list[float]:
-        """The overhead of the turns whose words were (not) new to souk."""
+        """The whole turn's time of the turns whose words were (not) new to souk."""
         return [
             ms for ms, fresh in zip(self.overhead_ms, self.new_words, strict=True) if fresh == new
         ]
