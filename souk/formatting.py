@@ -29,7 +29,7 @@ def money(amount: Decimal, currency: str, language: str) -> str:
     return str(format_currency(amount, currency, locale=language))
 
 
-def amount(value: Decimal, language: str) -> str:
+def amount(value: Decimal | int, language: str) -> str:
     """19990.5 -> '19,990.5' (en) / '19 990,5' (ru): a number as the customer reads it."""
     return str(format_decimal(value, locale=language))
 

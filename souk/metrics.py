@@ -45,6 +45,18 @@ ASSISTANT_SECONDS = Histogram(
     # Every 5 ms up to 50, where a turn's own part is; then as HANDLER_SECONDS.
     buckets=(*(step / 200 for step in range(1, 11)), 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+LLM_REQUESTS = Counter(
+    "souk_llm_requests_total",
+    "Requests to the LLM provider, by result: `ok`, `retried` (failed, tried again), "
+    "`failed` (the last try failed: the fallback answered)",
+    ["result"],
+)
+LLM_TOKENS = Counter(
+    "souk_llm_tokens_total",
+    "Tokens the LLM provider counted, by kind: `prompt` (in), `completion` (out); per "
+    "shop and day in the llm_usage table and the staff's /usage",
+    ["kind"],
+)
 OUTBOUND_CALLS = Counter(
     "souk_outbound_calls_total",
     "Platform API calls, by channel, method and result",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from souk.config import AISettings
 from souk.errors import ConfigurationError
 from souk.logs import get_logger
+from souk.metrics import LLM_REQUESTS, LLM_TOKENS
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -116,15 +117,25 @@ class LLMClient:
         attempts = self._settings.llm_max_retries + 1
         for attempt in range(attempts):
             try:
-                return _completion(await self._request(messages, tools, final=final))
+                completion = _completion(await self._request(messages, tools, final=final))
             except openai.OpenAIError as error:
                 wait = self._retry_wait(error, attempt)
                 kind = _describe(error)
                 if wait is None or attempt + 1 == attempts:
+                    LLM_REQUESTS.labels("failed").inc()
                     log.warning("llm unavailable", error=kind, attempts=attempt + 1)
                     raise LLMUnavailable(kind) from error
+                LLM_REQUESTS.labels("retried").inc()
                 log.info("llm retry", error=kind, attempt=attempt + 1, wait=wait)
                 await self._sleep(wait)
+            except LLMUnavailable:
+                LLM_REQUESTS.labels("failed").inc()  # an answer that is no chat completion
+                raise
+            else:
+                LLM_REQUESTS.labels("ok").inc()
+                LLM_TOKENS.labels("prompt").inc(completion.prompt_tokens)
+                LLM_TOKENS.labels("completion").inc(completion.completion_tokens)
+                return completion
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _request(

@@ -33,6 +33,7 @@ from souk.handlers.seller import (
     schedule_flow,
     schedules,
     takeover,
+    usage,
 )
 from souk.handlers.seller import campaigns as staff_campaigns
 from souk.handlers.seller import orders as staff_orders
@@ -55,6 +56,7 @@ def seller_router() -> Router:
         products.router,
         repricing.router,
         reports.router,
+        usage.router,
         ping.router,
         campaign_sending.router,
         # Last: its steps take the messages of staff who are setting a campaign up.

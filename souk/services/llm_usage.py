@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,19 @@ class Usage:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+class Period(enum.Enum):
+    """Days counted back from today (UTC): (the first day's distance, the last day's)."""
+
+    TODAY = (0, 0)
+    YESTERDAY = (1, 1)
+    WEEK = (6, 0)  # the last 7 days, today included
+    MONTH = (29, 0)  # the last 30 days, today included
+
+    def days(self, today: date) -> tuple[date, date]:
+        first, last = self.value
+        return today - timedelta(days=first), today - timedelta(days=last)
 
 
 class UsageService:
@@ -54,6 +68,28 @@ class UsageService:
                 "completion_tokens": completion_tokens,
             },
         )
+
+    async def periods(self, shop_id: int, today: date) -> dict[Period, Usage]:
+        """The shop's usage in each period up to `today`, in one statement."""
+        sums = []
+        for period in Period:
+            first, last = period.days(today)
+            within = LlmUsage.day.between(first, last)
+            sums += [
+                func.coalesce(func.sum(LlmUsage.__table__.c[name]).filter(within), 0)
+                for name in _COUNTERS
+            ]
+        earliest = min(period.days(today)[0] for period in Period)
+        row = (
+            await self._session.execute(
+                select(*sums).where(LlmUsage.shop_id == shop_id, LlmUsage.day >= earliest)
+            )
+        ).one()
+        counters = len(_COUNTERS)
+        return {
+            period: Usage(*(int(value) for value in row[i * counters : (i + 1) * counters]))
+            for i, period in enumerate(Period)
+        }
 
     async def of_day(self, shop_id: int, day: date) -> Usage:
         row = await self._session.scalar(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from souk.ai.llm import LLMClient, LLMUnavailable, retry_after
@@ -33,6 +34,25 @@ async def fake_llm() -> AsyncIterator[FakeOpenAI]:
     await api.start()
     yield api
     await api.close()
+
+
+def counted() -> dict[str, float]:
+    """souk's LLM counters in this process now: requests by result, tokens by kind."""
+    requests = {
+        result: REGISTRY.get_sample_value("souk_llm_requests_total", {"result": result}) or 0.0
+        for result in ("ok", "retried", "failed")
+    }
+    tokens = {
+        kind: REGISTRY.get_sample_value("souk_llm_tokens_total", {"kind": kind}) or 0.0
+        for kind in ("prompt", "completion")
+    }
+    return requests | tokens
+
+
+def counted_since(before: dict[str, float]) -> dict[str, float]:
+    return {
+        name: value - before[name] for name, value in counted().items() if value != before[name]
+    }
 
 
 def client(api: FakeOpenAI, waits: RecordedWaits, **settings: Any) -> LLMClient:
@@ -95,6 +115,7 @@ async def test_5xx_and_429_are_retried_with_doubling_waits(fake_llm: FakeOpenAI)
     fake_llm.script(Fail(500), Fail(429), Say("ok"))
     waits = RecordedWaits()
     llm = client(fake_llm, waits, llm_max_retries=2, llm_retry_backoff_seconds=0.25)
+    before = counted()
     try:
         completion = await llm.complete(QUESTION, tool_schemas())
     finally:
@@ -102,6 +123,14 @@ async def test_5xx_and_429_are_retried_with_doubling_waits(fake_llm: FakeOpenAI)
     assert completion.text == "ok"
     assert waits.seconds == [0.25, 0.5]
     assert len(fake_llm.chat_requests) == 3
+    # The operator's counters: two tries failed and were retried, one answered, and the
+    # tokens the provider counted for the answer.
+    assert counted_since(before) == {
+        "retried": 2,
+        "ok": 1,
+        "prompt": completion.prompt_tokens,
+        "completion": completion.completion_tokens,
+    }
 
 
 async def test_a_longer_retry_after_is_waited_for_within_the_maximum(fake_llm: FakeOpenAI) -> None:
@@ -133,12 +162,14 @@ async def test_failures_past_the_retries_make_the_provider_unavailable(
     fake_llm.script(Fail(503), Fail(502), Fail(500))
     waits = RecordedWaits()
     llm = client(fake_llm, waits, llm_max_retries=2)
+    before = counted()
     try:
         with pytest.raises(LLMUnavailable, match="InternalServerError 500"):
             await llm.complete(QUESTION, tool_schemas())
     finally:
         await llm.close()
     assert len(waits.seconds) == 2 and len(fake_llm.chat_requests) == 3
+    assert counted_since(before) == {"retried": 2, "failed": 1}
 
 
 async def test_a_refused_request_or_key_is_not_retried_and_the_key_is_not_told(
@@ -188,12 +219,14 @@ async def test_an_answer_that_is_no_chat_completion_makes_the_provider_unavailab
     fake_llm.script(Garbled(body))
     waits = RecordedWaits()
     llm = client(fake_llm, waits)
+    before = counted()
     try:
         with pytest.raises(LLMUnavailable, match=r"not (JSON|a chat completion)"):
             await llm.complete(QUESTION, tool_schemas())
     finally:
         await llm.close()
     assert waits.seconds == [] and fake_llm.unused == []
+    assert counted_since(before) == {"failed": 1}
 
 
 def test_retry_after_reads_seconds_only() -> None:

@@ -87,6 +87,7 @@ async def test_an_invite_makes_staff_once_and_sets_their_menu(
         "release",
         "history",
         "faq",
+        "usage",
         "ping",
         "help",
     ]

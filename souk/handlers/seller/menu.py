@@ -54,6 +54,7 @@ def staff_commands(role: StaffRole) -> list[BotCommand]:
         BotCommand(command="release", description=_("Give a customer back to the bot")),
         BotCommand(command="history", description=_("A customer's messages: /history C12")),
         BotCommand(command="faq", description=_("The FAQ: /faq list, /faq add, /faq delete N")),
+        BotCommand(command="usage", description=_("The assistant's use of the AI provider")),
         BotCommand(command="ping", description=_("Check that pushes reach you")),
         BotCommand(command="help", description=_("What I can do")),
     ]
