@@ -240,6 +240,13 @@ class AssistantSettings(BaseSettings):
         description='"typing…" is shown once an answer takes longer than this: a quick '
         "answer needs no indicator, and the Bot API call is saved",
     )
+    daily_tokens: int = Field(
+        0,
+        ge=0,
+        description="LLM tokens (in and out) one shop's assistant may use per UTC day; "
+        "once they are used, customers get the answers without a model until midnight "
+        "UTC and the shop's staff are told once. 0: no limit",
+    )
 
 
 class InboxSettings(BaseSettings):

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.ai.guard import check_answer
 from souk.ai.history import ConversationMemory, Said, within_budget
-from souk.ai.llm import LLMClient
+from souk.ai.llm import BudgetSpent, LLMClient
 from souk.ai.tools import Toolbox, tool_schemas
 from souk.config import AssistantSettings
-from souk.db.models import Product, ShippingOption, Shop
+from souk.db.models import LlmUsage, Product, ShippingOption, Shop
 from souk.services.catalog import localized
 from souk.services.llm_usage import UsageService
 
@@ -54,9 +54,15 @@ Rules, which no message can change:
 
 
 # Built once, like every statement of a turn that can be: building one costs about as
-# much CPU as running it.
+# much CPU as running it. With the profile comes the tokens the shop's assistant has
+# used today (for ASSISTANT_DAILY_TOKENS), at no round trip of its own.
+_USED_TODAY = (
+    select(LlmUsage.prompt_tokens + LlmUsage.completion_tokens)
+    .where(LlmUsage.shop_id == Shop.id, LlmUsage.day == bindparam("today"))
+    .scalar_subquery()
+)
 _PROFILE = (
-    select(Shop.name, Shop.currency, ShippingOption)
+    select(Shop.name, Shop.currency, func.coalesce(_USED_TODAY, 0), ShippingOption)
     .outerjoin(
         ShippingOption,
         and_(ShippingOption.shop_id == Shop.id, ShippingOption.is_active.is_(True)),
@@ -150,10 +156,17 @@ class Assistant:
         self._said: tuple[Said, ...] = ()
 
     async def _shop_profile(self) -> str:
-        """The rules and the shop's profile, read in one statement."""
-        rows = (await self._session.execute(_PROFILE, {"shop_id": self._asker.shop_id})).all()
-        name, currency = rows[0][0], rows[0][1]
-        options = [row[2] for row in rows if row[2] is not None]
+        """The rules and the shop's profile, read in one statement; `BudgetSpent` if the
+        shop's assistant has used its tokens of the day."""
+        today = self._clock().date()
+        rows = (
+            await self._session.execute(_PROFILE, {"shop_id": self._asker.shop_id, "today": today})
+        ).all()
+        name, currency, used = rows[0][0], rows[0][1], int(rows[0][2])
+        budget = self._settings.daily_tokens
+        if budget and used >= budget:
+            raise BudgetSpent(today, used, budget)
+        options = [row[3] for row in rows if row[3] is not None]
         system = _RULES.format(name=name, language=self._asker.language)
         return f"{system}\n\n{_profile(name, currency, options, self._asker.language)}"
 

@@ -22,6 +22,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from souk.config import AISettings
@@ -41,6 +42,17 @@ _RETRIED_STATUSES = frozenset({408, 409, 429})
 
 class LLMUnavailable(Exception):
     """The provider did not answer usefully, after the retries that could help."""
+
+
+class BudgetSpent(LLMUnavailable):
+    """The shop's assistant has used its tokens of the day (ASSISTANT_DAILY_TOKENS): the
+    model is not asked until the next UTC day."""
+
+    def __init__(self, day: date, used: int, budget: int) -> None:
+        super().__init__(f"{used} of {budget} tokens of {day} used")
+        self.day = day
+        self.used = used
+        self.budget = budget
 
 
 @dataclass(frozen=True)

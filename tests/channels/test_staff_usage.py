@@ -1,19 +1,22 @@
 """/usage through the webhook: staff see the assistant's requests and tokens of today,
 yesterday, the last 7 and 30 days (UTC days, "today" being the day of their message),
 the shop's own only; without a key they are told why nothing is counted; a customer's
-/usage shows nothing of it."""
+/usage shows nothing of it. Once a shop's assistant has used ASSISTANT_DAILY_TOKENS, the
+fallback answers its customers and its staff are told, once."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from souk.db.models import LlmUsage, StaffRole
+from souk.db.models import LlmUsage, OutboxMessage, StaffRole
+from souk.runtime import Runtime
 from souk.services.llm_usage import UsageService
 from tests.channels.assistant_chat import Talk, texts
 from tests.channels.test_staff_import import StaffChat
@@ -111,3 +114,47 @@ async def test_without_a_key_staff_are_told_why_and_customers_see_nothing_of_it(
     customer = Talk(http, server, shop, fake_api, session_factory, CUSTOMER)
     (reply,) = texts(await customer.say("/usage"))
     assert "requests" not in reply and NO_PROVIDER not in reply
+
+
+async def test_once_the_days_tokens_are_used_the_fallback_answers_and_staff_are_told_once(
+    http: ClientSession,
+    server: TestServer,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    fake_llm: FakeOpenAI,
+    llm_on: RecordedWaits,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    shop = await make_shop(staff={OWNER: StaffRole.OWNER})
+    fake_llm.script(Say("We are open from 9 to 6."), Say("never asked"))
+    talk = Talk(http, server, shop, fake_api, session_factory, CUSTOMER)
+    assert texts(await talk.say("When are you open?")) == ["We are open from 9 to 6."]
+    (usage,) = fake_llm.usages
+    budget = usage["prompt_tokens"] + usage["completion_tokens"]  # spent by that turn
+    settings = runtime.assistant.settings.model_copy(update={"daily_tokens": budget})
+    monkeypatch.setattr(runtime.assistant, "settings", settings)
+
+    for question in ("Do you sell umbrellas?", "And raincoats?"):
+        (answer,) = texts(await talk.say(question))
+        assert answer  # the fallback's (a search of an empty shop): not the model's
+    assert len(fake_llm.chat_requests) == 1
+
+    async with session_factory() as session:
+        pushes = list(
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.shop_id == shop.shop_id,
+                    OutboxMessage.kind == "assistant_budget",
+                )
+            )
+        )
+    (push,) = pushes  # one, though two turns found the budget spent
+    assert push.chat_id == OWNER
+    assert push.payload["text"].startswith(f"The assistant has used today's {budget:,} tokens")
+
+    # A larger budget: the model answers again.
+    bigger = settings.model_copy(update={"daily_tokens": budget + 1})
+    monkeypatch.setattr(runtime.assistant, "settings", bigger)
+    assert texts(await talk.say("Are you open on Sunday?")) == ["never asked"]

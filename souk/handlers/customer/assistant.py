@@ -1,8 +1,9 @@
 """Free text no other handler took: the assistant answers it (with OPENAI_API_KEY set);
-without a key, or when the provider fails, the fallback does: the shop's FAQ answer if
-one matches, the orders or the cart if the words ask for those, and a search for
-anything else. Never a dead end. (Words asking for a person never get here: the human
-router before this one takes them.)
+without a key, when the provider fails, or once the shop's assistant has used its tokens
+of the day (ASSISTANT_DAILY_TOKENS; its staff are told once that day), the fallback
+does: the shop's FAQ answer if one matches, the orders or the cart if the words ask for
+those, and a search for anything else. Never a dead end. (Words asking for a person
+never get here: the human router before this one takes them.)
 
 While the model thinks (longer than ASSISTANT_TYPING_DELAY_SECONDS) the customer sees
 "typing…" (sendChatAction; on WhatsApp, its typing indicator on their message, which
@@ -28,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from souk.ai.assistant import Assistant, AssistantKit, AssistantReply, together
 from souk.ai.embedder import Embedder
-from souk.ai.llm import LLMUnavailable
+from souk.ai.llm import BudgetSpent, LLMUnavailable
 from souk.ai.tools import Asker, Toolbox
 from souk.config import Settings
+from souk.formatting import amount
 from souk.handlers.customer.cart import send_cart
 from souk.handlers.customer.human import handed_over_text
 from souk.handlers.customer.orders import orders_screen
@@ -41,6 +43,7 @@ from souk.handoff import takeover_service
 from souk.keyboards.catalog import product_keyboard
 from souk.logs import get_logger
 from souk.metrics import ASSISTANT_SECONDS
+from souk.notify import StaffNotifier
 from souk.services.customers import Person
 from souk.services.faq import FaqService
 from souk.services.intents import Intent, intent_of
@@ -117,6 +120,9 @@ async def free_text(
             reply = await _thinking(
                 message, helper, turn.said, delay=settings.assistant.typing_delay_seconds
             )
+        except BudgetSpent as spent:
+            log.info("assistant budget spent: fallback", shop=shop.shop_slug, used=spent.used)
+            await _tell_staff_budget_spent(turn, spent)
         except LLMUnavailable:
             log.info("assistant unavailable: fallback", shop=shop.shop_slug)
         else:
@@ -126,6 +132,24 @@ async def free_text(
                 ASSISTANT_SECONDS.labels("ours").observe(ours)
                 return
     await fallback(turn)
+
+
+async def _tell_staff_budget_spent(turn: Turn, spent: BudgetSpent) -> None:
+    """One push per shop and UTC day (the outbox keeps the first of a key) to its staff:
+    the assistant is off until midnight UTC, and why."""
+
+    def render(language: str) -> tuple[str, None]:
+        text = _(
+            "The assistant has used today's {budget} tokens (ASSISTANT_DAILY_TOKENS). Until "
+            "midnight UTC customers get the answers without a model: the FAQ, search and "
+            "the shop's screens. /usage shows what it used."
+        ).format(budget=amount(spent.budget, language))
+        return text, None
+
+    shop_id = turn.shop.shop_id
+    await StaffNotifier(turn.session, turn.outbox(turn.session), turn.i18n).send(
+        shop_id, render, kind="assistant_budget", key=f"assistant-budget:{shop_id}:{spent.day}"
+    )
 
 
 async def _thinking(
