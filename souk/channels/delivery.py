@@ -112,11 +112,14 @@ class OutboxDeliverer:
         self._settings = settings
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def run(self, *, time_budget: float) -> DeliveryReport:
-        """Deliver batches until nothing is due or the budget is spent."""
+    async def run(
+        self, *, time_budget: float, stop: Callable[[], bool] | None = None
+    ) -> DeliveryReport:
+        """Deliver batches until nothing is due, the budget is spent or `stop()` says so
+        (the worker is stopping: the batch in hand is finished, no other is claimed)."""
         report = DeliveryReport()
         started = time.monotonic()
-        while time.monotonic() - started < time_budget:
+        while time.monotonic() - started < time_budget and not (stop and stop()):
             async with self._session_factory() as session, session.begin():
                 batch = await OutboxService(session, self._settings).claim(
                     self._settings.batch_size

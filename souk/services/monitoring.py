@@ -106,11 +106,14 @@ class MonitorService:
         self._on_committed = on_committed
         self._now = now
 
-    async def run(self, *, time_budget: float | None = None) -> RunReport:
-        """Passes until nothing is due or the budget (MONITOR_RUN_SECONDS) is spent."""
+    async def run(
+        self, *, time_budget: float | None = None, stop: Callable[[], bool] | None = None
+    ) -> RunReport:
+        """Passes until nothing is due, the budget (MONITOR_RUN_SECONDS) is spent or
+        `stop()` says so (between passes)."""
         budget = self._settings.run_seconds if time_budget is None else time_budget
         report, started = RunReport(), time.monotonic()
-        while time.monotonic() - started < budget:
+        while time.monotonic() - started < budget and not (stop and stop()):
             claimed = await self._claim()
             if not claimed:
                 break

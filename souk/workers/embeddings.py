@@ -12,14 +12,19 @@ from souk.services.faq import FaqService
 
 
 async def refresh_embeddings(
-    runtime: Runtime, *, budget_seconds: float, clock: Callable[[], float] = time.monotonic
+    runtime: Runtime,
+    *,
+    budget_seconds: float,
+    clock: Callable[[], float] = time.monotonic,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[int, int]:
-    """Embed what is missing until done or out of time; (FAQ entries, products) embedded.
-    FAQ entries come first: they are few, and until embedded a shop's FAQ never answers
-    (the demo seed saves them without, as does anything written straight to the table)."""
+    """Embed what is missing until done, out of time or told to `stop` (between batches);
+    (FAQ entries, products) embedded. FAQ entries come first: they are few, and until
+    embedded a shop's FAQ never answers (the demo seed saves them without, as does
+    anything written straight to the table)."""
     entries = products = 0
     started = clock()
-    while clock() - started < budget_seconds:
+    while clock() - started < budget_seconds and not (stop and stop()):
         async with runtime.session_factory() as session:
             faq = FaqService(session, runtime.settings.faq, runtime.embedder)
             done_entries = await faq.embed_missing()

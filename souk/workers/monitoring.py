@@ -73,17 +73,20 @@ RUN_LOCK = "souk:monitor:run"
 
 
 async def run_monitoring(
-    runtime: Runtime, now: Callable[[], datetime], reprice: OnCommitted
+    runtime: Runtime,
+    now: Callable[[], datetime],
+    reprice: OnCommitted,
+    stop: Callable[[], bool] | None = None,
 ) -> RunReport:
     """Check the offers due (beat) with the process's fetcher, unless a run is under way
-    in another process; see `MonitorService` and `monitor_service`."""
+    in another process, until `stop()` if given; see `MonitorService`."""
     settings = runtime.settings.monitor
     # Held at most as long as the claims of a run that died: then both lapse together.
     lock = runtime.redis.lock(RUN_LOCK, timeout=settings.run_seconds + settings.claim_seconds)
     if not await lock.acquire(blocking=False):
         return RunReport()
     try:
-        return await monitor_service(runtime, runtime.page_fetcher(), now, reprice).run()
+        return await monitor_service(runtime, runtime.page_fetcher(), now, reprice).run(stop=stop)
     finally:
         await lock.release()
 

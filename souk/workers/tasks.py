@@ -44,12 +44,14 @@ from souk.workers.reports import send_digests, send_report
 from souk.workers.repricing import reprice_in
 from souk.workers.schedules import run_price_schedules
 from souk.workers.shopping import expire_unpaid_orders, remind_abandoned_carts
+from souk.workers.stopping import stopping
 from souk.workers.sync import due_syncs, sync_store
 
 log = get_logger("souk.workers")
 
-# A delivery run stops after this long and, if work remains, queues its successor,
-# so one long queue never pins a worker process and deploys stay quick.
+# A delivery run stops after this long (or after its batch when the worker is stopping,
+# see `souk.workers.stopping`) and, if work remains, queues its successor, so one long
+# queue never pins a worker process and deploys stay quick.
 DELIVERY_TIME_BUDGET = 50.0
 
 
@@ -59,7 +61,7 @@ def deliver_outbox(self: Task) -> dict[str, int]:  # type: ignore[type-arg]
 
     async def work(runtime: Runtime) -> dict[str, int]:
         deliverer = runtime.deliverer()
-        report = await deliverer.run(time_budget=DELIVERY_TIME_BUDGET)
+        report = await deliverer.run(time_budget=DELIVERY_TIME_BUDGET, stop=stopping)
         async with runtime.session_factory() as session:
             more = await OutboxService(session, runtime.settings.outbox).has_due()
         if report.sent or report.failed or report.retried:
@@ -113,7 +115,9 @@ def refresh_embeddings(self: Task) -> int:  # type: ignore[type-arg]
     """Beat: embed FAQ entries saved without an embedding and products whose content
     changed, batch by batch (never on a request); returns how many products."""
     entries, products = context_for(self.app).run(
-        lambda runtime: refresh_embeddings_in(runtime, budget_seconds=EMBEDDING_TIME_BUDGET)
+        lambda runtime: refresh_embeddings_in(
+            runtime, budget_seconds=EMBEDDING_TIME_BUDGET, stop=stopping
+        )
     )
     if entries or products:
         log.info("embeddings refreshed", faq_entries=entries, products=products)
@@ -224,7 +228,7 @@ def monitor_competitors(self: Task) -> int:  # type: ignore[type-arg]
         )
 
     report = context_for(self.app).run(
-        lambda runtime: run_monitoring(runtime, _now, queue_repricing)
+        lambda runtime: run_monitoring(runtime, _now, queue_repricing, stopping)
     )
     if report.changed:
         self.app.send_task(DELIVER_TASK)

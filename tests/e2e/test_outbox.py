@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -179,3 +181,56 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
         for chat in duplicated
     }
     assert len(duplicated) <= 1, (times, killed_at)
+
+
+async def test_a_worker_asked_to_stop_ends_its_run_after_the_batch_in_hand(
+    env: dict[str, str],
+    tmp_path: Path,
+    make_shop: MakeShop,
+    fake_api: FakeBotAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    urls: ServiceURLs,
+) -> None:
+    """SIGTERM to the worker's main process only, as Docker and `souk up` send it: its
+    pool process finishes the batch it claimed and takes no other, so the worker exits in
+    seconds, not when the run's 50 s budget ends; what is left stays due for the next
+    worker, and nothing is sent twice (no push was cut off mid-send)."""
+    shop = await make_shop()
+    chats = range(730_000, 731_200)  # 40 s at 30 messages a second: longer than a grace
+    await enqueue(session_factory, settings, shop, chats)
+    batches = {**env, "OUTBOX_BATCH_SIZE": "30"}  # a second's worth
+    first = await SoukProcess("worker", batches, tmp_path / "first.log").start()
+    try:
+        await asyncio.to_thread(kick, settings, urls)
+        await fake_api.wait_for(
+            lambda _: sum(deliveries(fake_api, shop).values()) >= 60, timeout=WITHIN
+        )
+        os.kill(first.pid, signal.SIGTERM)
+        assert first.process is not None
+        code = await asyncio.wait_for(first.process.wait(), 15)
+    finally:
+        await first.kill()
+    assert code == 0, first.output()
+    delivered_before = sum(deliveries(fake_api, shop).values())
+    assert delivered_before < len(chats) / 2, "the run went on after it was asked to stop"
+    async with session_factory() as session:
+        sending = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.shop_id == shop.shop_id,
+                OutboxMessage.status == OutboxStatus.SENDING,
+            )
+        )
+    assert sending == 0  # every claimed push was finished, none left to its lease
+
+    second = await SoukProcess("worker", env, tmp_path / "second.log").start()
+    try:
+        await asyncio.to_thread(kick, settings, urls)
+        await wait_until_delivered(session_factory, shop)
+    finally:
+        await second.stop()
+    counts = deliveries(fake_api, shop)
+    assert set(counts) == set(chats), f"lost: {sorted(set(chats) - set(counts))}"
+    assert [chat for chat, n in counts.items() if n > 1] == []

@@ -230,6 +230,16 @@ async def test_prices_are_kept_history_stored_and_staff_told_once_per_event(
     assert len(await monitor.history(alpha)) == 4
 
 
+async def test_a_run_told_to_stop_takes_no_pass_and_leaves_the_offers_due(
+    monitor: Monitor, site: CompetitorSite
+) -> None:
+    phone = await monitor.product("PX-9", "1000.00")
+    site.page("/p/stop", product_page("Phone", "1050.00", "KZT"))
+    await monitor.offer(phone, "Alpha", f"{site.root_url}/p/stop")
+    assert (await monitor.service.run(time_budget=30, stop=lambda: True)).checked == 0
+    assert await monitor.run() == 1  # still due: the next run checks it
+
+
 async def test_a_new_lowest_price_above_ours_is_told(
     monitor: Monitor, site: CompetitorSite
 ) -> None:

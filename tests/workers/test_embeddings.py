@@ -59,6 +59,23 @@ async def test_faq_entries_are_embedded_before_products_and_the_budget_holds(
     assert len(embedder.passages) == products
 
 
+async def test_a_stopping_worker_takes_no_batch_after_the_one_in_hand(
+    make_shop: MakeShop, session_factory: async_sessionmaker[AsyncSession], runtime: Runtime
+) -> None:
+    for _ in range(BATCH_SIZE // 8 + 1):  # 8 products each: more than a batch
+        await stock_shop(make_shop, session_factory)
+    embedder = RecordingEmbedder()
+    worker = cast(Runtime, _Runtime(runtime, embedder))
+    asked = iter([False])  # one batch; then the worker is stopping
+
+    entries, products = await refresh_embeddings(
+        worker, budget_seconds=1e9, stop=lambda: next(asked, True)
+    )
+    assert (entries == 0) != (products == 0)  # one batch, of FAQ entries or of products
+    async with session_factory() as session:
+        assert await EmbeddingService(session, embedder).count_stale() > 0  # left for later
+
+
 class _Runtime:
     """The parts of a runtime the refresh uses, with a quick embedder."""
 
