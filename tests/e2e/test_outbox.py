@@ -77,6 +77,23 @@ async def wait_until_delivered(
     raise AssertionError(f"{open_rows} pushes still open")
 
 
+async def deliver_the_rest(
+    env: dict[str, str],
+    tmp_path: Path,
+    settings: Settings,
+    urls: ServiceURLs,
+    session_factory: async_sessionmaker[AsyncSession],
+    shop: TestShop,
+) -> None:
+    """A new worker delivers what the shop's outbox still holds."""
+    worker = await SoukProcess("worker", env, tmp_path / "second.log").start()
+    try:
+        await asyncio.to_thread(kick, settings, urls)
+        await wait_until_delivered(session_factory, shop)
+    finally:
+        await worker.stop()
+
+
 def deliveries(fake_api: FakeBotAPI, shop: TestShop) -> Counter[int]:
     return Counter(
         int(call.params["chat_id"])
@@ -165,12 +182,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     killed_at = round(__import__("time").monotonic(), 3)
     delivered_before = sum(deliveries(fake_api, shop).values())
     assert delivered_before < len(chats), "the kill came too late to test anything"
-    second = await SoukProcess("worker", env, tmp_path / "second.log").start()
-    try:
-        await asyncio.to_thread(kick, settings, urls)
-        await wait_until_delivered(session_factory, shop)
-    finally:
-        await second.stop()
+    await deliver_the_rest(env, tmp_path, settings, urls, session_factory, shop)
     counts = deliveries(fake_api, shop)
     assert set(counts) == set(chats), f"lost: {sorted(set(chats) - set(counts))}"
     # A push is marked sent right after the platform accepts it; only one in flight at the
@@ -225,12 +237,7 @@ async def test_a_worker_asked_to_stop_ends_its_run_after_the_batch_in_hand(
         )
     assert sending == 0  # every claimed push was finished, none left to its lease
 
-    second = await SoukProcess("worker", env, tmp_path / "second.log").start()
-    try:
-        await asyncio.to_thread(kick, settings, urls)
-        await wait_until_delivered(session_factory, shop)
-    finally:
-        await second.stop()
+    await deliver_the_rest(env, tmp_path, settings, urls, session_factory, shop)
     counts = deliveries(fake_api, shop)
     assert set(counts) == set(chats), f"lost: {sorted(set(chats) - set(counts))}"
     assert [chat for chat, n in counts.items() if n > 1] == []
