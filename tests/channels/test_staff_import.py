@@ -86,8 +86,12 @@ class StaffChat:
 
     async def say(self, text: str) -> RecordedCall:
         """Send a text; the bot's next message."""
+        return await self.send(message(self.user, text))
+
+    async def send(self, update: dict[str, object]) -> RecordedCall:
+        """Post `update` (from this staff member); the bot's next message."""
         texts = len(self.calls("sendMessage"))
-        await self.post(message(self.user, text))
+        await self.post(update)
         await self.api.wait_for(lambda _: len(self.calls("sendMessage")) > texts)
         return self.calls("sendMessage")[-1]
 

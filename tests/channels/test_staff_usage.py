@@ -39,10 +39,7 @@ def sent_on(user: int, day: date) -> dict[str, Any]:
 
 
 async def usage_answer(chat: StaffChat, day: date) -> str:
-    before = len(chat.calls("sendMessage"))
-    await chat.post(sent_on(chat.user, day))
-    await chat.api.wait_for(lambda _: len(chat.calls("sendMessage")) > before)
-    return str(chat.calls("sendMessage")[-1].params["text"])
+    return str((await chat.send(sent_on(chat.user, day))).params["text"])
 
 
 async def test_staff_see_the_tokens_of_the_assistants_turns_by_period(
